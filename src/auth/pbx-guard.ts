@@ -1,0 +1,32 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { allowedIps, type Config } from '../config.js';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * onRequest hook for the /pbx/* endpoints that Asterisk calls: the shared PBX_TOKEN (header
+ * X-Switchboard-Token, or `token` in the query because dialplan CURL() cannot easily set
+ * headers), and the optional PBX_ALLOWED_IPS list. Compared in constant time.
+ */
+export function pbxGuard(config: Pick<Config, 'PBX_TOKEN' | 'PBX_ALLOWED_IPS'>) {
+  const expected = digest(config.PBX_TOKEN);
+  const ips = new Set(allowedIps(config).map(normaliseIp));
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (ips.size > 0 && !ips.has(normaliseIp(request.ip))) {
+      return reply.status(403).send({ code: 'FORBIDDEN', message: `address ${request.ip} is not in PBX_ALLOWED_IPS`, reqId: String(request.id) });
+    }
+    const header = request.headers['x-switchboard-token'];
+    const fromQuery = (request.query as { token?: unknown } | undefined)?.token;
+    const token = typeof header === 'string' ? header : typeof fromQuery === 'string' ? fromQuery : Array.isArray(fromQuery) ? String(fromQuery[0]) : '';
+    if (token === '') {
+      return reply.status(401).send({ code: 'UNAUTHENTICATED', message: 'PBX token missing: send X-Switchboard-Token or ?token=', reqId: String(request.id) });
+    }
+    if (!timingSafeEqual(digest(token), expected)) {
+      return reply.status(403).send({ code: 'FORBIDDEN', message: 'PBX token is wrong', reqId: String(request.id) });
+    }
+  };
+}
+
+/** `::ffff:127.0.0.1` (IPv4-mapped, what Node reports on dual-stack sockets) equals `127.0.0.1`. */
+const normaliseIp = (ip: string) => ip.replace(/^::ffff:/i, '');

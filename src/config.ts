@@ -1,0 +1,129 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+// The one place that reads the environment. Everything else receives a Config.
+// The schema is the documentation: `.env.example` and the README table list the same names.
+
+const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)));
+
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
+  HOST: Type.String({ default: '0.0.0.0' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  LOG_LEVEL: Type.Unsafe<string>({ ...LogLevel, default: 'info' }),
+  DATA_DIR: Type.String({ minLength: 1, default: '.data' }),
+
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  EMBEDDED_PG_PORT: Type.Integer({ ...Port, default: 5433 }),
+  REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  REDIS_AUTOSTART: Type.Boolean({ default: true }),
+
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8 })),
+  TOKEN_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 90, default: 12 }),
+
+  PBX_TOKEN: Type.String({ minLength: 16 }),
+  PBX_ALLOWED_IPS: Type.String({ default: '' }),
+  ROUTE_BUDGET_MS: Type.Integer({ minimum: 20, maximum: 900, default: 250 }),
+  DEFAULT_REGION: Type.String({ pattern: '^[A-Z]{2}$', default: 'RU' }),
+  DEFAULT_DEPARTMENT: Type.String({ default: '' }),
+  FALLBACK_DIAL: Type.String({ default: '' }),
+  DEVICE_DIAL_TEMPLATE: Type.String({ pattern: '\\{extension\\}', default: 'PJSIP/{extension}' }),
+  MOBILE_DIAL_TEMPLATE: Type.String({ pattern: '\\{(number|e164)\\}', default: 'PJSIP/{number}@trunk' }),
+  USER_MAILBOX_TEMPLATE: Type.String({ pattern: '\\{extension\\}', default: '{extension}@default' }),
+  RING_TIMEOUT_OWNER: Type.Integer({ minimum: 5, maximum: 300, default: 20 }),
+  RING_TIMEOUT_MOBILE: Type.Integer({ minimum: 5, maximum: 300, default: 25 }),
+  RING_TIMEOUT_DEPARTMENT: Type.Integer({ minimum: 5, maximum: 600, default: 30 }),
+  ROUTE_MAX_STEPS: Type.Integer({ minimum: 1, maximum: 20, default: 6 }),
+
+  AMI_HOST: Type.String({ default: '' }),
+  AMI_PORT: Type.Integer({ ...Port, default: 5038 }),
+  AMI_USERNAME: Type.String({ default: 'switchboard' }),
+  AMI_SECRET: Type.String({ default: '' }),
+  PBX_SYSTEM_NAME: Type.String({ minLength: 1, default: 'default' }),
+  /** Dialplan contexts whose calls are inbound from the trunk / outbound click-to-call. */
+  INBOUND_CONTEXTS: Type.String({ default: 'switchboard-inbound,from-pstn' }),
+  OUTBOUND_CONTEXTS: Type.String({ default: 'switchboard-outbound,click-to-call' }),
+
+  RECORDINGS_DIR: Type.String({ default: '' }),
+  RECORDINGS_MAX_BYTES: Type.Integer({ minimum: 1024, default: 200 * 1024 * 1024 }),
+  S3_BUCKET: Type.String({ default: '' }),
+  S3_REGION: Type.String({ default: 'us-east-1' }),
+  S3_ENDPOINT: Type.String({ default: '' }),
+  S3_ACCESS_KEY_ID: Type.String({ default: '' }),
+  S3_SECRET_ACCESS_KEY: Type.String({ default: '' }),
+  S3_FORCE_PATH_STYLE: Type.Boolean({ default: true }),
+  PUBLIC_URL: Type.String({ default: 'http://localhost:3000' }),
+  CARD_URL_TEMPLATE: Type.String({ default: '' }),
+
+  ORIGINATE_TIMEOUT_SECONDS: Type.Integer({ minimum: 5, maximum: 120, default: 30 }),
+  OUTBOUND_CALLER_ID: Type.String({ default: '' }),
+  /** Customer leg dial string; {number} = E.164 digits without '+', {e164} with it. */
+  OUTBOUND_DIAL_TEMPLATE: Type.String({ pattern: '\\{(number|e164)\\}', default: 'PJSIP/{number}@trunk' }),
+  /** SIP header added to the manager's leg so the phone answers by itself, e.g. `Call-Info: answer-after=0`; empty = off. */
+  AUTO_ANSWER_HEADER: Type.String({ default: '' }),
+
+  MISSED_CALL_CALLBACK_MINUTES: Type.Integer({ minimum: 0, maximum: 7 * 24 * 60, default: 15 }),
+  MISSED_CALL_ESCALATE_MINUTES: Type.Integer({ minimum: 1, maximum: 30 * 24 * 60, default: 120 }),
+  REMINDER_RECONCILE_SECONDS: Type.Integer({ minimum: 5, maximum: 3600, default: 60 }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+/** Variables whose values must never reach a log line. */
+export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'ADMIN_PASSWORD', 'PBX_TOKEN', 'AMI_SECRET', 'S3_SECRET_ACCESS_KEY'] as const;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEV_PBX_TOKEN = 'dev-only-pbx-token-change-me';
+
+/**
+ * Builds the Config from an environment map. Unknown variables are ignored; empty strings count
+ * as unset so `FOO=` in a .env file means "use the default". A wrong value throws a ConfigError
+ * naming the variable, so the process stops before it listens.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  // Outside production a fixed token keeps the two-command start working; production must set one.
+  if (raw.PBX_TOKEN === undefined && raw.NODE_ENV !== 'production') raw.PBX_TOKEN = DEV_PBX_TOKEN;
+
+  const withDefaults = Value.Default(ConfigSchema, raw);
+  const converted = Value.Convert(ConfigSchema, withDefaults);
+  const problems = [...Value.Errors(ConfigSchema, converted)].map((e) => {
+    const name = e.path.replace(/^\//, '') || '(root)';
+    const shown = SECRET_KEYS.includes(name as (typeof SECRET_KEYS)[number]) ? '(hidden)' : JSON.stringify(raw[name]);
+    return e.value === undefined ? `${name}: is required` : `${name}=${shown}: ${e.message}`;
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config = converted as Config;
+  const extra = validateCrossField(config);
+  if (extra.length > 0) throw new ConfigError(extra);
+  return config;
+}
+
+function validateCrossField(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.NODE_ENV === 'production' && config.PBX_TOKEN === DEV_PBX_TOKEN) {
+    problems.push('PBX_TOKEN: the development token cannot be used in production');
+  }
+  if (config.AMI_HOST !== '' && config.AMI_SECRET === '') {
+    problems.push('AMI_SECRET: is required when AMI_HOST is set');
+  }
+  for (const ip of allowedIps(config)) {
+    if (!/^[0-9a-fA-F:.]+$/.test(ip)) problems.push(`PBX_ALLOWED_IPS: "${ip}" is not an IP address`);
+  }
+  return problems;
+}
+
+export function allowedIps(config: Pick<Config, 'PBX_ALLOWED_IPS'>): string[] {
+  return config.PBX_ALLOWED_IPS.split(',').map((s) => s.trim()).filter(Boolean);
+}

@@ -1,0 +1,12 @@
+// Every table, for drizzle-kit and for typed queries. Tables live beside their feature.
+export * from '../departments/departments.table.js';
+export * from '../users/users.table.js';
+export * from '../auth/tokens.table.js';
+export * from '../clients/clients.table.js';
+export * from '../routing/route-decisions.table.js';
+export * from '../audit/audit.table.js';
+export * from '../calls/calls.table.js';
+export * from '../notes/notes.table.js';
+export * from '../deals/deals.table.js';
+export * from '../reminders/reminders.table.js';
+export * from '../webhooks/webhooks.table.js';

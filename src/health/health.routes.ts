@@ -1,0 +1,49 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+
+export type ComponentStatus = 'ok' | 'degraded' | 'down' | 'disabled';
+/** A named probe: resolves to a status; a throw or a slow answer counts as down. */
+export type ReadinessProbe = () => Promise<ComponentStatus> | ComponentStatus;
+
+const PROBE_TIMEOUT_MS = 1_000;
+
+async function runProbe(probe: ReadinessProbe): Promise<ComponentStatus> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<ComponentStatus>((resolve) => {
+    timer = setTimeout(() => resolve('down'), PROBE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(probe), timeout]);
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * `/health` is liveness (the process answers). `/ready` says whether to send traffic: 503 when
+ * PostgreSQL or Redis is down; a PBX that is down only makes it "degraded" (200), because routing
+ * keeps working without AMI.
+ */
+export const healthRoutes: FastifyPluginAsyncTypebox<{ probes: Record<string, { probe: ReadinessProbe; required: boolean }> }> = async (
+  app,
+  opts,
+) => {
+  app.get('/health', { schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({
+    status: 'ok' as const,
+  }));
+
+  const ReadyBody = Type.Object({
+    status: Type.Union([Type.Literal('ready'), Type.Literal('degraded'), Type.Literal('unavailable')]),
+    components: Type.Record(Type.String(), Type.String()),
+  });
+  app.get('/ready', { schema: { tags: ['health'], response: { 200: ReadyBody, 503: ReadyBody } } }, async (_request, reply) => {
+    const names = Object.keys(opts.probes);
+    const results = await Promise.all(names.map((name) => runProbe(opts.probes[name]!.probe)));
+    const components = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
+    const requiredDown = names.some((name, i) => opts.probes[name]!.required && results[i] !== 'ok');
+    const anyDegraded = results.some((r) => r === 'down' || r === 'degraded');
+    const status = requiredDown ? 'unavailable' : anyDegraded ? 'degraded' : 'ready';
+    return reply.status(requiredDown ? 503 : 200).send({ status, components });
+  });
+};

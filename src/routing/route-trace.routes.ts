@@ -1,0 +1,57 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { asc, eq } from 'drizzle-orm';
+import { viewerOf } from '../auth/auth.plugin.js';
+import type { Viewer } from '../auth/viewer.js';
+import type { Db } from '../db/client.js';
+import { AppError, ErrorBody } from '../errors.js';
+import { routeDecisions } from './route-decisions.table.js';
+
+const TraceStep = Type.Object({
+  step: Type.Integer(),
+  at: Type.String({ format: 'date-time' }),
+  uniqueid: Type.String(),
+  caller: Type.Union([Type.String(), Type.Null()]),
+  callerRaw: Type.String(),
+  did: Type.String(),
+  lastStatus: Type.String(),
+  action: Type.String(),
+  reason: Type.String(),
+  answer: Type.Record(Type.String(), Type.String()),
+  candidates: Type.Array(Type.Unknown()),
+  clientId: Type.Union([Type.Integer(), Type.Null()]),
+  managerId: Type.Union([Type.Integer(), Type.Null()]),
+  latencyMs: Type.Number(),
+});
+
+/** Directors and curators supervise routing; a manager (or their assistant) sees traces of calls routed to them. */
+function maySeeTrace(viewer: Viewer, managerIds: Array<number | null>): boolean {
+  if (viewer.role === 'director' || viewer.role === 'curator') return true;
+  const self = viewer.role === 'assistant' ? viewer.managerId : viewer.id;
+  return self !== null && managerIds.includes(self);
+}
+
+export const routeTraceRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+  app.get(
+    '/:linkedid/route-trace',
+    {
+      preHandler: app.requireUser,
+      schema: {
+        tags: ['calls'],
+        summary: 'Every routing decision taken for a call, step by step',
+        params: Type.Object({ linkedid: Type.String({ minLength: 1, maxLength: 128 }) }),
+        response: { 200: Type.Object({ linkedid: Type.String(), steps: Type.Array(TraceStep) }), 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { linkedid } = request.params;
+      const rows = await db.select().from(routeDecisions).where(eq(routeDecisions.linkedid, linkedid)).orderBy(asc(routeDecisions.step), asc(routeDecisions.id));
+      if (rows.length === 0 || !maySeeTrace(viewerOf(request), rows.map((r) => r.managerId))) {
+        throw new AppError('NOT_FOUND', `no routing trace for call ${linkedid}`);
+      }
+      return {
+        linkedid,
+        steps: rows.map(({ id: _id, linkedid: _l, createdAt, ...rest }) => ({ ...rest, at: createdAt.toISOString() })),
+      };
+    },
+  );
+};

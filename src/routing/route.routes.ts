@@ -1,0 +1,71 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Config } from '../config.js';
+import { pbxGuard } from '../auth/pbx-guard.js';
+import { ANSWER_KEYS, toHashBody, toJsonAnswer } from './answer-format.js';
+import type { RouteQuery, RouteService } from './route-service.js';
+
+const RouteQuerystring = Type.Object({
+  caller: Type.Optional(Type.String({ description: 'CALLERID(num) as the PBX sees it' })),
+  did: Type.Optional(Type.String({ description: 'the dialled number (EXTEN of the inbound context)' })),
+  uniqueid: Type.Optional(Type.String()),
+  linkedid: Type.Optional(Type.String()),
+  step: Type.Optional(Type.String({ description: '1 for the first question of a call' })),
+  last_status: Type.Optional(Type.String({ description: 'DIALSTATUS/QUEUESTATUS of the previous step' })),
+  format: Type.Optional(Type.String({ description: '`hash` for the key=value&… body that CURL() hashcompat reads' })),
+  token: Type.Optional(Type.String({ description: 'PBX_TOKEN, when the X-Switchboard-Token header cannot be sent' })),
+});
+
+const RouteAnswer = Type.Object(Object.fromEntries(ANSWER_KEYS.map((k) => [k, Type.String()])));
+
+/**
+ * The contract with the dialplan. Whatever arrives, the PBX gets a 200 with a usable answer:
+ * garbage parameters are made safe here, and a slow or failing database is the route service's
+ * fallback. Only a wrong token or address is refused (401/403).
+ */
+export const pbxRouteRoutes: FastifyPluginAsyncTypebox<{ config: Config; routeService: RouteService }> = async (app, opts) => {
+  app.addHook('onRequest', pbxGuard(opts.config));
+
+  app.get(
+    '/route',
+    {
+      schema: {
+        tags: ['pbx'],
+        summary: 'Asterisk asks who takes the call now (one question per step)',
+        security: [],
+        querystring: RouteQuerystring,
+        response: { 200: { content: { 'application/json': { schema: RouteAnswer }, 'text/plain': { schema: Type.String() } } } },
+      },
+      // Documented schema, lenient parsing: a repeated or odd parameter must not become a 400
+      // that leaves a caller in silence. `toRouteQuery` cleans every value instead.
+      validatorCompiler: () => () => true,
+    },
+    async (request, reply) => {
+      const query = request.query as Record<string, unknown>;
+      const { decision, callId } = await opts.routeService.route(toRouteQuery(query));
+      if (first(query.format) === 'hash') {
+        return reply.type('text/plain; charset=utf-8').send(toHashBody(decision, { callId }));
+      }
+      return reply.type('application/json').send(toJsonAnswer(decision, { callId }));
+    },
+  );
+};
+
+const first = (value: unknown): string => {
+  const v = Array.isArray(value) ? value[0] : value;
+  return typeof v === 'string' ? v : '';
+};
+
+// Asterisk ids: `<epoch>.<seq>`, optionally `systemname-` prefixed, or a ChannelId we chose.
+const clean = (value: unknown, allowed: RegExp, max: number): string => first(value).trim().slice(0, max).replace(allowed, '');
+
+export function toRouteQuery(query: Record<string, unknown>): RouteQuery {
+  const step = Number.parseInt(first(query.step), 10);
+  return {
+    caller: clean(query.caller, /[^0-9+()\-\s.A-Za-z]/g, 64),
+    did: clean(query.did, /[^0-9+()\-\s.A-Za-z_]/g, 64),
+    uniqueid: clean(query.uniqueid, /[^A-Za-z0-9._-]/g, 128),
+    linkedid: clean(query.linkedid, /[^A-Za-z0-9._-]/g, 128),
+    step: Number.isFinite(step) && step >= 1 ? Math.min(step, 99) : 1,
+    lastStatus: clean(first(query.last_status).toUpperCase(), /[^A-Z]/g, 20),
+  };
+}

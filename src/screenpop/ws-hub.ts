@@ -1,0 +1,69 @@
+import type { WebSocket } from 'ws';
+import type { BusMessage } from '../events/event-bus.js';
+import type { Role } from '../users/users.table.js';
+
+export interface Connection {
+  socket: WebSocket;
+  userId: number;
+  role: Role;
+  departmentId: number | null;
+  alive: boolean;
+}
+
+/**
+ * The sockets of this instance, indexed by user and department so a frame reaches its audience
+ * without scanning every connection. A user may have several (tabs, devices): all get the frame.
+ */
+export function createWsHub() {
+  const byUser = new Map<number, Set<Connection>>();
+  /** Curators by the department they run; directors supervise every department. */
+  const curatorsByDepartment = new Map<number, Set<Connection>>();
+  const directors = new Set<Connection>();
+
+  const add = <K>(index: Map<K, Set<Connection>>, key: K, c: Connection) => {
+    let set = index.get(key);
+    if (!set) index.set(key, (set = new Set()));
+    set.add(c);
+  };
+  const remove = <K>(index: Map<K, Set<Connection>>, key: K, c: Connection) => {
+    const set = index.get(key);
+    set?.delete(c);
+    if (set?.size === 0) index.delete(key);
+  };
+
+  function send(c: Connection, frame: string) {
+    // OPEN only; a socket that is closing gets nothing and is removed by its close handler.
+    if (c.socket.readyState === 1) c.socket.send(frame);
+  }
+
+  return {
+    register(c: Connection) {
+      add(byUser, c.userId, c);
+      if (c.role === 'director') directors.add(c);
+      if (c.role === 'curator' && c.departmentId !== null) add(curatorsByDepartment, c.departmentId, c);
+    },
+    unregister(c: Connection) {
+      remove(byUser, c.userId, c);
+      directors.delete(c);
+      if (c.departmentId !== null) remove(curatorsByDepartment, c.departmentId, c);
+    },
+    deliver({ to, frame }: BusMessage) {
+      const targets = new Set<Connection>();
+      for (const id of to.userIds ?? []) for (const c of byUser.get(id) ?? []) targets.add(c);
+      if (to.supervisorsOf && to.supervisorsOf.length > 0) {
+        for (const id of to.supervisorsOf) for (const c of curatorsByDepartment.get(id) ?? []) targets.add(c);
+        for (const c of directors) targets.add(c);
+      }
+      for (const c of targets) send(c, frame);
+    },
+    isConnected: (userId: number) => (byUser.get(userId)?.size ?? 0) > 0,
+    connections: () => [...byUser.values()].flatMap((set) => [...set]),
+    get size() {
+      let n = 0;
+      for (const set of byUser.values()) n += set.size;
+      return n;
+    },
+  };
+}
+
+export type WsHub = ReturnType<typeof createWsHub>;

@@ -1,0 +1,83 @@
+import type {} from '@fastify/websocket';
+import type { FastifyPluginAsync } from 'fastify';
+import type { WebSocket } from 'ws';
+import { viewerOf } from '../auth/auth.plugin.js';
+import type { Viewer } from '../auth/viewer.js';
+import type { ActivePops } from './active-pops.js';
+import type { Connection, WsHub } from './ws-hub.js';
+
+/** Something that reacts to a frame sent by a browser (presence change, …). */
+export type ClientMessageHandler = (viewer: Viewer, message: { type: string; [k: string]: unknown }, reply: (frame: object) => void) => Promise<void> | void;
+/** Something that has frames for a user who just connected (due reminders, …). */
+export type ConnectHook = (viewer: Viewer, send: (frame: object) => void) => Promise<void> | void;
+
+const HEARTBEAT_MS = 30_000;
+
+/**
+ * `/ws`: the screen. The bearer token comes in `?token=` (browsers cannot set headers on a
+ * WebSocket) or in `Authorization`. On connect the user gets `hello`, then the pops of calls
+ * still ringing or in progress, then whatever the connect hooks add (reminders due while away).
+ */
+export const wsRoutes: FastifyPluginAsync<{
+  hub: WsHub;
+  activePops: ActivePops;
+  onClientMessage?: ClientMessageHandler;
+  onConnect?: ConnectHook[];
+  heartbeatMs?: number;
+}> = async (app, opts) => {
+  const { hub } = opts;
+
+  // Heartbeat: a socket that did not answer the previous ping is dead (laptop lid closed,
+  // NAT dropped) and is terminated, so it does not hold a place in the hub forever.
+  const heartbeat = setInterval(() => {
+    for (const c of hub.connections()) {
+      if (!c.alive) {
+        c.socket.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.socket.ping();
+    }
+  }, opts.heartbeatMs ?? HEARTBEAT_MS);
+  heartbeat.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(heartbeat);
+    for (const c of hub.connections()) c.socket.close(1001, 'server shutting down');
+  });
+
+  app.get('/ws', { websocket: true, preValidation: app.requireUser, schema: { hide: true } }, (socket: WebSocket, request) => {
+    const viewer = viewerOf(request);
+    const connection: Connection = { socket, userId: viewer.id, role: viewer.role, departmentId: viewer.departmentId, alive: true };
+    const send = (frame: object) => socket.readyState === 1 && socket.send(JSON.stringify(frame));
+    hub.register(connection);
+    socket.on('pong', () => {
+      connection.alive = true;
+    });
+    socket.on('close', () => hub.unregister(connection));
+    socket.on('error', (err) => request.log.debug({ err, userId: viewer.id }, 'websocket error'));
+    socket.on('message', (data) => {
+      connection.alive = true;
+      let message: { type?: unknown };
+      try {
+        message = JSON.parse(data.toString());
+      } catch {
+        return send({ type: 'error', message: 'frames must be JSON objects with a "type"' });
+      }
+      if (message?.type === 'ping') return send({ type: 'pong' });
+      if (typeof message?.type !== 'string' || !opts.onClientMessage) return send({ type: 'error', message: `unknown frame type ${String(message?.type)}` });
+      Promise.resolve(opts.onClientMessage(viewer, message as { type: string }, send)).catch((err: Error & { statusCode?: number }) =>
+        send({ type: 'error', message: err.statusCode && err.statusCode < 500 ? err.message : 'internal error' }),
+      );
+    });
+
+    send({ type: 'hello', user: { id: viewer.id, name: viewer.name, role: viewer.role } });
+    void (async () => {
+      try {
+        for (const frame of await opts.activePops.forUser(viewer.id)) if (socket.readyState === 1) socket.send(frame);
+        for (const hook of opts.onConnect ?? []) await hook(viewer, send);
+      } catch (err) {
+        request.log.warn({ err, userId: viewer.id }, 'could not send the connect snapshot');
+      }
+    })();
+  });
+};
