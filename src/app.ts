@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -10,13 +11,21 @@ import { clientsRoutes } from './clients/clients.routes.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { departmentsRoutes } from './departments/departments.routes.js';
-import { installErrorHandler } from './errors.js';
+import { installErrorHandler, schemaErrorFormatter } from './errors.js';
 import { healthRoutes, type ComponentStatus } from './health/health.routes.js';
 import { createRouteService } from './routing/route-service.js';
 import { routeTraceRoutes } from './routing/route-trace.routes.js';
 import { pbxRouteRoutes } from './routing/route.routes.js';
 import { createTraceWriter } from './routing/trace-writer.js';
+import { callsRoutes } from './calls/calls.routes.js';
+import type { EventBus } from './events/event-bus.js';
+import { callRecordingRoutes, pbxRecordingsRoutes } from './recordings/recordings.routes.js';
+import type { RecordingStorage } from './recordings/storage.js';
+import type { ActivePops } from './screenpop/active-pops.js';
+import type { WsHub } from './screenpop/ws-hub.js';
+import { wsRoutes, type ClientMessageHandler, type ConnectHook } from './screenpop/ws.routes.js';
 import { usersRoutes } from './users/users.routes.js';
+import { webhooksRoutes } from './webhooks/webhooks.routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -24,8 +33,18 @@ export interface AppDeps {
   database: Database;
   /** A fail-fast command connection (see infra/redis.ts). */
   redis: Redis;
-  /** The PBX connection's state for /ready; absent until the AMI part is wired. */
+  /** The PBX connection's state for /ready. */
   amiStatus?: () => ComponentStatus;
+  /** Screen-pops and other live frames: present in a full runtime (src/runtime.ts). */
+  realtime?: {
+    hub: WsHub;
+    activePops: ActivePops;
+    bus: EventBus;
+    onConnect: ConnectHook[];
+    onClientMessage?: ClientMessageHandler;
+  };
+  storage?: RecordingStorage;
+  reminderRoutes?: FastifyPluginAsyncTypebox;
 }
 
 /** Builds the whole HTTP app from the feature plugins; `server.ts` starts it. */
@@ -38,6 +57,7 @@ export async function buildApp(deps: AppDeps) {
     // Asterisk's CURL() sends one short GET per step; no reason to keep idle sockets forever.
     keepAliveTimeout: 10_000,
     bodyLimit: 1024 * 1024,
+    schemaErrorFormatter,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -68,11 +88,23 @@ export async function buildApp(deps: AppDeps) {
     },
   });
   await app.register(authRoutes, { prefix: '/api/auth', db, tokenTtlHours: config.TOKEN_TTL_HOURS });
-  await app.register(departmentsRoutes, { prefix: '/api/departments', db });
+  await app.register(departmentsRoutes, { prefix: '/api/departments', db, config });
   await app.register(usersRoutes, { prefix: '/api/users', db, config });
   await app.register(clientsRoutes, { prefix: '/api/clients', db, config });
   await app.register(routeTraceRoutes, { prefix: '/api/calls', db });
+  await app.register(callsRoutes, { prefix: '/api/calls', db, config });
+  await app.register(webhooksRoutes, { prefix: '/api/webhooks', db });
   await app.register(pbxRouteRoutes, { prefix: '/pbx', config, routeService });
+  if (deps.storage) {
+    await app.register(pbxRecordingsRoutes, { prefix: '/pbx', db, config, storage: deps.storage });
+    await app.register(callRecordingRoutes, { prefix: '/api/calls', db, config, storage: deps.storage });
+  }
+  if (deps.reminderRoutes) await app.register(deps.reminderRoutes, { prefix: '/api/reminders' });
+  if (deps.realtime) {
+    const { hub, activePops, onConnect, onClientMessage } = deps.realtime;
+    await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+    await app.register(wsRoutes, { hub, activePops, onConnect, ...(onClientMessage && { onClientMessage }) });
+  }
 
   return app;
 }

@@ -40,8 +40,11 @@ const PG_FOREIGN_KEY_VIOLATION = '23503';
 
 /** One handler maps every error to `{code, message, reqId}`; 5xx details stay in the log. */
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError & { code?: string; detail?: string }, request, reply) => {
+  app.setErrorHandler((raw: FastifyError & { code?: string; detail?: string }, request, reply) => {
     const reqId = String(request.id);
+    // drizzle wraps driver errors (DrizzleQueryError): the pg code and detail are on the cause.
+    const cause = (raw as { cause?: { code?: string; detail?: string } }).cause;
+    const error = typeof cause?.code === 'string' && /^[0-9A-Z]{5}$/.test(cause.code) ? Object.assign(raw, { code: cause.code, detail: cause.detail }) : raw;
     if (error instanceof AppError) {
       if (error.statusCode >= 500) request.log.error({ err: error }, error.message);
       return reply.status(error.statusCode).send({ code: error.code, message: error.message, reqId });
@@ -65,6 +68,18 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}`, reqId: String(request.id) }),
   );
+}
+
+/** Ajv's messages, with the offending property named where Ajv leaves it out. */
+export function schemaErrorFormatter(errors: Array<{ instancePath: string; message?: string; params?: Record<string, unknown> }>, dataVar: string): Error {
+  const text = errors
+    .map((e) => {
+      const where = `${dataVar}${e.instancePath.replaceAll('/', '.')}`;
+      const extra = e.params?.additionalProperty;
+      return extra ? `${where} has an unknown property "${String(extra)}"` : `${where} ${e.message ?? 'is invalid'}`;
+    })
+    .join('; ');
+  return new Error(text);
 }
 
 function uniqueMessage(detail: string | undefined): string {

@@ -19,6 +19,8 @@ export function createDatabase(url: string, options: { max?: number } = {}): Dat
     // /pbx/route has its own budget on top of this.
     connectionTimeoutMillis: 2_000,
     idleTimeoutMillis: 30_000,
+    // A hung server must not hold a pooled connection forever.
+    query_timeout: 15_000,
   });
   // An idle client losing its connection emits 'error' on the pool; without a listener it would
   // crash the process. The next query reconnects.

@@ -110,13 +110,13 @@ export function createRouteService(deps: RouteServiceDeps) {
       const outcome = await Promise.race([decide(query, caller, did), budget]);
       if (outcome === 'timeout') {
         logger.error({ linkedid: query.linkedid, budgetMs: config.ROUTE_BUDGET_MS }, 'route decision over budget; answering with the department line');
-        decision = fallbackDecision(fallbackDepartment(did), routeConfig, query.step);
+        decision = fallbackDecision(fallbackDepartment(did), routeConfig, query.step, { lastStatus: query.lastStatus, now: now() });
       } else {
         decision = outcome;
       }
     } catch (err) {
       logger.error({ err, linkedid: query.linkedid }, 'route decision failed; answering with the department line');
-      decision = fallbackDecision(fallbackDepartment(did), routeConfig, query.step);
+      decision = fallbackDecision(fallbackDepartment(did), routeConfig, query.step, { lastStatus: query.lastStatus, now: now() });
     } finally {
       clearTimeout(timer);
     }

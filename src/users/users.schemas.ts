@@ -21,13 +21,13 @@ const Timestamp = Type.Unsafe<Date>(Type.String({ format: 'date-time' }));
 
 export const UserParams = Type.Object({ id: Id });
 
+// Unknown parameters are ignored, as usual for query strings (`?token=` is read by auth).
 export const UsersQuery = Type.Object(
   {
     role: Type.Optional(RoleSchema),
     departmentId: Type.Optional(Id),
     active: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false },
 );
 export type UsersFilter = Static<typeof UsersQuery>;
 
@@ -53,7 +53,7 @@ export type UserView = Static<typeof UserBody>;
 const userFields = {
   // Case-insensitive here, stored lower-cased: `Anna` and `anna` are one login.
   login: Type.String({ pattern: '^[A-Za-z0-9._-]{2,50}$', description: 'letters, digits, . _ -; stored lower-cased' }),
-  name: Type.String({ minLength: 1, maxLength: 200 }),
+  name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
   password: Type.String({ minLength: 8, maxLength: 200 }),
   role: RoleSchema,
   departmentId: NullableId,

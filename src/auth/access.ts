@@ -1,0 +1,144 @@
+import type { Role } from '../users/users.table.js';
+import type { Viewer } from './viewer.js';
+
+// Who may see and change what (DESIGN.md, "Roles"). Pure functions over plain data: services turn
+// the scopes into SQL conditions, so a list never loads rows the viewer may not see.
+
+/** Which clients a viewer sees: everything, those owned by a department's users, or by given owners. */
+export type ClientScope =
+  | { kind: 'all' }
+  | { kind: 'department'; departmentId: number }
+  | { kind: 'owners'; ownerIds: number[] };
+
+export function clientScope(viewer: Viewer): ClientScope {
+  switch (viewer.role) {
+    case 'director':
+      return { kind: 'all' };
+    case 'curator':
+      // A curator without a department runs nothing; an empty owner list matches no client.
+      return viewer.departmentId === null ? { kind: 'owners', ownerIds: [] } : { kind: 'department', departmentId: viewer.departmentId };
+    case 'manager':
+      return { kind: 'owners', ownerIds: [viewer.id] };
+    case 'assistant':
+      // An assistant works the manager's book; clients they create are owned by the manager.
+      return { kind: 'owners', ownerIds: viewer.managerId === null ? [] : [viewer.managerId] };
+  }
+}
+
+/** Which users a viewer sees: everyone, a department, a manager and their assistants, or given ids. */
+export type UserScope =
+  | { kind: 'all' }
+  | { kind: 'department'; departmentId: number }
+  | { kind: 'team'; managerId: number }
+  | { kind: 'ids'; ids: number[] };
+
+export function userScope(viewer: Viewer): UserScope {
+  switch (viewer.role) {
+    case 'director':
+      return { kind: 'all' };
+    case 'curator':
+      return viewer.departmentId === null ? { kind: 'ids', ids: [viewer.id] } : { kind: 'department', departmentId: viewer.departmentId };
+    case 'manager':
+      return { kind: 'team', managerId: viewer.id };
+    case 'assistant':
+      return { kind: 'ids', ids: viewer.managerId === null ? [viewer.id] : [viewer.id, viewer.managerId] };
+  }
+}
+
+/** The part of a user that access rules look at. */
+export interface UserFacts {
+  id: number;
+  role: Role;
+  departmentId: number | null;
+}
+
+/** A curator runs managers and assistants of their own department; a director runs everybody. */
+const CURATED_ROLES: readonly Role[] = ['manager', 'assistant'];
+
+/**
+ * Whether the viewer may create a user with these facts, or change one (call it with the user as
+ * it is and as it will be: both must pass, so a curator can neither take nor give away people).
+ */
+export function canManageUser(viewer: Viewer, target: Pick<UserFacts, 'role' | 'departmentId'>): boolean {
+  if (viewer.role === 'director') return true;
+  if (viewer.role !== 'curator' || viewer.departmentId === null) return false;
+  return CURATED_ROLES.includes(target.role) && target.departmentId === viewer.departmentId;
+}
+
+/** Status is set by the person, their department's curator (covering for them), or a director. */
+export function canSetPresence(viewer: Viewer, target: Pick<UserFacts, 'id' | 'departmentId'>): boolean {
+  if (viewer.id === target.id || viewer.role === 'director') return true;
+  return viewer.role === 'curator' && viewer.departmentId !== null && viewer.departmentId === target.departmentId;
+}
+
+/** Fields everybody may change on their own account. */
+export const SELF_EDITABLE_FIELDS = ['name', 'mobile', 'absentRule', 'password'] as const;
+
+/**
+ * Why the viewer may not apply a PATCH that touches `fields` of `target`, or null when they may.
+ * `after` is the target with the patch applied (role and department as they would become).
+ */
+export function userPatchDenial(
+  viewer: Viewer,
+  target: UserFacts,
+  after: Pick<UserFacts, 'role' | 'departmentId'>,
+  fields: readonly string[],
+): string | null {
+  const self = viewer.id === target.id;
+  if (self && (fields.includes('role') || fields.includes('active'))) {
+    // Otherwise the last director could demote or disable themselves and lock everybody out.
+    return 'you cannot change your own role or disable your own account';
+  }
+  if (fields.includes('password') && !self && viewer.role !== 'director') {
+    return 'only the user themself or a director may change a password';
+  }
+  if (self && fields.every((f) => (SELF_EDITABLE_FIELDS as readonly string[]).includes(f))) return null;
+  if (canManageUser(viewer, target) && canManageUser(viewer, after)) return null;
+  if (self) {
+    const other = fields.filter((f) => !(SELF_EDITABLE_FIELDS as readonly string[]).includes(f));
+    return `on your own account you may change only ${SELF_EDITABLE_FIELDS.join(', ')}; not ${other.join(', ')}`;
+  }
+  return viewer.role === 'curator'
+    ? 'a curator manages only managers and assistants of their own department'
+    : 'you may not change other users';
+}
+
+/**
+ * The owner of a client the viewer creates or reassigns. Managers and assistants never choose:
+ * a manager's clients are their own, an assistant's belong to their manager. Curators and
+ * directors choose (default: themselves); `ownerDenial` then checks the chosen user.
+ */
+export function clientOwnerFor(viewer: Viewer, requested: number | undefined): { ownerId: number } | { error: string } {
+  if (viewer.role === 'manager' || viewer.role === 'assistant') {
+    const fixed = viewer.role === 'manager' ? viewer.id : viewer.managerId;
+    if (fixed === null) return { error: 'an assistant without a manager cannot create clients' };
+    if (requested !== undefined && requested !== fixed) {
+      return { error: `ownerId: a ${viewer.role}'s clients are owned by ${viewer.role === 'manager' ? 'themselves' : 'their manager'} (user ${fixed})` };
+    }
+    return { ownerId: fixed };
+  }
+  return { ownerId: requested ?? viewer.id };
+}
+
+/** Why `owner` cannot own clients assigned by `viewer` (a permission or a data problem), or null. */
+export function ownerDenial(
+  viewer: Viewer,
+  owner: UserFacts & { active: boolean },
+): { code: 'FORBIDDEN' | 'VALIDATION'; message: string } | null {
+  if (viewer.role === 'curator' && owner.departmentId !== viewer.departmentId) {
+    return { code: 'FORBIDDEN', message: `ownerId: user ${owner.id} is not in your department` };
+  }
+  if (!owner.active) return { code: 'VALIDATION', message: `ownerId: user ${owner.id} is disabled` };
+  // An assistant works on the manager's book; a client owned by an assistant would be hidden from
+  // the manager, which is the opposite of what the roles promise.
+  if (owner.role === 'assistant') {
+    return { code: 'VALIDATION', message: `ownerId: user ${owner.id} is an assistant; assign the client to their manager` };
+  }
+  return null;
+}
+
+/** A director changes any department; a curator only the one they run. */
+export function canEditDepartment(viewer: Viewer, departmentId: number): boolean {
+  return viewer.role === 'director' || (viewer.role === 'curator' && viewer.departmentId === departmentId);
+}
+

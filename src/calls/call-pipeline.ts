@@ -1,0 +1,231 @@
+import type { Logger } from 'pino';
+import type pg from 'pg';
+import type { EventBus } from '../events/event-bus.js';
+import type { AmiEvent } from '../pbx/events.js';
+import { normalizePhone, type CountryCode } from '../phones/normalize.js';
+import type { ActivePops } from '../screenpop/active-pops.js';
+import { loadClientCard, type ClientCard } from '../screenpop/client-card.js';
+import type { UserDirectory } from '../users/user-directory.js';
+import type { CallEffect, ExpectedOriginate } from './call-state.js';
+import { summarize, type CallSummary } from './call-summary.js';
+import type { CallTracker } from './call-tracker.js';
+import { findCallClient, touchClient, upsertCall, type CallParties } from './calls.repository.js';
+
+/** A call as the hooks (webhooks, reminders, recordings) see it once it is stored. */
+export interface StoredCall {
+  id: number;
+  summary: CallSummary;
+  parties: CallParties;
+}
+
+export interface CallHooks {
+  onStarted?: (call: StoredCall) => Promise<void> | void;
+  onAnswered?: (call: StoredCall) => Promise<void> | void;
+  onEnded?: (call: StoredCall) => Promise<void> | void;
+}
+
+export interface CallPipelineDeps {
+  pool: pg.Pool;
+  tracker: CallTracker;
+  users: UserDirectory;
+  bus: EventBus;
+  activePops: ActivePops;
+  logger: Logger;
+  systemName: string;
+  region: string;
+  cardUrlTemplate: string;
+  hooks?: CallHooks[];
+}
+
+/** What the pipeline remembers of a live call beyond the tracker's state. */
+interface CallContext {
+  id: number | null;
+  client: { clientId: number; ownerId: number | null } | null;
+  clientLoaded: boolean;
+  card: ClientCard | null;
+  popped: Set<number>;
+  started: boolean;
+  answered: boolean;
+  persistQueued: boolean;
+  /** Work for one call runs in order; calls run concurrently. */
+  queue: Promise<void>;
+}
+
+/**
+ * AMI events in, effects out: the tracker (pure) says what happened, this carries it out —
+ * store the call (idempotent upsert), pop the card on the ringing user's screens, tell them when
+ * it is answered or over, and call the hooks. Runs on the one instance that holds the AMI lock;
+ * frames reach the other instances through the event bus.
+ */
+export function createCallPipeline(deps: CallPipelineDeps) {
+  const { tracker, logger } = deps;
+  const contexts = new Map<string, CallContext>();
+  const hooks = deps.hooks ?? [];
+
+  const contextOf = (linkedid: string): CallContext => {
+    let ctx = contexts.get(linkedid);
+    if (!ctx) {
+      ctx = { id: null, client: null, clientLoaded: false, card: null, popped: new Set(), started: false, answered: false, persistQueued: false, queue: Promise.resolve() };
+      contexts.set(linkedid, ctx);
+    }
+    return ctx;
+  };
+
+  const enqueue = (linkedid: string, work: (ctx: CallContext) => Promise<void>) => {
+    const ctx = contextOf(linkedid);
+    ctx.queue = ctx.queue.then(() => work(ctx)).catch((err) => logger.error({ err, linkedid }, 'call pipeline step failed'));
+    return ctx.queue;
+  };
+
+  const normalise = (n: string | null) => (n ? normalizePhone(n, deps.region as CountryCode) ?? n : null);
+
+  async function loadClient(ctx: CallContext, summary: CallSummary) {
+    if (ctx.clientLoaded) return;
+    ctx.client = await findCallClient(deps.pool, summary.linkedid, normalise(summary.clientNumber));
+    ctx.clientLoaded = true;
+    if (ctx.client) ctx.card = await loadClientCard(deps.pool, ctx.client.clientId, deps.cardUrlTemplate);
+  }
+
+  async function parties(ctx: CallContext, summary: CallSummary): Promise<CallParties> {
+    await loadClient(ctx, summary);
+    const userId = async (ext: string | null) => (ext ? (await deps.users.byExtension(ext))?.id ?? null : null);
+    const clicked = summary.clickToCall?.userId;
+    return {
+      did: normalise(summary.did),
+      clientId: ctx.client?.clientId ?? null,
+      ownerId: ctx.client?.ownerId ?? null,
+      initiatedById: clicked && /^\d+$/.test(clicked) ? Number(clicked) : null,
+      answeredById: await userId(summary.answeredByExtension),
+      finalUserId: await userId(summary.finalExtension),
+      externalNumber: normalise(summary.clientNumber),
+      rang: await Promise.all(summary.rang.map(async (r) => ({ extension: r.extension, userId: await userId(r.extension), at: r.at.toISOString() }))),
+    };
+  }
+
+  async function persist(ctx: CallContext, linkedid: string): Promise<StoredCall | null> {
+    ctx.persistQueued = false;
+    const state = tracker.get(linkedid);
+    if (!state || !state.relevant) return null;
+    const summary = summarize(state);
+    const p = await parties(ctx, summary);
+    const row = await upsertCall(deps.pool, deps.systemName, summary, p);
+    ctx.id = row.id;
+    const stored = { id: row.id, summary, parties: p };
+    if (!ctx.started) {
+      ctx.started = true;
+      await runHooks('onStarted', stored);
+    }
+    return stored;
+  }
+
+  async function runHooks(name: keyof CallHooks, call: StoredCall) {
+    for (const hook of hooks) {
+      try {
+        await hook[name]?.(call);
+      } catch (err) {
+        logger.error({ err, hook: name, linkedid: call.summary.linkedid }, 'call hook failed');
+      }
+    }
+  }
+
+  const frameBase = (ctx: CallContext, summary: CallSummary) => ({
+    callId: ctx.id,
+    linkedid: summary.linkedid,
+    direction: summary.direction,
+    number: summary.clientNumber,
+    did: summary.did,
+  });
+
+  async function onEffect(effect: CallEffect, now: Date) {
+    switch (effect.type) {
+      case 'call_updated': {
+        const ctx = contextOf(effect.linkedid);
+        if (ctx.persistQueued) return; // one queued upsert reads the latest state anyway
+        ctx.persistQueued = true;
+        return void enqueue(effect.linkedid, (c) => persist(c, effect.linkedid).then(() => {}));
+      }
+      case 'ringing':
+        return void enqueue(effect.linkedid, async (ctx) => {
+          const user = await deps.users.byExtension(effect.extension);
+          const state = tracker.get(effect.linkedid);
+          if (!user || !state) return;
+          if (ctx.id === null) await persist(ctx, effect.linkedid);
+          const summary = summarize(state);
+          await loadClient(ctx, summary);
+          const frame = { type: 'call.ringing', ...frameBase(ctx, summary), at: now.toISOString(), client: ctx.card, newClient: ctx.card === null };
+          ctx.popped.add(user.id);
+          deps.bus.publish({ userIds: [user.id] }, frame);
+          await deps.activePops.remember([user.id], effect.linkedid, JSON.stringify(frame));
+        });
+      case 'ringing_stopped':
+        return void enqueue(effect.linkedid, async (ctx) => {
+          const user = await deps.users.byExtension(effect.extension);
+          const state = tracker.get(effect.linkedid);
+          if (!user || !state || !ctx.popped.has(user.id)) return;
+          // The one who answered keeps the call; the others' cards close.
+          if (effect.reason === 'answered_elsewhere' || !ctx.answered) {
+            deps.bus.publish({ userIds: [user.id] }, { type: 'call.ringing_stopped', ...frameBase(ctx, summarize(state)), reason: effect.reason });
+            ctx.popped.delete(user.id);
+            await deps.activePops.forget([user.id], effect.linkedid);
+          }
+        });
+      case 'answered':
+        return void enqueue(effect.linkedid, async (ctx) => {
+          const state = tracker.get(effect.linkedid);
+          if (!state) return;
+          ctx.answered = true;
+          const stored = await persist(ctx, effect.linkedid);
+          const user = await deps.users.byExtension(effect.extension);
+          const summary = summarize(state);
+          const frame = { type: 'call.answered', ...frameBase(ctx, summary), at: now.toISOString(), answeredBy: user ? { id: user.id, name: user.name } : { extension: effect.extension }, client: ctx.card };
+          const audience = [...ctx.popped, ...(user ? [user.id] : [])];
+          if (user) ctx.popped.add(user.id);
+          deps.bus.publish({ userIds: [...new Set(audience)] }, frame);
+          await deps.activePops.remember([...ctx.popped], effect.linkedid, JSON.stringify(frame));
+          if (stored) await runHooks('onAnswered', stored);
+        });
+      case 'ended':
+        return void enqueue(effect.linkedid, async (ctx) => {
+          const stored = await persist(ctx, effect.linkedid);
+          if (!stored) return;
+          const { summary } = stored;
+          const frame = { type: 'call.ended', ...frameBase(ctx, summary), disposition: summary.disposition, talkSeconds: summary.talkSeconds, endedAt: summary.endedAt?.toISOString() ?? null };
+          if (ctx.popped.size > 0) deps.bus.publish({ userIds: [...ctx.popped] }, frame);
+          await deps.activePops.forget([...ctx.popped], effect.linkedid);
+          if (stored.parties.clientId && summary.endedAt) await touchClient(deps.pool, stored.parties.clientId, summary.endedAt);
+          await runHooks('onEnded', stored);
+        });
+      case 'originate_failed': {
+        const userId = effect.userId && /^\d+$/.test(effect.userId) ? Number(effect.userId) : null;
+        if (userId !== null) deps.bus.publish({ userIds: [userId] }, { type: 'originate.failed', callId: effect.callId, linkedid: effect.linkedid, reason: effect.reason });
+        return;
+      }
+    }
+  }
+
+  return {
+    /** The AMI event handler: synchronous and cheap; the I/O is queued per call. */
+    handle(event: AmiEvent, now = new Date()): void {
+      for (const effect of tracker.handle(event, now)) void onEffect(effect, now);
+    },
+    expectOriginate(originate: ExpectedOriginate, now = new Date()) {
+      tracker.expectOriginate(originate, now);
+    },
+    /** Forget finished calls (kept a while for late Cdr events) and end calls gone silent. */
+    housekeeping(now = new Date()) {
+      for (const effect of tracker.expireIdle(new Date(now.getTime() - 4 * 3600_000), now)) void onEffect(effect, now);
+      for (const linkedid of tracker.evict(new Date(now.getTime() - 5 * 60_000))) contexts.delete(linkedid);
+    },
+    /** Resolves when every queued step has run (tests, shutdown). */
+    async drain(): Promise<void> {
+      let pending = [...contexts.values()].map((c) => c.queue);
+      while (pending.length > 0) {
+        await Promise.all(pending);
+        const next = [...contexts.values()].map((c) => c.queue).filter((q) => !pending.includes(q));
+        pending = next;
+      }
+    },
+  };
+}
+
+export type CallPipeline = ReturnType<typeof createCallPipeline>;

@@ -1,0 +1,97 @@
+import type pg from 'pg';
+import type { CallSummary } from './call-summary.js';
+
+/** Who a call belongs to, resolved from the routing trace or the client base. */
+export interface CallParties {
+  /** The dialled number in E.164 (department_dids holds E.164), raw when it does not parse. */
+  did: string | null;
+  clientId: number | null;
+  ownerId: number | null;
+  initiatedById: number | null;
+  answeredById: number | null;
+  finalUserId: number | null;
+  externalNumber: string | null;
+  rang: Array<{ extension: string; userId: number | null; at: string }>;
+}
+
+// Idempotent on (system_name, linkedid): a replayed or duplicated event, or a second instance
+// finishing the same call after a failover, updates the row instead of adding one. Facts only
+// move forward: coalesce keeps a known time or party when a later, poorer update (a Cdr-only
+// reconstruction) lacks it.
+const UPSERT_SQL = `
+insert into calls (system_name, linkedid, direction, did, caller_number, external_number, client_id, owner_id,
+  initiated_by_id, answered_by_id, final_user_id, started_at, ringing_at, answered_at, ended_at, talk_seconds,
+  disposition, hangup_cause, failure_reason, rang, legs, recording_uniqueid, recording_file, updated_at)
+values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23, now())
+on conflict (system_name, linkedid) do update set
+  direction = excluded.direction,
+  did = coalesce(excluded.did, calls.did),
+  caller_number = coalesce(excluded.caller_number, calls.caller_number),
+  external_number = coalesce(excluded.external_number, calls.external_number),
+  client_id = coalesce(calls.client_id, excluded.client_id),
+  owner_id = coalesce(calls.owner_id, excluded.owner_id),
+  initiated_by_id = coalesce(calls.initiated_by_id, excluded.initiated_by_id),
+  answered_by_id = coalesce(excluded.answered_by_id, calls.answered_by_id),
+  final_user_id = coalesce(excluded.final_user_id, calls.final_user_id),
+  started_at = least(calls.started_at, excluded.started_at),
+  ringing_at = coalesce(calls.ringing_at, excluded.ringing_at),
+  answered_at = coalesce(calls.answered_at, excluded.answered_at),
+  ended_at = coalesce(excluded.ended_at, calls.ended_at),
+  talk_seconds = coalesce(excluded.talk_seconds, calls.talk_seconds),
+  disposition = coalesce(excluded.disposition, calls.disposition),
+  hangup_cause = coalesce(excluded.hangup_cause, calls.hangup_cause),
+  failure_reason = coalesce(excluded.failure_reason, calls.failure_reason),
+  rang = case when jsonb_array_length(excluded.rang) >= jsonb_array_length(calls.rang) then excluded.rang else calls.rang end,
+  legs = case when jsonb_array_length(excluded.legs) >= jsonb_array_length(calls.legs) then excluded.legs else calls.legs end,
+  recording_uniqueid = coalesce(excluded.recording_uniqueid, calls.recording_uniqueid),
+  recording_file = coalesce(excluded.recording_file, calls.recording_file),
+  updated_at = now()
+returning id, client_id as "clientId", owner_id as "ownerId"`;
+
+export async function upsertCall(
+  pool: pg.Pool,
+  systemName: string,
+  s: CallSummary,
+  p: CallParties,
+): Promise<{ id: number; clientId: number | null; ownerId: number | null }> {
+  const { rows } = await pool.query({
+    name: 'switchboard-upsert-call',
+    text: UPSERT_SQL,
+    values: [
+      systemName, s.linkedid, s.direction, p.did, s.callerNumber, p.externalNumber, p.clientId, p.ownerId,
+      p.initiatedById, p.answeredById, p.finalUserId, s.startedAt, s.ringingAt, s.answeredAt, s.endedAt, s.talkSeconds,
+      s.disposition, s.hangupCause, s.failureReason, JSON.stringify(p.rang), JSON.stringify(s.legs),
+      s.recording?.uniqueid ?? null, s.recording?.file ?? null,
+    ],
+  });
+  return { ...rows[0], id: Number(rows[0].id) };
+}
+
+/**
+ * The client of a call: the one routing chose for this Linkedid (it saw the tie-break), else
+ * the most recently active client with this number.
+ */
+export async function findCallClient(
+  pool: pg.Pool,
+  linkedid: string,
+  number: string | null,
+): Promise<{ clientId: number; ownerId: number | null } | null> {
+  const { rows } = await pool.query({
+    name: 'switchboard-call-client',
+    text: `
+      (select r.client_id as "clientId", c.owner_id as "ownerId", 0 as rank
+         from route_decisions r join clients c on c.id = r.client_id
+        where r.linkedid = $1 and r.client_id is not null order by r.step limit 1)
+      union all
+      (select c.id, c.owner_id, 1 from client_phones p join clients c on c.id = p.client_id
+        where $2::text is not null and p.phone = $2 order by c.last_activity_at desc nulls last, c.id limit 1)
+      order by rank limit 1`,
+    values: [linkedid, number],
+  });
+  return rows[0] ? { clientId: rows[0].clientId, ownerId: rows[0].ownerId } : null;
+}
+
+/** A call with a client counts as activity: it breaks future ties in favour of this client. */
+export async function touchClient(pool: pg.Pool, clientId: number, at: Date): Promise<void> {
+  await pool.query('update clients set last_activity_at = greatest(coalesce(last_activity_at, $2), $2) where id = $1', [clientId, at]);
+}

@@ -1,0 +1,119 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { viewerOf } from '../auth/auth.plugin.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import { ErrorBody } from '../errors.js';
+import { DIRECTIONS, DISPOSITIONS, type calls } from './calls.table.js';
+import { getCall, listCalls } from './calls.service.js';
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+const NInt = Type.Union([Type.Integer(), Type.Null()]);
+const Time = Nullable(Type.String({ format: 'date-time' }));
+
+const CallBody = Type.Object({
+  id: Type.Integer(),
+  linkedid: Type.String(),
+  direction: Type.String(),
+  did: Nullable(Type.String()),
+  number: Nullable(Type.String()),
+  clientId: NInt,
+  ownerId: NInt,
+  initiatedById: NInt,
+  answeredById: NInt,
+  finalUserId: NInt,
+  startedAt: Type.String({ format: 'date-time' }),
+  ringingAt: Time,
+  answeredAt: Time,
+  endedAt: Time,
+  talkSeconds: NInt,
+  disposition: Nullable(Type.String()),
+  hangupCause: NInt,
+  failureReason: Nullable(Type.String()),
+  rang: Type.Array(Type.Object({ extension: Type.String(), userId: NInt, at: Type.String() })),
+  recordingUrl: Nullable(Type.String()),
+});
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+function view(c: typeof calls.$inferSelect) {
+  return {
+    id: c.id,
+    linkedid: c.linkedid,
+    direction: c.direction,
+    did: c.did,
+    number: c.externalNumber,
+    clientId: c.clientId,
+    ownerId: c.ownerId,
+    initiatedById: c.initiatedById,
+    answeredById: c.answeredById,
+    finalUserId: c.finalUserId,
+    startedAt: c.startedAt.toISOString(),
+    ringingAt: iso(c.ringingAt),
+    answeredAt: iso(c.answeredAt),
+    endedAt: iso(c.endedAt),
+    talkSeconds: c.talkSeconds,
+    disposition: c.disposition,
+    hangupCause: c.hangupCause,
+    failureReason: c.failureReason,
+    rang: c.rang,
+    recordingUrl: c.recordingUniqueid ? `/api/calls/${c.id}/recording` : null,
+  };
+}
+
+export const callsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Pick<Config, 'PBX_SYSTEM_NAME'> }> = async (app, { db, config }) => {
+  app.addHook('preHandler', app.requireUser);
+
+  app.get(
+    '/',
+    {
+      schema: {
+        tags: ['calls'],
+        summary: 'Calls the signed-in user may see, newest first',
+        querystring: Type.Object({
+          clientId: Type.Optional(Type.Integer({ minimum: 1 })),
+          managerId: Type.Optional(Type.Integer({ minimum: 1, description: 'calls this user owned, took, finished or started' })),
+          from: Type.Optional(Type.String({ format: 'date-time' })),
+          to: Type.Optional(Type.String({ format: 'date-time' })),
+          direction: Type.Optional(Type.Union(DIRECTIONS.map((d) => Type.Literal(d)))),
+          disposition: Type.Optional(Type.Union(DISPOSITIONS.map((d) => Type.Literal(d)))),
+          withRecording: Type.Optional(Type.Boolean()),
+          limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+          offset: Type.Integer({ minimum: 0, default: 0 }),
+        }),
+        response: { 200: Type.Object({ items: Type.Array(CallBody), total: Type.Integer() }), 400: ErrorBody, 401: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { items, total } = await listCalls(db, viewerOf(request), request.query);
+      return { items: items.map(view), total };
+    },
+  );
+
+  app.get(
+    '/:id',
+    {
+      schema: {
+        tags: ['calls'],
+        summary: 'One call (numeric id or Linkedid) with its legs and routing trace',
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }),
+        response: {
+          200: Type.Intersect([
+            CallBody,
+            Type.Object({
+              legs: Type.Array(Type.Unknown()),
+              routeTrace: Type.Array(Type.Object({ step: Type.Integer(), reason: Type.String(), action: Type.String(), answer: Type.Record(Type.String(), Type.String()), at: Type.String() })),
+            }),
+          ]),
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const { call, trace } = await getCall(db, viewerOf(request), request.params.id, config.PBX_SYSTEM_NAME);
+      return {
+        ...view(call),
+        legs: call.legs,
+        routeTrace: trace.map((t) => ({ step: t.step, reason: t.reason, action: t.action, answer: t.answer, at: t.createdAt.toISOString() })),
+      };
+    },
+  );
+};

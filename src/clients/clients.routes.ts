@@ -1,0 +1,79 @@
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { actorOf } from '../audit/audit.js';
+import { viewerOf } from '../auth/auth.plugin.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import { ErrorBody } from '../errors.js';
+import type { CountryCode } from '../phones/normalize.js';
+import { ClientBody, ClientListBody, ClientParams, ClientsQuery, CreateClientBody, PatchClientBody } from './clients.schemas.js';
+import { createClient, deleteClient, getClient, searchClients, updateClient } from './clients.service.js';
+
+const tags = ['clients'];
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+
+// Every read and change is written to the audit log by the service: the client base is personal data.
+export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }> = async (app, opts) => {
+  const { db } = opts;
+  const region = opts.config.DEFAULT_REGION as CountryCode;
+  app.addHook('preHandler', app.requireUser);
+
+  app.get(
+    '/',
+    {
+      schema: {
+        tags,
+        summary:
+          'Search the clients the viewer may see (director all, curator their department, manager own, assistant their manager\'s); `phone` in any format',
+        querystring: ClientsQuery,
+        response: { 200: ClientListBody, 400: ErrorBody, 401: ErrorBody },
+      },
+    },
+    async (request) => searchClients(db, actorOf(request), viewerOf(request), request.query, region),
+  );
+
+  app.get(
+    '/:id',
+    { schema: { tags, summary: 'A client card (404 when not visible to the viewer)', params: ClientParams, response: { 200: ClientBody, ...errors } } },
+    async (request) => getClient(db, actorOf(request), viewerOf(request), request.params.id),
+  );
+
+  app.post(
+    '/',
+    {
+      schema: {
+        tags,
+        summary: "Create a client; a manager's are their own, an assistant's belong to their manager",
+        body: CreateClientBody,
+        response: { 201: ClientBody, ...errors },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await createClient(db, actorOf(request), viewerOf(request), request.body, region)),
+  );
+
+  app.patch(
+    '/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Change a visible client; `phones` replaces the list; only curators (own department) and directors reassign the owner',
+        params: ClientParams,
+        body: PatchClientBody,
+        response: { 200: ClientBody, ...errors },
+      },
+    },
+    async (request) => updateClient(db, actorOf(request), viewerOf(request), request.params.id, request.body, region),
+  );
+
+  app.delete(
+    '/:id',
+    {
+      // The client base is the company's asset: nobody below a director can remove part of it.
+      preHandler: app.requireRole('director'),
+      schema: { tags, summary: 'Delete a client (director)', params: ClientParams, response: { 204: Type.Null(), ...errors } },
+    },
+    async (request, reply) => {
+      await deleteClient(db, actorOf(request), viewerOf(request), request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,61 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const Id = Type.Integer({ minimum: 1 });
+// Handlers return Date; the serializer writes ISO 8601.
+const Timestamp = Type.Unsafe<Date>(Type.String({ format: 'date-time' }));
+
+export const ClientParams = Type.Object({ id: Id });
+
+// Unknown parameters are ignored, as usual for query strings (`?token=` is read by auth).
+export const ClientsQuery = Type.Object(
+  {
+    phone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'any format; exact match on the normalised number' })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'part of the name or company, case-insensitive' })),
+    ownerId: Type.Optional(Id),
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    offset: Type.Integer({ minimum: 0, default: 0 }),
+  },
+);
+export type ClientsFilter = Static<typeof ClientsQuery>;
+
+export const ClientPhoneBody = Type.Object({
+  phone: Type.String({ description: 'E.164' }),
+  raw: Type.String({ description: 'as typed' }),
+});
+
+export const ClientBody = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  company: Type.Union([Type.String(), Type.Null()]),
+  ownerId: Type.Integer(),
+  phones: Type.Array(ClientPhoneBody),
+  lastActivityAt: Type.Union([Timestamp, Type.Null()]),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type ClientView = Static<typeof ClientBody>;
+
+export const ClientListBody = Type.Object({ items: Type.Array(ClientBody), total: Type.Integer() });
+
+const fields = {
+  name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+  company: Type.Union([Type.String({ maxLength: 200 }), Type.Null()]),
+  ownerId: Type.Integer({
+    minimum: 1,
+    description: "managers: always themselves; assistants: always their manager; curators: a user of their department; director: any active user",
+  }),
+  phones: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+    minItems: 1,
+    maxItems: 20,
+    description: 'any format; stored as E.164, duplicates collapse',
+  }),
+};
+
+export const CreateClientBody = Type.Object(
+  { name: fields.name, company: Type.Optional(fields.company), ownerId: Type.Optional(fields.ownerId), phones: fields.phones },
+  { additionalProperties: false },
+);
+export type CreateClientInput = Static<typeof CreateClientBody>;
+
+export const PatchClientBody = Type.Partial(Type.Object(fields), { additionalProperties: false, minProperties: 1 });
+export type PatchClientInput = Static<typeof PatchClientBody>;

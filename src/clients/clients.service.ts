@@ -1,0 +1,208 @@
+import { and, asc, count, desc, eq, exists, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { clientOwnerFor, clientScope, ownerDenial } from '../auth/access.js';
+import type { Viewer } from '../auth/viewer.js';
+import { maskPhone, recordAudit, type Actor } from '../audit/audit.js';
+import type { Db } from '../db/client.js';
+import { AppError } from '../errors.js';
+import { parsePhone, type CountryCode } from '../phones/normalize.js';
+import { users } from '../users/users.table.js';
+import type { ClientsFilter, ClientView, CreateClientInput, PatchClientInput } from './clients.schemas.js';
+import { clientPhones, clients } from './clients.table.js';
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type Phone = { phone: string; raw: string };
+
+/** The viewer's client scope as a WHERE condition (undefined = every client). */
+export function visibleClients(db: Db | Tx, viewer: Viewer): SQL | undefined {
+  const scope = clientScope(viewer);
+  switch (scope.kind) {
+    case 'all':
+      return undefined;
+    case 'department':
+      return inArray(clients.ownerId, db.select({ id: users.id }).from(users).where(eq(users.departmentId, scope.departmentId)));
+    case 'owners':
+      return inArray(clients.ownerId, scope.ownerIds);
+  }
+}
+
+/** Numbers as E.164 with what was typed; the same number twice collapses to its first spelling. */
+export function normalisePhones(list: readonly string[], region: CountryCode): Phone[] {
+  const byPhone = new Map<string, Phone>();
+  for (const [i, raw] of list.entries()) {
+    const parsed = parsePhone(raw, region);
+    if (!parsed.ok) throw new AppError('INVALID_PHONE', `phones[${i}]: ${parsed.error}`);
+    if (!byPhone.has(parsed.e164)) byPhone.set(parsed.e164, { phone: parsed.e164, raw: raw.trim() });
+  }
+  return [...byPhone.values()];
+}
+
+/** `%` and `_` typed by a user are literal characters, not wildcards. */
+const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+export async function searchClients(
+  db: Db,
+  actor: Actor,
+  viewer: Viewer,
+  filter: ClientsFilter,
+  region: CountryCode,
+): Promise<{ items: ClientView[]; total: number }> {
+  let phone: string | undefined;
+  if (filter.phone !== undefined) {
+    const parsed = parsePhone(filter.phone, region);
+    if (!parsed.ok) throw new AppError('INVALID_PHONE', `phone: ${parsed.error}`);
+    phone = parsed.e164;
+  }
+  const where = and(
+    visibleClients(db, viewer),
+    filter.ownerId !== undefined ? eq(clients.ownerId, filter.ownerId) : undefined,
+    filter.q !== undefined ? or(ilike(clients.name, likePattern(filter.q)), ilike(clients.company, likePattern(filter.q))) : undefined,
+    phone !== undefined
+      ? exists(db.select({ one: sql`1` }).from(clientPhones).where(and(eq(clientPhones.clientId, clients.id), eq(clientPhones.phone, phone))))
+      : undefined,
+  );
+  const [rows, [{ total } = { total: 0 }]] = await Promise.all([
+    db
+      .select()
+      .from(clients)
+      .where(where)
+      .orderBy(sql`${clients.lastActivityAt} desc nulls last`, desc(clients.id))
+      .limit(filter.limit)
+      .offset(filter.offset),
+    db.select({ total: count() }).from(clients).where(where),
+  ]);
+  // Searching the base is personal-data access too; the number is kept recognisable, not readable.
+  await recordAudit(db, {
+    ...actor,
+    action: 'client.search',
+    entity: 'client',
+    entityId: null,
+    details: {
+      // Picked one by one: the query string may carry other things (a `?token=`).
+      q: filter.q,
+      ownerId: filter.ownerId,
+      phone: phone === undefined ? undefined : maskPhone(phone),
+      limit: filter.limit,
+      offset: filter.offset,
+      total,
+    },
+  });
+  return { items: await withPhones(db, rows), total };
+}
+
+/** The client if the viewer may see it; 404 otherwise, so its existence is not revealed. */
+async function loadVisible(db: Db | Tx, viewer: Viewer, id: number, lock = false): Promise<typeof clients.$inferSelect> {
+  const query = db.select().from(clients).where(and(eq(clients.id, id), visibleClients(db, viewer)));
+  const [row] = lock ? await query.for('update', { of: clients }) : await query;
+  if (!row) throw new AppError('NOT_FOUND', `client ${id} does not exist`);
+  return row;
+}
+
+export async function getClient(db: Db, actor: Actor, viewer: Viewer, id: number): Promise<ClientView> {
+  const row = await loadVisible(db, viewer, id);
+  await recordAudit(db, { ...actor, action: 'client.view', entity: 'client', entityId: id });
+  const [view] = await withPhones(db, [row]);
+  return view!;
+}
+
+/** Resolves and checks the owner the viewer gives a client (see access.ts). */
+async function resolveOwner(tx: Tx, viewer: Viewer, requested: number | undefined): Promise<number> {
+  const decided = clientOwnerFor(viewer, requested);
+  if ('error' in decided) throw new AppError('FORBIDDEN', decided.error);
+  const [owner] = await tx
+    .select({ id: users.id, role: users.role, departmentId: users.departmentId, active: users.active })
+    .from(users)
+    .where(eq(users.id, decided.ownerId));
+  if (!owner) throw new AppError('VALIDATION', `ownerId: user ${decided.ownerId} does not exist`);
+  const denial = ownerDenial(viewer, owner);
+  if (denial) throw new AppError(denial.code, denial.message);
+  return owner.id;
+}
+
+export async function createClient(db: Db, actor: Actor, viewer: Viewer, input: CreateClientInput, region: CountryCode): Promise<ClientView> {
+  const phones = normalisePhones(input.phones, region);
+  return db.transaction(async (tx) => {
+    const ownerId = await resolveOwner(tx, viewer, input.ownerId);
+    const [row] = await tx
+      .insert(clients)
+      .values({ name: input.name.trim(), company: blankToNull(input.company), ownerId, lastActivityAt: new Date() })
+      .returning();
+    await tx.insert(clientPhones).values(phones.map((p) => ({ ...p, clientId: row!.id })));
+    await recordAudit(tx, {
+      ...actor,
+      action: 'client.create',
+      entity: 'client',
+      entityId: row!.id,
+      details: { fields: Object.keys(input), ownerId, phoneCount: phones.length },
+    });
+    return { ...viewOf(row!), phones };
+  });
+}
+
+export async function updateClient(db: Db, actor: Actor, viewer: Viewer, id: number, patch: PatchClientInput, region: CountryCode): Promise<ClientView> {
+  const phones = patch.phones === undefined ? undefined : normalisePhones(patch.phones, region);
+  return db.transaction(async (tx) => {
+    const before = await loadVisible(tx, viewer, id, true);
+    const ownerId = patch.ownerId === undefined || patch.ownerId === before.ownerId ? before.ownerId : await resolveOwner(tx, viewer, patch.ownerId);
+    const name = patch.name?.trim() ?? before.name;
+    const company = patch.company === undefined ? before.company : blankToNull(patch.company);
+    const changed: string[] = [];
+    if (name !== before.name) changed.push('name');
+    if (company !== before.company) changed.push('company');
+    if (ownerId !== before.ownerId) changed.push('ownerId');
+    if (phones !== undefined) {
+      const old = await tx.select({ phone: clientPhones.phone, raw: clientPhones.raw }).from(clientPhones).where(eq(clientPhones.clientId, id));
+      if (!samePhones(old, phones)) changed.push('phones');
+      // The list replaces the old one; the transaction keeps the client from ever having none.
+      await tx.delete(clientPhones).where(eq(clientPhones.clientId, id));
+      await tx.insert(clientPhones).values(phones.map((p) => ({ ...p, clientId: id })));
+    }
+    const [row] = await tx
+      .update(clients)
+      .set({ name, company, ownerId, lastActivityAt: new Date(), updatedAt: new Date() })
+      .where(eq(clients.id, id))
+      .returning();
+    await recordAudit(tx, {
+      ...actor,
+      action: 'client.update',
+      entity: 'client',
+      entityId: id,
+      // Owner ids are not personal data; a reassignment is what an auditor looks for.
+      details: { fields: changed, ...(changed.includes('ownerId') && { ownerId: { from: before.ownerId, to: ownerId } }) },
+    });
+    const [view] = await withPhones(tx, [row!]);
+    return view!;
+  });
+}
+
+export async function deleteClient(db: Db, actor: Actor, viewer: Viewer, id: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    const before = await loadVisible(tx, viewer, id, true);
+    await tx.delete(clients).where(eq(clients.id, id));
+    await recordAudit(tx, { ...actor, action: 'client.delete', entity: 'client', entityId: id, details: { ownerId: before.ownerId } });
+  });
+}
+
+async function withPhones(db: Db | Tx, rows: (typeof clients.$inferSelect)[]): Promise<ClientView[]> {
+  if (rows.length === 0) return [];
+  const phones = await db
+    .select()
+    .from(clientPhones)
+    .where(inArray(clientPhones.clientId, rows.map((r) => r.id)))
+    .orderBy(asc(clientPhones.id));
+  return rows.map((row) => ({
+    ...viewOf(row),
+    phones: phones.filter((p) => p.clientId === row.id).map((p) => ({ phone: p.phone, raw: p.raw })),
+  }));
+}
+
+function viewOf(row: typeof clients.$inferSelect): Omit<ClientView, 'phones'> {
+  const { id, name, company, ownerId, lastActivityAt, createdAt, updatedAt } = row;
+  return { id, name, company, ownerId, lastActivityAt, createdAt, updatedAt };
+}
+
+function samePhones(a: readonly Phone[], b: readonly Phone[]): boolean {
+  const key = (list: readonly Phone[]) => list.map((p) => `${p.phone} ${p.raw}`).sort().join('|');
+  return key(a) === key(b);
+}
+
+const blankToNull = (text: string | null | undefined): string | null => (text == null || text.trim() === '' ? null : text.trim());

@@ -1,0 +1,319 @@
+// Who gets the call at this step. Pure: everything, including the time, comes in the input.
+//
+// The dialplan asks once per step and executes the answer; the decision is a plan (an ordered
+// list of targets, each either possible now or skipped with a reason) and a pointer into it.
+//
+// Known client (caller matched a client; ties go to the most recent activity, nulls last,
+// then the lowest id):
+//   owner's device     if presence is available and the device is not inuse/busy/unavailable
+//                      ('ringing' and 'unknown' do not skip: the owner is at the desk / we do
+//                      not know). Rung even after hours: a manager who answers late is working.
+//   then by the owner's absence rule:
+//   mobile      → owner's mobile (not on dnd, not without a mobile, not after hours unless
+//                 config.mobileAfterHours: a personal phone at night needs an explicit yes)
+//                 → department line → voicemail, owner's box first (the message is for the
+//                 manager who owns the client)
+//   department  → department line → voicemail, department's box first (the owner handed
+//                 absences to the team)
+//   voicemail   → voicemail, owner's box first
+//   The rule applies also when the owner was available and did not answer.
+//   The department is the OWNER's (the client belongs to that team), else the DID's.
+//   A client without a loadable owner goes to the DID department's line and box.
+// Unknown caller: the DID department's line (reason unknown_caller), then its box.
+// No department at all: config.defaultLine and config.defaultMailbox, the same way; with
+//   neither the caller is hung up on, because there is nobody to hear them.
+// Closed department: its line is skipped and the voicemail step says after_hours.
+// The owner's box is `userMailboxTemplate` with the owner's extension; any missing box falls
+// through to the next one in the order above, then to config.defaultMailbox.
+import { isOpen } from './business-hours.js';
+import { dialStringProblem, fillTemplate } from './dial-templates.js';
+import type {
+  DepartmentLine, EntityId, RouteCandidate, RouteClient, RouteConfig, RouteDecision,
+  RouteDepartment, RouteInput, RouteOwner, RouteReason, TargetKind, TriedStep,
+} from './types.js';
+
+const DEFAULT_MAX_STEPS = 5;
+const DEFAULT_RING_SECONDS = 30;
+
+type Answer = Pick<RouteDecision, 'action' | 'dial' | 'queue' | 'mailbox' | 'timeout'>;
+
+interface PlanItem {
+  candidate: RouteCandidate;
+  reason: RouteReason;
+  /** Present when the target can be rung now. */
+  answer?: Answer;
+}
+
+/** Steps below 1 or not a number are step 1; fractions are cut. */
+export function sanitizeStep(step: number): number {
+  return Number.isFinite(step) && step >= 1 ? Math.floor(step) : 1;
+}
+
+function maxSteps(config: RouteConfig): number {
+  return Number.isFinite(config.maxSteps) && config.maxSteps >= 1
+    ? Math.floor(config.maxSteps)
+    : DEFAULT_MAX_STEPS;
+}
+
+function seconds(value: number): number {
+  return Number.isFinite(value) && value > 0 ? Math.max(1, Math.round(value)) : DEFAULT_RING_SECONDS;
+}
+
+function sameId(a: EntityId | null | undefined, b: EntityId | null | undefined): boolean {
+  return a !== null && a !== undefined && b !== null && b !== undefined && String(a) === String(b);
+}
+
+// Numeric ids (also bigints delivered as strings) by value, anything else as plain strings.
+function compareIds(a: EntityId, b: EntityId): number {
+  const sa = String(a);
+  const sb = String(b);
+  if (/^\d+$/.test(sa) && /^\d+$/.test(sb) && sa.length !== sb.length) return sa.length - sb.length;
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+function activity(client: RouteClient): number {
+  const t = client.lastActivityAt?.getTime();
+  return t === undefined || Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+}
+
+/** The client a call belongs to when several match: most recent activity, then lowest id. */
+export function pickClient(clients: readonly RouteClient[]): RouteClient | null {
+  let best: RouteClient | null = null;
+  for (const c of clients) {
+    if (best === null) {
+      best = c;
+      continue;
+    }
+    const a = activity(c);
+    const b = activity(best);
+    if (a > b || (a === b && compareIds(c.id, best.id) < 0)) best = c;
+  }
+  return best;
+}
+
+// A schedule in an unknown zone must not silence a department: treat it as open.
+function openAt(department: RouteDepartment | null, now: Date): boolean {
+  if (department === null || department.businessHours === null) return true;
+  try {
+    return isOpen(department.businessHours, department.timeZone, now);
+  } catch {
+    return true;
+  }
+}
+
+function lineItem(
+  department: RouteDepartment | null,
+  config: RouteConfig,
+  open: boolean,
+  reason: RouteReason,
+): PlanItem {
+  const line: DepartmentLine | null = department !== null ? department.line : (config.defaultLine ?? null);
+  const candidate: RouteCandidate = { target: 'department' };
+  if (department !== null) candidate.departmentId = department.id;
+  const item: PlanItem = { candidate, reason };
+  const target = line === null ? null : line.kind === 'queue' ? line.queue : line.dial;
+  if (line === null || target === null) candidate.skipped = 'no_line';
+  else if (!open) candidate.skipped = 'after_hours';
+  else if (dialStringProblem(target) !== null) candidate.skipped = 'bad_target';
+  else {
+    const timeout = seconds(config.ringTimeouts.department);
+    item.answer = line.kind === 'queue'
+      ? { action: 'queue', queue: target, timeout }
+      : { action: 'dial', dial: target, timeout };
+  }
+  return item;
+}
+
+function voicemailItem(
+  boxes: readonly (string | null | undefined)[],
+  open: boolean,
+  department: RouteDepartment | null,
+): PlanItem {
+  const candidate: RouteCandidate = { target: 'voicemail' };
+  if (department !== null) candidate.departmentId = department.id;
+  const item: PlanItem = { candidate, reason: open ? 'voicemail' : 'after_hours' };
+  const mailbox = boxes.find((b): b is string => typeof b === 'string' && dialStringProblem(b) === null);
+  if (mailbox === undefined) candidate.skipped = 'no_mailbox';
+  else item.answer = { action: 'voicemail', mailbox };
+  return item;
+}
+
+function ownerItem(owner: RouteOwner, config: RouteConfig): PlanItem {
+  const candidate: RouteCandidate = { target: 'owner', userId: owner.id };
+  const item: PlanItem = { candidate, reason: 'owner' };
+  const device = owner.deviceState;
+  if (owner.presence !== 'available') candidate.skipped = `presence:${owner.presence}`;
+  else if (device === 'inuse' || device === 'busy' || device === 'unavailable') {
+    candidate.skipped = `device:${device}`;
+  } else if (owner.extension === null || owner.extension === '') candidate.skipped = 'no_extension';
+  else {
+    const dial = fillTemplate(config.deviceDialTemplate, { extension: owner.extension });
+    if (dial === null) candidate.skipped = 'bad_target';
+    else item.answer = { action: 'dial', dial, timeout: seconds(config.ringTimeouts.owner) };
+  }
+  return item;
+}
+
+function mobileItem(owner: RouteOwner, config: RouteConfig, open: boolean): PlanItem {
+  const candidate: RouteCandidate = { target: 'owner_mobile', userId: owner.id };
+  const item: PlanItem = { candidate, reason: 'owner_mobile' };
+  // Do-not-disturb means do not disturb: not even on the mobile.
+  if (owner.presence === 'dnd') candidate.skipped = 'presence:dnd';
+  else if (owner.mobile === null || !/^\+[1-9]\d{5,14}$/.test(owner.mobile)) candidate.skipped = 'no_mobile';
+  else if (!open && config.mobileAfterHours !== true) candidate.skipped = 'after_hours';
+  else {
+    const vars = { number: owner.mobile.slice(1), e164: owner.mobile };
+    const dial = fillTemplate(config.mobileDialTemplate, vars);
+    if (dial === null) candidate.skipped = 'bad_target';
+    else item.answer = { action: 'dial', dial, timeout: seconds(config.ringTimeouts.mobile) };
+  }
+  return item;
+}
+
+interface Plan {
+  items: PlanItem[];
+  client: RouteClient | null;
+  owner: RouteOwner | null;
+}
+
+function buildPlan(input: RouteInput): Plan {
+  const { config, now } = input;
+  // A caller that did not parse cannot be anybody's client, whatever was loaded.
+  const client = input.caller === null ? null : pickClient(input.clients);
+  if (client === null) {
+    const dept = input.didDepartment;
+    const open = openAt(dept, now);
+    return {
+      client,
+      owner: null,
+      items: [
+        lineItem(dept, config, open, 'unknown_caller'),
+        voicemailItem([dept?.voicemailBox, config.defaultMailbox], open, dept),
+      ],
+    };
+  }
+
+  const owner = input.owners.find((o) => sameId(o.id, client.ownerId)) ?? null;
+  if (owner === null) {
+    const dept = input.didDepartment;
+    const open = openAt(dept, now);
+    return {
+      client,
+      owner,
+      items: [
+        { candidate: { target: 'owner', skipped: 'no_owner' }, reason: 'owner' },
+        lineItem(dept, config, open, 'department'),
+        voicemailItem([dept?.voicemailBox, config.defaultMailbox], open, dept),
+      ],
+    };
+  }
+
+  const dept = input.ownerDepartments.find((d) => sameId(d.id, owner.departmentId)) ?? input.didDepartment;
+  const open = openAt(dept, now);
+  const ownerBox = owner.extension ? fillTemplate(config.userMailboxTemplate, { extension: owner.extension }) : null;
+  const items = [ownerItem(owner, config)];
+  switch (owner.absentRule) {
+    case 'mobile':
+      items.push(
+        mobileItem(owner, config, open),
+        lineItem(dept, config, open, 'department'),
+        voicemailItem([ownerBox, dept?.voicemailBox, config.defaultMailbox], open, dept),
+      );
+      break;
+    case 'voicemail':
+      items.push(voicemailItem([ownerBox, dept?.voicemailBox, config.defaultMailbox], open, dept));
+      break;
+    default: // 'department', and any rule this code does not know yet
+      items.push(
+        lineItem(dept, config, open, 'department'),
+        voicemailItem([dept?.voicemailBox, ownerBox, config.defaultMailbox], open, dept),
+      );
+  }
+  return { client, owner, items };
+}
+
+/** Which target an earlier decision rang, read from its trace entry. */
+function triedKind(t: TriedStep): TargetKind | null {
+  if (t.action === 'voicemail') return 'voicemail';
+  if (t.action !== 'dial' && t.action !== 'queue') return null;
+  if (t.reason === 'owner') return 'owner';
+  if (t.reason === 'owner_mobile') return 'owner_mobile';
+  // fallback_error dials or queues only the department line.
+  if (t.reason === 'department' || t.reason === 'unknown_caller' || t.reason === 'fallback_error') return 'department';
+  return null;
+}
+
+// The dialplan stops asking once a step is answered; if it asks anyway there is nothing left to
+// try. The contract's reasons have no 'answered', so this is reported as steps_exhausted.
+function isAnswered(step: number, lastStatus: string): boolean {
+  return step > 1 && lastStatus.trim().toUpperCase() === 'ANSWER';
+}
+
+/**
+ * The answer for this step. Target choice: the first possible target that the trace of earlier
+ * steps does not name; steps the trace does not cover are assumed to have used the next
+ * possible targets in order (so with no trace at all, step N takes the N-th possible target).
+ * Trace entries of this or later steps are ignored, so asking twice for a step answers the same.
+ * Voicemail ends the plan: once it was tried, or when nothing is left, or past maxSteps, hangup.
+ */
+export function decideRoute(input: RouteInput): RouteDecision {
+  const step = sanitizeStep(input.step);
+  const { items, client, owner } = buildPlan(input);
+  const candidates = items.map((i) => i.candidate);
+  const base = {
+    step,
+    tie: input.caller !== null && input.clients.length > 1,
+    candidates,
+    clientId: client?.id,
+    clientName: client?.name,
+    managerId: owner?.id,
+  };
+  if (isAnswered(step, input.lastStatus)) return { ...base, action: 'hangup', reason: 'steps_exhausted' };
+  if (step > maxSteps(input.config)) return { ...base, action: 'hangup', reason: 'steps_exhausted' };
+
+  const prior = input.alreadyTried.filter((t) => Number.isFinite(t.step) && t.step < step);
+  const tried = new Set(prior.map(triedKind));
+  let unaccounted = Math.max(0, step - 1 - new Set(prior.map((t) => t.step)).size);
+  if (!tried.has('voicemail')) {
+    for (const item of items) {
+      if (item.answer === undefined || item.candidate.skipped !== undefined) continue;
+      if (tried.has(item.candidate.target)) {
+        item.candidate.skipped = 'already_tried';
+      } else if (unaccounted > 0) {
+        item.candidate.skipped = 'step_passed';
+        unaccounted -= 1;
+      } else {
+        item.candidate.chosen = true;
+        return { ...base, ...item.answer, reason: item.reason, departmentId: item.candidate.departmentId };
+      }
+    }
+  }
+  return { ...base, action: 'hangup', reason: 'steps_exhausted' };
+}
+
+/**
+ * The answer when the decision cannot be made (database slow or down): no client, no trace.
+ * Steps 1 and 2 ring the department line (or config.defaultLine): step 2 is often the first
+ * step that failed, after a normal step 1 that rang the owner, so the team was not rung yet.
+ * Step 3 takes the voicemail; later steps hang up. Without a line, step 1 takes the voicemail.
+ * Non-hangup answers say fallback_error; hangups keep their cause.
+ */
+export function fallbackDecision(
+  department: RouteDepartment | null,
+  config: RouteConfig,
+  step: number,
+  options: { lastStatus?: string; now?: Date } = {},
+): RouteDecision {
+  const s = sanitizeStep(step);
+  const open = options.now === undefined ? true : openAt(department, options.now);
+  const line = lineItem(department, config, open, 'fallback_error');
+  const mail = voicemailItem([department?.voicemailBox, config.defaultMailbox], open, department);
+  const base = { step: s, tie: false, candidates: [line.candidate, mail.candidate] };
+  if (isAnswered(s, options.lastStatus ?? '')) return { ...base, action: 'hangup', reason: 'steps_exhausted' };
+  if (s > maxSteps(config)) return { ...base, action: 'hangup', reason: 'steps_exhausted' };
+  const plan = line.answer !== undefined ? [line, line, mail] : [mail];
+  const pick = plan[s - 1];
+  if (pick?.answer === undefined) return { ...base, action: 'hangup', reason: 'steps_exhausted' };
+  pick.candidate.chosen = true;
+  return { ...base, ...pick.answer, reason: 'fallback_error', departmentId: pick.candidate.departmentId };
+}

@@ -1,0 +1,153 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import { createCallPipeline, type CallHooks } from './calls/call-pipeline.js';
+import { CallTracker } from './calls/call-tracker.js';
+import { calls } from './calls/calls.table.js';
+import { identityFromConfig } from './calls/channel-identity.js';
+import type { Config } from './config.js';
+import type { Database } from './db/client.js';
+import { createEventBus } from './events/event-bus.js';
+import { createLeaderLock } from './infra/leader-lock.js';
+import { createRedis } from './infra/redis.js';
+import { createAmiClient, createDisabledAmi, type AmiClient } from './pbx/ami-client.js';
+import { createStorage } from './recordings/create-storage.js';
+import { createReminderModule } from './reminders/reminders.module.js';
+import { createActivePops } from './screenpop/active-pops.js';
+import { createWsHub } from './screenpop/ws-hub.js';
+import { createUserDirectory } from './users/user-directory.js';
+import { createWebhookDispatcher } from './webhooks/webhook-dispatcher.js';
+
+export interface RuntimeOptions {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  /** BullMQ key prefix; tests give each instance group its own. */
+  queuePrefix?: string;
+  /** Timings tests shorten. */
+  leaderTtlMs?: number;
+  amiBackoffMs?: number;
+}
+
+const HOUSEKEEPING_MS = 60_000;
+const splitList = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+/**
+ * One Switchboard instance: the HTTP app plus the parts that live beside it — event bus, the AMI
+ * consumer (started only while this instance holds the leader lock), call pipeline, reminder
+ * worker, webhook worker. `server.ts` runs one; tests run one or two against the same
+ * PostgreSQL, Redis and fake PBX.
+ */
+export async function createRuntime(opts: RuntimeOptions) {
+  const { config, logger, database } = opts;
+  const redis = createRedis(config.REDIS_URL, 'command');
+  const subscriber = createRedis(config.REDIS_URL, 'blocking');
+  const bus = createEventBus({ publisher: redis, subscriber, logger });
+  const hub = createWsHub();
+  bus.onMessage((message) => hub.deliver(message));
+  const activePops = createActivePops(redis);
+  const users = createUserDirectory(database.pool);
+  await users.refresh();
+  const stopUserRefresh = users.startRefreshing();
+  const storage = createStorage(config);
+  const prefix = opts.queuePrefix ?? 'switchboard';
+  const bullConnection = { url: config.REDIS_URL, maxRetriesPerRequest: null };
+
+  const ami: AmiClient = config.AMI_HOST
+    ? createAmiClient(
+        {
+          host: config.AMI_HOST,
+          port: config.AMI_PORT,
+          username: config.AMI_USERNAME,
+          secret: config.AMI_SECRET,
+          ...(opts.amiBackoffMs !== undefined && { backoffInitialMs: opts.amiBackoffMs, backoffMaxMs: opts.amiBackoffMs * 4 }),
+        },
+        logger,
+      )
+    : createDisabledAmi();
+
+  const reminders = createReminderModule({ db: database.db, redisUrl: config.REDIS_URL, bus, logger, config, prefix });
+  const webhooks = createWebhookDispatcher({ db: database.db, connection: bullConnection, logger, publicUrl: config.PUBLIC_URL, prefix });
+
+  const reminderHooks: CallHooks = {
+    async onEnded(call) {
+      const [row] = await database.db.select().from(calls).where(eq(calls.id, call.id));
+      if (!row) return;
+      const department = call.parties.did
+        ? await database.db.execute<{ department_id: number }>(sql`select department_id from department_dids where did = ${call.parties.did}`)
+        : null;
+      await reminders.onCallEnded({ ...row, departmentId: department?.rows[0]?.department_id ?? null });
+    },
+  };
+
+  const tracker = new CallTracker({
+    identity: identityFromConfig(config, { inboundContexts: splitList(config.INBOUND_CONTEXTS), outboundContexts: splitList(config.OUTBOUND_CONTEXTS) }),
+  });
+  const pipeline = createCallPipeline({
+    pool: database.pool,
+    tracker,
+    users,
+    bus,
+    activePops,
+    logger,
+    systemName: config.PBX_SYSTEM_NAME,
+    region: config.DEFAULT_REGION,
+    cardUrlTemplate: config.CARD_URL_TEMPLATE,
+    hooks: [webhooks.hooks, reminderHooks],
+  });
+  ami.onEvent((event) => pipeline.handle(event));
+
+  // One consumer of the AMI stream across instances; the others take over within the TTL.
+  const leader = createLeaderLock({
+    redis,
+    key: `switchboard:ami-leader:${config.PBX_SYSTEM_NAME}`,
+    logger,
+    ttlMs: opts.leaderTtlMs ?? 10_000,
+    onAcquired: () => ami.start(),
+    onLost: () => ami.stop(),
+  });
+
+  const app = await buildApp({
+    config,
+    logger,
+    database,
+    redis,
+    amiStatus: () => (config.AMI_HOST === '' ? 'disabled' : leader.isLeader() ? (ami.status() === 'connected' ? 'ok' : 'down') : 'ok'),
+    realtime: { hub, activePops, bus, onConnect: [reminders.onConnect], onClientMessage: reminders.onClientMessage },
+    storage,
+    reminderRoutes: reminders.routes,
+  });
+
+  let housekeeping: NodeJS.Timeout | null = null;
+  return {
+    app,
+    bus,
+    hub,
+    pipeline,
+    tracker,
+    leader,
+    ami,
+    async start() {
+      leader.start();
+      await reminders.start();
+      webhooks.startWorker();
+      housekeeping = setInterval(() => pipeline.housekeeping(), HOUSEKEEPING_MS);
+      housekeeping.unref();
+    },
+    async stop() {
+      if (housekeeping) clearInterval(housekeeping);
+      await leader.stop();
+      await ami.stop();
+      await pipeline.drain();
+      await app.close();
+      await reminders.stop();
+      await webhooks.close();
+      stopUserRefresh();
+      await bus.close();
+      subscriber.disconnect();
+      redis.disconnect();
+    },
+  };
+}
+
+export type Runtime = Awaited<ReturnType<typeof createRuntime>>;

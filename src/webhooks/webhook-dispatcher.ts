@@ -1,0 +1,122 @@
+import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { and, eq } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { CallHooks, StoredCall } from '../calls/call-pipeline.js';
+import type { Db } from '../db/client.js';
+import { signPayload, SIGNATURE_HEADER } from './signing.js';
+import { callPayload, type WebhookEvent } from './webhook-payload.js';
+import { webhookEndpoints } from './webhooks.table.js';
+
+/** Queue payloads typed by queue name. */
+interface DeliveryJob {
+  endpointId: number;
+  event: WebhookEvent;
+  deliveryId: string;
+  body: string;
+}
+
+export interface WebhookDispatcherOptions {
+  db: Db;
+  connection: ConnectionOptions;
+  logger: Logger;
+  publicUrl: string;
+  prefix?: string;
+  attempts?: number;
+  backoffMs?: number;
+  timeoutMs?: number;
+}
+
+const QUEUE = 'webhooks';
+
+/**
+ * Delivers call events to the configured endpoints through BullMQ: one job per (event, call,
+ * endpoint) whose job id is also the idempotency key the receiver sees, so a duplicate event
+ * never queues a second delivery and a retried delivery carries the same key. Retries use
+ * exponential backoff; a 4xx other than 408/429 is final (the receiver refused the payload).
+ */
+export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
+  const prefix = opts.prefix ?? 'switchboard';
+  const queue = new Queue<DeliveryJob>(QUEUE, { connection: opts.connection, prefix });
+  queue.on('error', (err) => opts.logger.warn({ err }, 'webhook queue error'));
+  let worker: Worker<DeliveryJob> | null = null;
+
+  async function enqueue(event: WebhookEvent, call: StoredCall): Promise<void> {
+    const endpoints = await opts.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.active, true));
+    const targets = endpoints.filter((e) => e.events.includes(event));
+    if (targets.length === 0) return;
+    const body = JSON.stringify(callPayload(event, call, opts.publicUrl));
+    await queue.addBulk(
+      targets.map((endpoint) => {
+        const deliveryId = `${event}-${call.id}-${endpoint.id}`;
+        return {
+          name: event,
+          data: { endpointId: endpoint.id, event, deliveryId, body },
+          opts: {
+            jobId: deliveryId,
+            attempts: opts.attempts ?? 8,
+            backoff: { type: 'exponential', delay: opts.backoffMs ?? 2_000 },
+            removeOnComplete: { age: 24 * 3600 },
+            removeOnFail: { age: 7 * 24 * 3600 },
+          },
+        };
+      }),
+    );
+  }
+
+  async function deliver(job: DeliveryJob): Promise<void> {
+    const [endpoint] = await opts.db
+      .select()
+      .from(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.id, job.endpointId), eq(webhookEndpoints.active, true)));
+    if (!endpoint) throw new UnrecoverableError(`webhook endpoint ${job.endpointId} is gone or disabled`);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const res = await fetch(endpoint.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Switchboard-Webhooks/1',
+        'x-switchboard-event': job.event,
+        'idempotency-key': job.deliveryId,
+        [SIGNATURE_HEADER]: signPayload(endpoint.secret, timestamp, job.body),
+      },
+      body: job.body,
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+      redirect: 'error',
+    });
+    await res.body?.cancel();
+    if (res.ok) return;
+    const final = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
+    const message = `webhook ${endpoint.url} answered ${res.status}`;
+    throw final ? new UnrecoverableError(message) : new Error(message);
+  }
+
+  const safely = (event: WebhookEvent) => async (call: StoredCall) => {
+    try {
+      await enqueue(event, call);
+    } catch (err) {
+      opts.logger.error({ err, event, callId: call.id }, 'could not queue webhook deliveries');
+    }
+  };
+
+  const hooks: CallHooks = {
+    onStarted: safely('call.started'),
+    onAnswered: safely('call.answered'),
+    onEnded: safely('call.ended'),
+  };
+
+  return {
+    hooks,
+    queue,
+    startWorker(concurrency = 10) {
+      worker = new Worker<DeliveryJob>(QUEUE, (job) => deliver(job.data), { connection: opts.connection, prefix, concurrency });
+      worker.on('failed', (job, err) => opts.logger.warn({ err, deliveryId: job?.data.deliveryId, attempts: job?.attemptsMade }, 'webhook delivery failed'));
+      worker.on('error', (err) => opts.logger.warn({ err }, 'webhook worker error'));
+    },
+    async close() {
+      await worker?.close();
+      await queue.close();
+    },
+  };
+}
+
+export type WebhookDispatcher = ReturnType<typeof createWebhookDispatcher>;

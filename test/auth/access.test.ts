@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import {
+  canEditDepartment,
+  canManageUser,
+  canSetPresence,
+  clientOwnerFor,
+  clientScope,
+  ownerDenial,
+  userPatchDenial,
+  userScope,
+} from '../../src/auth/access.js';
+import type { Viewer } from '../../src/auth/viewer.js';
+import { maskPhone } from '../../src/audit/audit.js';
+
+const viewer = (role: Viewer['role'], fields: Partial<Viewer> = {}): Viewer => ({
+  id: 10,
+  login: role,
+  name: role,
+  role,
+  departmentId: role === 'director' ? null : 1,
+  managerId: role === 'assistant' ? 20 : null,
+  ...fields,
+});
+const director = viewer('director');
+const curator = viewer('curator');
+const manager = viewer('manager');
+const assistant = viewer('assistant');
+
+describe('clientScope', () => {
+  it('gives each role its part of the base', () => {
+    expect(clientScope(director)).toEqual({ kind: 'all' });
+    expect(clientScope(curator)).toEqual({ kind: 'department', departmentId: 1 });
+    expect(clientScope(manager)).toEqual({ kind: 'owners', ownerIds: [10] });
+    expect(clientScope(assistant)).toEqual({ kind: 'owners', ownerIds: [20] });
+  });
+
+  it('gives nothing to a curator without a department or an assistant without a manager', () => {
+    expect(clientScope(viewer('curator', { departmentId: null }))).toEqual({ kind: 'owners', ownerIds: [] });
+    expect(clientScope(viewer('assistant', { managerId: null }))).toEqual({ kind: 'owners', ownerIds: [] });
+  });
+});
+
+describe('userScope', () => {
+  it('lets a manager see the team, an assistant self and manager', () => {
+    expect(userScope(director)).toEqual({ kind: 'all' });
+    expect(userScope(curator)).toEqual({ kind: 'department', departmentId: 1 });
+    expect(userScope(manager)).toEqual({ kind: 'team', managerId: 10 });
+    expect(userScope(assistant)).toEqual({ kind: 'ids', ids: [10, 20] });
+  });
+});
+
+describe('canManageUser', () => {
+  it('lets a director manage anybody', () => {
+    expect(canManageUser(director, { role: 'director', departmentId: null })).toBe(true);
+    expect(canManageUser(director, { role: 'curator', departmentId: 5 })).toBe(true);
+  });
+
+  it('lets a curator manage only managers and assistants of their own department', () => {
+    expect(canManageUser(curator, { role: 'manager', departmentId: 1 })).toBe(true);
+    expect(canManageUser(curator, { role: 'assistant', departmentId: 1 })).toBe(true);
+    expect(canManageUser(curator, { role: 'manager', departmentId: 2 })).toBe(false);
+    expect(canManageUser(curator, { role: 'curator', departmentId: 1 })).toBe(false);
+    expect(canManageUser(curator, { role: 'director', departmentId: 1 })).toBe(false);
+    expect(canManageUser(viewer('curator', { departmentId: null }), { role: 'manager', departmentId: null })).toBe(false);
+  });
+
+  it('lets managers and assistants manage nobody', () => {
+    expect(canManageUser(manager, { role: 'assistant', departmentId: 1 })).toBe(false);
+    expect(canManageUser(assistant, { role: 'assistant', departmentId: 1 })).toBe(false);
+  });
+});
+
+describe('canSetPresence', () => {
+  it('allows self, the department curator and a director', () => {
+    expect(canSetPresence(manager, { id: 10, departmentId: 1 })).toBe(true);
+    expect(canSetPresence(curator, { id: 11, departmentId: 1 })).toBe(true);
+    expect(canSetPresence(director, { id: 11, departmentId: 7 })).toBe(true);
+  });
+
+  it('refuses other managers, curators of other departments and assistants', () => {
+    expect(canSetPresence(manager, { id: 11, departmentId: 1 })).toBe(false);
+    expect(canSetPresence(curator, { id: 11, departmentId: 2 })).toBe(false);
+    expect(canSetPresence(assistant, { id: 20, departmentId: 1 })).toBe(false);
+  });
+});
+
+describe('userPatchDenial', () => {
+  const self = { id: 10, role: 'manager' as const, departmentId: 1 };
+
+  it('lets anybody change their own name, mobile, absent rule and password', () => {
+    expect(userPatchDenial(manager, self, self, ['name', 'mobile', 'absentRule', 'password'])).toBeNull();
+  });
+
+  it('refuses own role, department, extension and disabling oneself', () => {
+    expect(userPatchDenial(manager, self, { role: 'curator', departmentId: 1 }, ['role'])).toMatch(/own role/);
+    expect(userPatchDenial(director, { ...self, role: 'director' }, { role: 'director', departmentId: 1 }, ['active'])).toMatch(/disable/);
+    expect(userPatchDenial(manager, self, { role: 'manager', departmentId: 2 }, ['departmentId'])).toMatch(/not departmentId/);
+    expect(userPatchDenial(manager, self, self, ['extension'])).toMatch(/not extension/);
+  });
+
+  it('keeps a curator from moving people out of or into other departments', () => {
+    const m = { id: 11, role: 'manager' as const, departmentId: 1 };
+    expect(userPatchDenial(curator, m, { role: 'manager', departmentId: 1 }, ['extension'])).toBeNull();
+    expect(userPatchDenial(curator, m, { role: 'manager', departmentId: 2 }, ['departmentId'])).toMatch(/own department/);
+    expect(userPatchDenial(curator, m, { role: 'curator', departmentId: 1 }, ['role'])).toMatch(/own department/);
+  });
+
+  it("lets only the user or a director change a password", () => {
+    const m = { id: 11, role: 'manager' as const, departmentId: 1 };
+    expect(userPatchDenial(curator, m, m, ['password'])).toMatch(/password/);
+    expect(userPatchDenial(director, m, m, ['password'])).toBeNull();
+  });
+});
+
+describe('client owners', () => {
+  it('fixes the owner for managers and assistants', () => {
+    expect(clientOwnerFor(manager, undefined)).toEqual({ ownerId: 10 });
+    expect(clientOwnerFor(assistant, undefined)).toEqual({ ownerId: 20 });
+    expect(clientOwnerFor(assistant, 20)).toEqual({ ownerId: 20 });
+    expect(clientOwnerFor(manager, 99)).toHaveProperty('error');
+    expect(clientOwnerFor(viewer('assistant', { managerId: null }), undefined)).toHaveProperty('error');
+  });
+
+  it('lets curators and directors choose, defaulting to themselves', () => {
+    expect(clientOwnerFor(curator, undefined)).toEqual({ ownerId: 10 });
+    expect(clientOwnerFor(director, 33)).toEqual({ ownerId: 33 });
+  });
+
+  it('refuses disabled owners, assistants, and owners outside a curator\'s department', () => {
+    const owner = { id: 33, role: 'manager' as const, departmentId: 1, active: true };
+    expect(ownerDenial(curator, owner)).toBeNull();
+    expect(ownerDenial(curator, { ...owner, departmentId: 2 })?.code).toBe('FORBIDDEN');
+    expect(ownerDenial(director, { ...owner, departmentId: 2 })).toBeNull();
+    expect(ownerDenial(director, { ...owner, active: false })?.message).toMatch(/disabled/);
+    expect(ownerDenial(director, { ...owner, role: 'assistant' })?.message).toMatch(/assistant/);
+  });
+});
+
+describe('canEditDepartment', () => {
+  it('allows a director anywhere and a curator at home', () => {
+    expect(canEditDepartment(director, 3)).toBe(true);
+    expect(canEditDepartment(curator, 1)).toBe(true);
+    expect(canEditDepartment(curator, 2)).toBe(false);
+    expect(canEditDepartment(manager, 1)).toBe(false);
+  });
+});
+
+describe('maskPhone', () => {
+  it('keeps only the last four digits', () => {
+    expect(maskPhone('+79161234567')).toBe('+*******4567');
+    expect(maskPhone('123')).toBe('123');
+  });
+});
