@@ -16,6 +16,7 @@ import { healthRoutes, type ComponentStatus } from './health/health.routes.js';
 import { createRouteService } from './routing/route-service.js';
 import { routeTraceRoutes } from './routing/route-trace.routes.js';
 import { pbxRouteRoutes } from './routing/route.routes.js';
+import type { DeviceState } from './routing/types.js';
 import { createTraceWriter } from './routing/trace-writer.js';
 import { callsRoutes } from './calls/calls.routes.js';
 import type { EventBus } from './events/event-bus.js';
@@ -25,6 +26,7 @@ import type { ActivePops } from './screenpop/active-pops.js';
 import type { WsHub } from './screenpop/ws-hub.js';
 import { wsRoutes, type ClientMessageHandler, type ConnectHook } from './screenpop/ws.routes.js';
 import { usersRoutes } from './users/users.routes.js';
+import type { Presence } from './users/users.table.js';
 import { webhooksRoutes } from './webhooks/webhooks.routes.js';
 
 export interface AppDeps {
@@ -45,6 +47,12 @@ export interface AppDeps {
   };
   storage?: RecordingStorage;
   reminderRoutes?: FastifyPluginAsyncTypebox;
+  /** POST /api/calls/originate and GET /c2c (src/clicktocall), registered at the root. */
+  clickToCallRoutes?: FastifyPluginAsyncTypebox;
+  /** A user's phone state from the PBX (src/presence/device-states.ts), for routing. */
+  deviceState?: (extension: string) => DeviceState | undefined;
+  /** After PUT /api/users/:id/presence: tells the screens (presence.changed). */
+  onPresenceChanged?: (user: { id: number; departmentId: number | null; extension: string | null; presence: Presence }) => void;
 }
 
 /** Builds the whole HTTP app from the feature plugins; `server.ts` starts it. */
@@ -76,7 +84,7 @@ export async function buildApp(deps: AppDeps) {
 
   const traceWriter = createTraceWriter(db, deps.logger);
   app.addHook('onClose', () => traceWriter.close());
-  const routeService = createRouteService({ database, config, traceWriter, logger: deps.logger });
+  const routeService = createRouteService({ database, config, traceWriter, logger: deps.logger, deviceState: deps.deviceState });
   await routeService.refreshDirectory();
   app.addHook('onClose', async () => routeService.close());
 
@@ -89,7 +97,7 @@ export async function buildApp(deps: AppDeps) {
   });
   await app.register(authRoutes, { prefix: '/api/auth', db, tokenTtlHours: config.TOKEN_TTL_HOURS });
   await app.register(departmentsRoutes, { prefix: '/api/departments', db, config });
-  await app.register(usersRoutes, { prefix: '/api/users', db, config });
+  await app.register(usersRoutes, { prefix: '/api/users', db, config, onPresenceChanged: deps.onPresenceChanged });
   await app.register(clientsRoutes, { prefix: '/api/clients', db, config });
   await app.register(routeTraceRoutes, { prefix: '/api/calls', db });
   await app.register(callsRoutes, { prefix: '/api/calls', db, config });
@@ -100,6 +108,7 @@ export async function buildApp(deps: AppDeps) {
     await app.register(callRecordingRoutes, { prefix: '/api/calls', db, config, storage: deps.storage });
   }
   if (deps.reminderRoutes) await app.register(deps.reminderRoutes, { prefix: '/api/reminders' });
+  if (deps.clickToCallRoutes) await app.register(deps.clickToCallRoutes);
   if (deps.realtime) {
     const { hub, activePops, onConnect, onClientMessage } = deps.realtime;
     await app.register(websocket, { options: { maxPayload: 64 * 1024 } });

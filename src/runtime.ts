@@ -12,11 +12,15 @@ import { createLeaderLock } from './infra/leader-lock.js';
 import { createRedis } from './infra/redis.js';
 import { createAmiClient, createDisabledAmi, type AmiClient } from './pbx/ami-client.js';
 import { createStorage } from './recordings/create-storage.js';
+import { attachFromRecordingsDir } from './recordings/recordings.service.js';
 import { createReminderModule } from './reminders/reminders.module.js';
 import { createActivePops } from './screenpop/active-pops.js';
 import { createWsHub } from './screenpop/ws-hub.js';
 import { createUserDirectory } from './users/user-directory.js';
 import { createWebhookDispatcher } from './webhooks/webhook-dispatcher.js';
+import { createClickToCallModule } from './clicktocall/clicktocall.module.js';
+import { createPresenceModule } from './presence/presence.module.js';
+import { byFrameType } from './screenpop/ws.routes.js';
 
 export interface RuntimeOptions {
   config: Config;
@@ -27,6 +31,7 @@ export interface RuntimeOptions {
   /** Timings tests shorten. */
   leaderTtlMs?: number;
   amiBackoffMs?: number;
+  webhookBackoffMs?: number;
 }
 
 const HOUSEKEEPING_MS = 60_000;
@@ -66,8 +71,19 @@ export async function createRuntime(opts: RuntimeOptions) {
       )
     : createDisabledAmi();
 
-  const reminders = createReminderModule({ db: database.db, redisUrl: config.REDIS_URL, bus, logger, config, prefix });
-  const webhooks = createWebhookDispatcher({ db: database.db, connection: bullConnection, logger, publicUrl: config.PUBLIC_URL, prefix });
+  const presence = createPresenceModule({ db: database.db, redis, config, bus, users, logger });
+  await presence.start();
+  // The pipeline is built below; the tracker is told about an Originate only when one is sent.
+  const clickToCall = createClickToCallModule({ db: database.db, redis, config, logger, ami, expectOriginate: (o) => pipeline.expectOriginate(o) });
+  const reminders = createReminderModule({ db: database.db, redisUrl: config.REDIS_URL, bus, logger, config, prefix, originate: clickToCall.forReminder });
+  const webhooks = createWebhookDispatcher({
+    db: database.db,
+    connection: bullConnection,
+    logger,
+    publicUrl: config.PUBLIC_URL,
+    prefix,
+    ...(opts.webhookBackoffMs !== undefined && { backoffMs: opts.webhookBackoffMs }),
+  });
 
   const reminderHooks: CallHooks = {
     async onEnded(call) {
@@ -77,6 +93,15 @@ export async function createRuntime(opts: RuntimeOptions) {
         ? await database.db.execute<{ department_id: number }>(sql`select department_id from department_dids where did = ${call.parties.did}`)
         : null;
       await reminders.onCallEnded({ ...row, departmentId: department?.rows[0]?.department_id ?? null });
+    },
+  };
+
+  // A finished call's recording is registered as soon as the file is there (shared folder); a
+  // PBX that pushes files registers them itself through PUT /pbx/recordings.
+  const recordingHooks: CallHooks = {
+    async onEnded(call) {
+      const uniqueid = call.summary.recording?.uniqueid;
+      if (uniqueid) await attachFromRecordingsDir({ db: database.db, config, storage }, uniqueid);
     },
   };
 
@@ -93,9 +118,10 @@ export async function createRuntime(opts: RuntimeOptions) {
     systemName: config.PBX_SYSTEM_NAME,
     region: config.DEFAULT_REGION,
     cardUrlTemplate: config.CARD_URL_TEMPLATE,
-    hooks: [webhooks.hooks, reminderHooks],
+    hooks: [recordingHooks, webhooks.hooks, reminderHooks],
   });
   ami.onEvent((event) => pipeline.handle(event));
+  presence.watch(ami);
 
   // One consumer of the AMI stream across instances; the others take over within the TTL.
   const leader = createLeaderLock({
@@ -103,8 +129,14 @@ export async function createRuntime(opts: RuntimeOptions) {
     key: `switchboard:ami-leader:${config.PBX_SYSTEM_NAME}`,
     logger,
     ttlMs: opts.leaderTtlMs ?? 10_000,
-    onAcquired: () => ami.start(),
-    onLost: () => ami.stop(),
+    onAcquired: () => {
+      ami.start();
+      return clickToCall.setLeader(true); // forwarded click-to-calls are sent from here now
+    },
+    onLost: async () => {
+      await clickToCall.setLeader(false);
+      await ami.stop();
+    },
   });
 
   const app = await buildApp({
@@ -113,9 +145,12 @@ export async function createRuntime(opts: RuntimeOptions) {
     database,
     redis,
     amiStatus: () => (config.AMI_HOST === '' ? 'disabled' : leader.isLeader() ? (ami.status() === 'connected' ? 'ok' : 'down') : 'ok'),
-    realtime: { hub, activePops, bus, onConnect: [reminders.onConnect], onClientMessage: reminders.onClientMessage },
+    realtime: { hub, activePops, bus, onConnect: [reminders.onConnect], onClientMessage: byFrameType({ 'reminder.ack': reminders.onClientMessage, 'presence.set': presence.onClientMessage }) },
     storage,
     reminderRoutes: reminders.routes,
+    clickToCallRoutes: clickToCall.routes,
+    deviceState: presence.deviceState,
+    onPresenceChanged: presence.onPresenceChanged,
   });
 
   let housekeeping: NodeJS.Timeout | null = null;
@@ -127,6 +162,8 @@ export async function createRuntime(opts: RuntimeOptions) {
     tracker,
     leader,
     ami,
+    presence,
+    clickToCall,
     async start() {
       leader.start();
       await reminders.start();
@@ -143,6 +180,8 @@ export async function createRuntime(opts: RuntimeOptions) {
       await reminders.stop();
       await webhooks.close();
       stopUserRefresh();
+      await clickToCall.close();
+      await presence.close();
       await bus.close();
       subscriber.disconnect();
       redis.disconnect();

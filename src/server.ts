@@ -1,13 +1,12 @@
 import 'dotenv/config';
-import { buildApp } from './app.js';
 import { bootstrapAdmin } from './auth/bootstrap-admin.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/client.js';
 import { startEmbeddedPostgres } from './db/embedded-postgres.js';
 import { runMigrations } from './db/migrate.js';
 import { ensureRedis } from './infra/embedded-redis.js';
-import { createRedis } from './infra/redis.js';
 import { createLogger } from './logger.js';
+import { createRuntime } from './runtime.js';
 
 // Process entry: configuration, embedded services when nothing is configured, listen, and a
 // graceful shutdown that closes in the reverse order of start.
@@ -37,6 +36,16 @@ async function main(): Promise<void> {
     process.exit(code);
   };
 
+  // Registered before anything starts, so a Ctrl-C during start-up still stops PostgreSQL.
+  let stopping = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (stopping) process.exit(130); // a second Ctrl-C: the user insists
+      stopping = true;
+      void shutdown(signal);
+    });
+  }
+
   try {
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
@@ -53,21 +62,17 @@ async function main(): Promise<void> {
       const embeddedRedis = await ensureRedis({ url: config.REDIS_URL, dataDir: config.DATA_DIR, logger });
       stack.push({ name: 'embedded redis', close: embeddedRedis.stop });
     }
-    const redis = createRedis(config.REDIS_URL, 'command');
-    stack.push({ name: 'redis', close: () => redis.quit() });
-
     if (!config.DEFAULT_DEPARTMENT) logger.warn('DEFAULT_DEPARTMENT is not set: callers to unknown DIDs get the FALLBACK_DIAL line or the dialplan fallback');
 
-    const app = await buildApp({ config, logger, database, redis });
-    stack.push({ name: 'http', close: () => app.close() });
-    await app.listen({ host: config.HOST, port: config.PORT });
+    const runtime = await createRuntime({ config, logger, database });
+    stack.push({ name: 'runtime', close: () => runtime.stop() });
+    await runtime.app.listen({ host: config.HOST, port: config.PORT });
+    await runtime.start();
   } catch (err) {
     logger.fatal({ err }, 'start failed');
     await shutdown('start-failed', 1);
   }
 
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
 void main();

@@ -56,68 +56,88 @@ async function transition(db: Db, update: SQL): Promise<Fired | null> {
   return raw ? { reminder: fromRaw(raw), assistantIds: (raw.assistant_ids as number[]).map(Number) } : null;
 }
 
-// Named (prepared) statements: the worker runs these thousands of times a second at peak, and
-// PostgreSQL then plans them once per connection instead of once per reminder.
+// Any alarm that rings fires every reminder that is due, not only its own: one statement takes
+// the requested ids plus up to SWEEP_LIMIT other due rows (oldest first). So when BullMQ falls
+// behind (a burst, a slow Redis, a lost job) reminders still fire on time; their own jobs later
+// find them fired and end as no-ops. SKIP LOCKED lets workers on several instances sweep side by
+// side without waiting on each other; the status re-check in the UPDATE keeps it exactly once.
+// Named (prepared) statements: PostgreSQL plans them once per connection, not once per reminder.
+const SWEEP_LIMIT = 500;
 const FIRE_SQL = `
-  with t as (
-    update reminders set status = 'fired', fired_at = now(), updated_at = now()
+  with mine as (
+    select id from reminders
     where id = any($1::bigint[]) and status = 'pending' and due_at <= $2
-    returning *)
+    for update skip locked),
+  swept as (
+    select id from reminders
+    where status = 'pending' and due_at <= now() and id <> all($1::bigint[])
+    order by due_at limit $3
+    for update skip locked),
+  t as (
+    update reminders r set status = 'fired', fired_at = now(), updated_at = now()
+    where r.id in (select id from mine union all select id from swept) and r.status = 'pending'
+    returning r.*)
   select t.*, c.name as client_name,
     coalesce((select array_agg(u.id order by u.id) from users u
               where t.user_id is not null and u.manager_id = t.user_id and u.active), '{}') as assistant_ids
   from t left join clients c on c.id = t.client_id`;
 const STATE_SQL = 'select id, status, due_at from reminders where id = any($1::bigint[])';
 
+/** What one firing statement did: the reminders it fired, and why the other requested ones did not. */
+export interface FireBatch {
+  fired: Fired[];
+  /** Requested ids that this statement did not fire. */
+  others: Map<number, Exclude<FireOutcome, { fired: Fired }>>;
+}
+
 /**
- * pending → fired, once, for a batch of reminders in one statement. A reminder that comes back
- * was fired by this call; the others were fired by someone else, closed, or snoozed (then the
- * caller re-delays its job to the new time).
+ * pending → fired, once, for the requested reminders and any others that are due. A requested
+ * reminder that does not come back was fired elsewhere, closed, snoozed (the caller re-delays its
+ * job to the new time), or locked by another worker at this instant (it is re-checked shortly).
  */
-export async function fireReminders(db: Db, ids: number[], now: number): Promise<Map<number, FireOutcome>> {
+export async function fireReminders(db: Db, ids: number[], now: number, sweepLimit = SWEEP_LIMIT): Promise<FireBatch> {
   // drizzle keeps the pg Pool it was built on as `$client`; the Db type (schema.ts) leaves it out.
   const pool = (db as unknown as { $client: Pool }).$client;
-  const { rows } = await pool.query({ name: 'reminders-fire', text: FIRE_SQL, values: [ids, new Date(now + EARLY_TOLERANCE_MS)] });
-  const outcomes = new Map<number, FireOutcome>();
-  for (const raw of rows) {
-    outcomes.set(Number(raw.id), { fired: { reminder: fromRaw(raw), assistantIds: (raw.assistant_ids as number[]).map(Number) } });
-  }
-  const rest = ids.filter((id) => !outcomes.has(id));
+  const { rows } = await pool.query({ name: 'reminders-fire', text: FIRE_SQL, values: [ids, new Date(now + EARLY_TOLERANCE_MS), sweepLimit] });
+  const fired = rows.map((raw) => ({ reminder: fromRaw(raw), assistantIds: (raw.assistant_ids as number[]).map(Number) }));
+  const firedIds = new Set(fired.map((f) => f.reminder.id));
+  const rest = ids.filter((id) => !firedIds.has(id));
+  const others: FireBatch['others'] = new Map();
   if (rest.length > 0) {
     const { rows: states } = await pool.query({ name: 'reminders-state', text: STATE_SQL, values: [rest] });
     for (const r of states) {
-      outcomes.set(Number(r.id), r.status === 'pending' ? { later: asDate(r.due_at)! } : { skipped: String(r.status) });
+      others.set(Number(r.id), r.status === 'pending' ? { later: asDate(r.due_at)! } : { skipped: String(r.status) });
     }
-    for (const id of rest) if (!outcomes.has(id)) outcomes.set(id, { skipped: 'deleted' });
+    for (const id of rest) if (!others.has(id)) others.set(id, { skipped: 'deleted' });
   }
-  return outcomes;
+  return { fired, others };
 }
 
 /**
  * Coalesces the fire requests of concurrent jobs into one statement: the first request goes out
  * at once (no added latency when idle); those arriving while it runs go together in the next one.
+ * Every reminder the statements fire is handed to `onFired` exactly once, requested or swept.
  */
-export function createFireBatcher(db: Db, maxBatch = 500) {
+export function createFireBatcher(db: Db, onFired: (fired: Fired) => void, maxBatch = 500) {
   type Waiter = { id: number; resolve: (o: FireOutcome) => void; reject: (e: unknown) => void };
   let waiting: Waiter[] = [];
   let running = false;
 
   async function drain() {
     running = true;
-    while (waiting.length > 0) {
+    let more = true;
+    // Keep sweeping while a statement came back full: more due reminders may be waiting.
+    while (waiting.length > 0 || more) {
       const batch = waiting.slice(0, maxBatch);
       waiting = waiting.slice(maxBatch);
       try {
-        const outcomes = await fireReminders(db, [...new Set(batch.map((w) => w.id))], Date.now());
-        const handedOut = new Set<number>();
-        for (const w of batch) {
-          const outcome = outcomes.get(w.id)!;
-          // Two jobs for one reminder in the same batch: only the first may publish.
-          if ('fired' in outcome && handedOut.has(w.id)) w.resolve({ skipped: 'fired' });
-          else w.resolve(outcome);
-          handedOut.add(w.id);
-        }
+        const { fired, others } = await fireReminders(db, [...new Set(batch.map((w) => w.id))], Date.now());
+        more = fired.length >= SWEEP_LIMIT;
+        for (const f of fired) onFired(f);
+        const byId = new Map(fired.map((f) => [f.reminder.id, f]));
+        for (const w of batch) w.resolve(byId.has(w.id) ? { fired: byId.get(w.id)! } : others.get(w.id)!);
       } catch (err) {
+        more = false;
         for (const w of batch) w.reject(err);
       }
     }
@@ -125,6 +145,7 @@ export function createFireBatcher(db: Db, maxBatch = 500) {
   }
 
   return {
+    /** Resolves once the reminder's fate is known; a `fired` outcome was already handed to onFired. */
     fire(id: number): Promise<FireOutcome> {
       return new Promise((resolve, reject) => {
         waiting.push({ id, resolve, reject });

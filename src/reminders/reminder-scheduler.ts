@@ -66,7 +66,14 @@ export function createReminderScheduler(opts: SchedulerOptions) {
   let workerRedis: Redis | null = null;
   let timer: NodeJS.Timeout | null = null;
   let reconciling: Promise<unknown> | null = null;
-  const batcher = createFireBatcher(db);
+  // onFired must not throw into the batch: one failing publish would fail the other jobs with it.
+  const batcher = createFireBatcher(db, (fired) => {
+    try {
+      void Promise.resolve(opts.onFired(fired)).catch((err) => logger.error({ err, reminderId: fired.reminder.id }, 'publishing a fired reminder failed'));
+    } catch (err) {
+      logger.error({ err, reminderId: fired.reminder.id }, 'publishing a fired reminder failed');
+    }
+  });
 
   const add = (kind: AlarmKind, id: number, at: Date) => {
     const job = alarmJob(kind, id, at, Date.now());
@@ -86,12 +93,14 @@ export function createReminderScheduler(opts: SchedulerOptions) {
     const id = job.data.reminderId;
     const outcome: FireOutcome = job.name === 'fire' ? await batcher.fire(id) : await escalateReminder(db, id, Date.now());
     if ('fired' in outcome) {
-      await (job.name === 'fire' ? opts.onFired : opts.onEscalated)(outcome.fired);
+      // The batcher has published fired reminders already (its sweeps fire ones without a job here).
+      if (job.name === 'escalate') await opts.onEscalated(outcome.fired);
       return 'fired';
     }
     if ('later' in outcome) {
-      // Snoozed after this alarm was set: keep the job (same id) and move it to the new time.
-      await job.moveToDelayed(outcome.later.getTime(), token);
+      // Snoozed after this alarm was set: keep the job (same id) and move it to the new time. (A
+      // row another worker held locked at this instant comes back due now: look again shortly.)
+      await job.moveToDelayed(Math.max(outcome.later.getTime(), Date.now() + 100), token);
       throw new DelayedError();
     }
     return outcome.skipped;

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import { viewerOf } from '../auth/auth.plugin.js';
 import type { Viewer } from '../auth/viewer.js';
+import { AppError } from '../errors.js';
 import type { ActivePops } from './active-pops.js';
 import type { Connection, WsHub } from './ws-hub.js';
 
@@ -10,6 +11,15 @@ import type { Connection, WsHub } from './ws-hub.js';
 export type ClientMessageHandler = (viewer: Viewer, message: { type: string; [k: string]: unknown }, reply: (frame: object) => void) => Promise<void> | void;
 /** Something that has frames for a user who just connected (due reminders, …). */
 export type ConnectHook = (viewer: Viewer, send: (frame: object) => void) => Promise<void> | void;
+
+/** Several features share the socket: one handler per frame type; an unknown type is an error frame. */
+export function byFrameType(handlers: Readonly<Record<string, ClientMessageHandler>>): ClientMessageHandler {
+  return async (viewer, message, reply) => {
+    const handler = Object.hasOwn(handlers, message.type) ? handlers[message.type] : undefined;
+    if (!handler) throw new AppError('VALIDATION', `unknown frame type ${message.type}`);
+    await handler(viewer, message, reply);
+  };
+}
 
 const HEARTBEAT_MS = 30_000;
 

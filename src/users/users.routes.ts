@@ -7,12 +7,13 @@ import { ErrorBody } from '../errors.js';
 import type { CountryCode } from '../phones/normalize.js';
 import { CreateUserBody, PatchUserBody, PresenceBody, UserBody, UserParams, UsersQuery } from './users.schemas.js';
 import { createUser, getUser, listUsers, setPresence, updateUser } from './users.service.js';
+import type { UserView } from './users.schemas.js';
 
 const tags = ['users'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 /** No DELETE: a leaving employee is disabled (`PATCH {active:false}`) and their clients stay. */
-export const usersRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }> = async (app, opts) => {
+export const usersRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; onPresenceChanged?: ((user: UserView) => void) | undefined }> = async (app, opts) => {
   const { db } = opts;
   const region = opts.config.DEFAULT_REGION as CountryCode;
   app.addHook('preHandler', app.requireUser);
@@ -75,6 +76,10 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }> 
         response: { 200: UserBody, ...errors },
       },
     },
-    async (request) => setPresence(db, actorOf(request), viewerOf(request), request.params.id, request.body.presence),
+    async (request) => {
+      const user = await setPresence(db, actorOf(request), viewerOf(request), request.params.id, request.body.presence);
+      opts.onPresenceChanged?.(user);
+      return user;
+    },
   );
 };

@@ -101,6 +101,15 @@ describe('firing', () => {
     await foreign.stop();
   });
 
+  it('any alarm that rings also fires due reminders whose own alarm is late or lost', async () => {
+    const lost = await Promise.all(Array.from({ length: 3 }, () => remind(100)));
+    for (const id of lost) await h.queue.remove(`reminder-${id}`);
+    await pause(300);
+    expect(lost.map((id) => h.framesOf('reminder.due', id).length)).toEqual([0, 0, 0]);
+    const ringing = await remind(0);
+    await eventually(() => expect([ringing, ...lost].map((id) => h.framesOf('reminder.due', id).length)).toEqual([1, 1, 1, 1]));
+  });
+
   it('snooze moves it: nothing at the old time, a delayed alarm at the new one', async () => {
     const id = await remind(400);
     const res = await h.app.inject({ method: 'POST', url: `/api/reminders/${id}/snooze`, headers: manager.headers, payload: { minutes: 5 } });

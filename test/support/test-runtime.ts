@@ -29,7 +29,7 @@ export async function startInstance(database: TestDatabase, env: Record<string, 
     REDIS_URL: inject('redisUrl'),
     ...env,
   });
-  const runtime = await createRuntime({ config, logger: createLogger(config.LOG_LEVEL), database, queuePrefix, leaderTtlMs: 1_000, amiBackoffMs: 50 });
+  const runtime = await createRuntime({ config, logger: createLogger(config.LOG_LEVEL), database, queuePrefix, leaderTtlMs: 3_000, amiBackoffMs: 50, webhookBackoffMs: 100 });
   await runtime.app.listen({ host: '127.0.0.1', port: 0 });
   await runtime.start();
   const { port } = runtime.app.server.address() as { port: number };

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('starts with no configuration at all (development defaults)', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ PORT: 3000, DEFAULT_REGION: 'RU', ROUTE_BUDGET_MS: 250, DEVICE_DIAL_TEMPLATE: 'PJSIP/{extension}' });
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it('converts numbers and booleans from strings, and treats empty as unset', () => {
+    const config = loadConfig({ PORT: '8080', REDIS_AUTOSTART: 'false', ROUTE_BUDGET_MS: '' });
+    expect(config.PORT).toBe(8080);
+    expect(config.REDIS_AUTOSTART).toBe(false);
+    expect(config.ROUTE_BUDGET_MS).toBe(250);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /PORT="eighty"/],
+    [{ ROUTE_BUDGET_MS: '5000' }, /ROUTE_BUDGET_MS/],
+    [{ DEFAULT_REGION: 'russia' }, /DEFAULT_REGION/],
+    [{ DEVICE_DIAL_TEMPLATE: 'PJSIP/101' }, /DEVICE_DIAL_TEMPLATE/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL=\(hidden\)/],
+    [{ AMI_HOST: 'pbx.local' }, /AMI_SECRET: is required/],
+    [{ PBX_ALLOWED_IPS: '10.0.0.1, not-an-ip' }, /PBX_ALLOWED_IPS: "not-an-ip"/],
+    [{ NODE_ENV: 'production' }, /PBX_TOKEN: is required/],
+  ])('refuses %o with a message naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('never echoes a secret value in its error', () => {
+    try {
+      loadConfig({ PBX_TOKEN: 'short', AMI_SECRET: '' });
+      expect.unreachable();
+    } catch (error) {
+      expect(String(error)).toContain('PBX_TOKEN');
+      expect(String(error)).not.toContain('short');
+    }
+  });
+});
