@@ -82,7 +82,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(authPlugin, { db });
 
-  const traceWriter = createTraceWriter(db, deps.logger);
+  const traceWriter = createTraceWriter(database.pool, deps.logger);
   app.addHook('onClose', () => traceWriter.close());
   const routeService = createRouteService({ database, config, traceWriter, logger: deps.logger, deviceState: deps.deviceState });
   await routeService.refreshDirectory();

@@ -18,6 +18,8 @@ export const ConfigSchema = Type.Object({
   EMBEDDED_PG_PORT: Type.Integer({ ...Port, default: 5433 }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
   REDIS_AUTOSTART: Type.Boolean({ default: true }),
+  /** Namespace of every Redis key and channel, so several deployments (or test runs) can share one Redis. */
+  REDIS_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_.-]+$', default: 'switchboard' }),
 
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8 })),
   TOKEN_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 90, default: 12 }),

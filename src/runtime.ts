@@ -26,8 +26,6 @@ export interface RuntimeOptions {
   config: Config;
   logger: Logger;
   database: Database;
-  /** BullMQ key prefix; tests give each instance group its own. */
-  queuePrefix?: string;
   /** Timings tests shorten. */
   leaderTtlMs?: number;
   amiBackoffMs?: number;
@@ -47,15 +45,15 @@ export async function createRuntime(opts: RuntimeOptions) {
   const { config, logger, database } = opts;
   const redis = createRedis(config.REDIS_URL, 'command');
   const subscriber = createRedis(config.REDIS_URL, 'blocking');
-  const bus = createEventBus({ publisher: redis, subscriber, logger });
+  const bus = createEventBus({ publisher: redis, subscriber, logger, keyPrefix: config.REDIS_PREFIX });
   const hub = createWsHub();
   bus.onMessage((message) => hub.deliver(message));
-  const activePops = createActivePops(redis);
+  const activePops = createActivePops(redis, config.REDIS_PREFIX);
   const users = createUserDirectory(database.pool);
   await users.refresh();
   const stopUserRefresh = users.startRefreshing();
   const storage = createStorage(config);
-  const prefix = opts.queuePrefix ?? 'switchboard';
+  const prefix = config.REDIS_PREFIX;
   const bullConnection = { url: config.REDIS_URL, maxRetriesPerRequest: null };
 
   const ami: AmiClient = config.AMI_HOST
@@ -126,7 +124,7 @@ export async function createRuntime(opts: RuntimeOptions) {
   // One consumer of the AMI stream across instances; the others take over within the TTL.
   const leader = createLeaderLock({
     redis,
-    key: `switchboard:ami-leader:${config.PBX_SYSTEM_NAME}`,
+    key: `${prefix}:ami-leader:${config.PBX_SYSTEM_NAME}`,
     logger,
     ttlMs: opts.leaderTtlMs ?? 10_000,
     onAcquired: () => {

@@ -22,7 +22,6 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
-const CHANNEL = 'switchboard:events';
 
 /**
  * In-process + Redis pub/sub. The publishing instance delivers to its own sockets at once (no
@@ -30,7 +29,8 @@ const CHANNEL = 'switchboard:events';
  * their own messages by instance id. Pub/sub is fire-and-forget: a pop missed during a Redis
  * blip is recovered by the reconnect snapshot (screenpop/active-pops.ts), not by replay.
  */
-export function createEventBus(deps: { publisher: Redis; subscriber: Redis; logger: Logger }): EventBus {
+export function createEventBus(deps: { publisher: Redis; subscriber: Redis; logger: Logger; keyPrefix: string }): EventBus {
+  const CHANNEL = `${deps.keyPrefix}:events`;
   const instanceId = randomUUID();
   const handlers: Array<(message: BusMessage) => void> = [];
   const deliver = (message: BusMessage) => {

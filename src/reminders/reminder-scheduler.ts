@@ -89,7 +89,7 @@ export function createReminderScheduler(opts: SchedulerOptions) {
     }
   };
 
-  async function process(job: AlarmJob, token?: string): Promise<string> {
+  async function runAlarm(job: AlarmJob, token?: string): Promise<string> {
     const id = job.data.reminderId;
     const outcome: FireOutcome = job.name === 'fire' ? await batcher.fire(id) : await escalateReminder(db, id, Date.now());
     if ('fired' in outcome) {
@@ -143,6 +143,8 @@ export function createReminderScheduler(opts: SchedulerOptions) {
    * page by page. Rows further ahead keep the alarm made at creation, or get one on a later run.
    */
   async function reconcile(): Promise<{ checked: number; added: number; moved: number }> {
+    // The producer connection refuses commands until it is connected (no offline queue).
+    await queue.waitUntilReady();
     const horizon = new Date(Date.now() + opts.reconcileSeconds * 2_000 + 10_000);
     const total = { checked: 0, added: 0, moved: 0 };
     for (const kind of ['fire', 'escalate'] as const) {
@@ -197,7 +199,7 @@ export function createReminderScheduler(opts: SchedulerOptions) {
       if (worker) return;
       // Workers block on Redis and must retry forever (maxRetriesPerRequest: null).
       workerRedis = createRedis(opts.redisUrl, 'blocking');
-      worker = new Worker<ReminderJobs[AlarmKind], string, AlarmKind>(queueName, process, {
+      worker = new Worker<ReminderJobs[AlarmKind], string, AlarmKind>(queueName, runAlarm, {
         connection: workerRedis,
         prefix,
         concurrency: opts.concurrency ?? 50,

@@ -49,7 +49,7 @@ owner_departments as (
   select d.* from departments d where d.id in (select department_id from owners)
 ),
 tried as (
-  select step, reason, action from route_decisions where linkedid = $4 order by step
+  select step, reason, action from route_decisions where linkedid = $4 and $5::int > 1 order by step
 )
 select
   (select coalesce(json_agg(matched), '[]'::json) from matched) as clients,
@@ -61,11 +61,11 @@ select
 
 export async function loadRouteFacts(
   pool: pg.Pool,
-  params: { caller: string | null; did: string; defaultDepartment: string; linkedid: string },
+  params: { caller: string | null; did: string; defaultDepartment: string; linkedid: string; step?: number },
 ): Promise<RouteFacts> {
   const { rows } = await pool.query({
     ...ROUTE_FACTS_SQL,
-    values: [params.caller, params.did, params.defaultDepartment, params.linkedid],
+    values: [params.caller, params.did, params.defaultDepartment, params.linkedid, params.step ?? 2],
   });
   const row = rows[0];
   return {

@@ -77,7 +77,7 @@ export function createRouteService(deps: RouteServiceDeps) {
     directory.byDid.get(did) ?? directory.byName.get(config.DEFAULT_DEPARTMENT) ?? null;
 
   async function decide(query: RouteQuery, caller: string | null, did: string): Promise<RouteDecision> {
-    const facts = await loadRouteFacts(pool, { caller, did, defaultDepartment: config.DEFAULT_DEPARTMENT, linkedid: query.linkedid });
+    const facts = await loadRouteFacts(pool, { caller, did, defaultDepartment: config.DEFAULT_DEPARTMENT, linkedid: query.linkedid, step: query.step });
     const pending = traceWriter.pending(query.linkedid);
     const owners = deps.deviceState
       ? facts.owners.map((o) => (o.extension ? { ...o, deviceState: deps.deviceState!(o.extension) } : o))

@@ -2,11 +2,11 @@ import type { Redis } from 'ioredis';
 
 // A hash per user: linkedid → the latest pop frame of a call still ringing or in progress.
 // In Redis, not in memory, because the browser may reconnect to another instance.
-const key = (userId: number) => `switchboard:pops:${userId}`;
 // A safety net for calls whose end was never seen (AMI down at the wrong moment).
 const TTL_SECONDS = 4 * 3600;
 
-export function createActivePops(redis: Redis) {
+export function createActivePops(redis: Redis, keyPrefix: string) {
+  const key = (userId: number) => `${keyPrefix}:pops:${userId}`;
   return {
     async remember(userIds: number[], linkedid: string, frame: string): Promise<void> {
       if (userIds.length === 0) return;

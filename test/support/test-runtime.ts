@@ -27,9 +27,11 @@ export async function startInstance(database: TestDatabase, env: Record<string, 
     PBX_TOKEN: TEST_PBX_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     REDIS_URL: inject('redisUrl'),
+    // Test files run side by side on one Redis: each instance group gets its own key space.
+    REDIS_PREFIX: queuePrefix,
     ...env,
   });
-  const runtime = await createRuntime({ config, logger: createLogger(config.LOG_LEVEL), database, queuePrefix, leaderTtlMs: 3_000, amiBackoffMs: 50, webhookBackoffMs: 100 });
+  const runtime = await createRuntime({ config, logger: createLogger(config.LOG_LEVEL), database, leaderTtlMs: 3_000, amiBackoffMs: 50, webhookBackoffMs: 100 });
   await runtime.app.listen({ host: '127.0.0.1', port: 0 });
   await runtime.start();
   const { port } = runtime.app.server.address() as { port: number };

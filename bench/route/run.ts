@@ -1,0 +1,363 @@
+// `npm run bench:route` — throughput of GET /pbx/route as a ratio of a bare Fastify route, and its
+// latency at a fixed 1,000 requests/s, against 100,000 clients and 200,000 numbers.
+//
+// 1. PostgreSQL: embedded (real binaries from npm) on a free port with a FRESH data folder under
+//    .data/bench/route-<pid> (deleted at the end; BENCH_KEEP_DATA=1 keeps it), or, when
+//    DATABASE_URL is set, a fresh database `switchboard_bench_<pid>` created on that server and
+//    dropped at the end (your own database is never seeded). Redis: REDIS_URL, else a
+//    redis-server on a free port. Migrations, then the set-based seed (bench/route/seed.ts).
+// 2. The service (`node --import tsx src/server.ts`, NODE_ENV=production, LOG_LEVEL=warn) and
+//    the bare server (bench/route/bare-server.ts) as separate child processes; autocannon runs
+//    here, in the parent, and reaches both over loopback the same way.
+// 3. Throughput: autocannon, pipelining 1, the same connections and duration for both, after a
+//    warm-up; the same URLs for both (the bare server answers a constant on /pbx/route).
+// 4. Fixed rate 1,000 rps against the service: an open-loop paced load (bench/route/paced.ts;
+//    the figure for the target) and autocannon `overallRate` (reported too; see paced.ts for why
+//    its numbers mean something else). Server-side latency from route_decisions.latency_ms.
+// 5. bench/results/route.json and a markdown table on stdout.
+//
+// Knobs (environment): BENCH_CONNECTIONS (32), BENCH_DURATION (15 s), BENCH_WARMUP (3 s),
+// BENCH_RATE (1000), BENCH_RATE_DURATION (20 s), BENCH_RATE_CONNECTIONS (32),
+// BENCH_CPU_PROF=1 (writes a .cpuprofile of the service to .data/bench/profiles/),
+// BENCH_SERVICE_ROOT=<dir> (run `src/server.ts` of another checkout, e.g. a patched worktree,
+// against the same database and load; the bare server and the seed stay this checkout's).
+import { rmSync } from 'node:fs';
+import { readdir, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createDatabase, type Database } from '../../src/db/client.js';
+import { startEmbeddedPostgres, type EmbeddedPg } from '../../src/db/embedded-postgres.js';
+import { runMigrations } from '../../src/db/migrate.js';
+import { ensureRedis, type EmbeddedRedis } from '../../src/infra/embedded-redis.js';
+import { freePort } from '../../src/infra/ports.js';
+import { createLogger } from '../../src/logger.js';
+import { spawnNode, stopChild, track, waitForHttp } from './children.js';
+import { cpuMeter, type CpuShares } from './cpu.js';
+import { cannon, cpuRatio, figures, perRequest, trace, type ThroughputFigures } from './measure.js';
+import { pacedLoad, type PacedResult } from './paced.js';
+import { describeCpu, table } from './report.js';
+import { pathFactory } from './requests.js';
+import { loadFixtures, seed, SEED, type SeedReport } from './seed.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RESULTS_DIR = path.join(ROOT, 'bench/results');
+const num = (name: string, fallback: number) => {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+};
+const CONNECTIONS = num('BENCH_CONNECTIONS', 32);
+const DURATION_S = num('BENCH_DURATION', 15);
+const WARMUP_S = num('BENCH_WARMUP', 3);
+const RATE = num('BENCH_RATE', 1000);
+const RATE_DURATION_S = num('BENCH_RATE_DURATION', 20);
+const RATE_CONNECTIONS = num('BENCH_RATE_CONNECTIONS', 32);
+const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+const KEEP_DATA = process.env.BENCH_KEEP_DATA === '1';
+const SERVICE_ROOT = path.resolve(process.env.BENCH_SERVICE_ROOT ?? ROOT);
+const KNOWN_SHARE = 0.8;
+const SAMPLE_SIZE = 20_000;
+const PBX_TOKEN = `bench-${process.pid}-pbx-token-0123456789`;
+const TARGET_RATIO = 0.5;
+const TARGET_P99_MS = 10;
+const WATCHDOG_MS = 6 * 60_000;
+
+const T0 = performance.now();
+const logger = createLogger(process.env.BENCH_LOG_LEVEL ?? 'warn');
+const log = (message: string) => process.stderr.write(`[bench:route ${((performance.now() - T0) / 1000).toFixed(1).padStart(5)} s] ${message}\n`);
+
+// Cleanup runs in reverse order of start, also on failure and on SIGINT/SIGTERM.
+const cleanups: Array<{ name: string; run: () => Promise<unknown> }> = [];
+let cleaning: Promise<void> | null = null;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const { name, run } of cleanups.reverse()) {
+      try {
+        await run();
+      } catch (error) {
+        log(`cleanup of ${name} failed: ${String(error)}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping everything`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+let meter: ReturnType<typeof cpuMeter> | null = null;
+async function measured<T>(name: string, run: () => Promise<T>): Promise<{ value: T; cpu: CpuShares | null }> {
+  const [load1] = os.loadavg();
+  if (load1! > os.cpus().length) log(`${name}: note: load average ${load1!.toFixed(1)} on ${os.cpus().length} cores, other work is competing`);
+  const m = meter?.start();
+  const value = await run();
+  const cpu = m?.stop() ?? null;
+  if (cpu) log(`${name}: cores used: ${describeCpu(cpu)}`);
+  return { value, cpu };
+}
+
+async function throughput(name: string, base: string, nextPath: () => string): Promise<ThroughputFigures> {
+  log(`${name}: warm-up ${WARMUP_S} s`);
+  await cannon(base, nextPath, { connections: CONNECTIONS, duration: WARMUP_S });
+  log(`${name}: ${CONNECTIONS} connections × ${DURATION_S} s`);
+  const { value, cpu } = await measured(name, () => cannon(base, nextPath, { connections: CONNECTIONS, duration: DURATION_S }));
+  const f = { ...figures(value), cpu };
+  log(`${name}: ${f.rps.toFixed(0)} req/s, p99 ${f.latencyMs.p99} ms, non-2xx ${f.non2xx}, errors ${f.errors}, timeouts ${f.timeouts}`);
+  return f;
+}
+
+async function removeStaleDataDirs(parent: string): Promise<void> {
+  let entries: string[] = [];
+  try {
+    entries = await readdir(parent);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const pid = Number(/^route-(\d+)$/.exec(entry)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (!alive) await rm(path.join(parent, entry), { recursive: true, force: true });
+  }
+}
+
+async function startDatabase(dataDir: string): Promise<{ url: string; external: boolean }> {
+  const external = process.env.DATABASE_URL;
+  if (external) {
+    const name = `switchboard_bench_${process.pid}`;
+    const admin = new pg.Client({ connectionString: external });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    cleanups.push({
+      name: `database ${name}`,
+      run: async () => {
+        const c = new pg.Client({ connectionString: external });
+        await c.connect();
+        await c.query(`drop database if exists ${name} with (force)`);
+        await c.end();
+      },
+    });
+    const url = new URL(external);
+    url.pathname = `/${name}`;
+    return { url: url.toString(), external: true };
+  }
+  const embedded: EmbeddedPg = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: 'switchboard', logger });
+  cleanups.push({ name: 'embedded postgres', run: () => embedded.stop() });
+  return { url: embedded.url, external: false };
+}
+
+async function startRedis(dataDir: string): Promise<string> {
+  const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${await freePort()}`;
+  const redis: EmbeddedRedis = await ensureRedis({ url, dataDir, logger });
+  if (redis.process) track(redis.process);
+  cleanups.push({ name: 'redis', run: () => redis.stop() });
+  return url;
+}
+
+function machine() {
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+  };
+}
+
+async function main() {
+  const watchdog = setTimeout(() => {
+    log(`watchdog: over ${WATCHDOG_MS / 60_000} minutes, giving up`);
+    void cleanup().finally(() => process.exit(124));
+  }, WATCHDOG_MS);
+  watchdog.unref();
+
+  const benchDir = path.join(ROOT, '.data/bench');
+  await removeStaleDataDirs(benchDir);
+  const dataDir = path.join(benchDir, `route-${process.pid}`);
+  await rm(dataDir, { recursive: true, force: true });
+  await mkdir(dataDir, { recursive: true });
+  if (!KEEP_DATA) {
+    cleanups.push({ name: 'data folder', run: () => rm(dataDir, { recursive: true, force: true }) });
+    // On Ctrl-C, embedded-postgres' own exit hook stops PostgreSQL and calls process.exit()
+    // possibly before the cleanup above is through: remove the folder on the way out anyway.
+    process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+  }
+
+  log('starting PostgreSQL and Redis');
+  const [{ url: databaseUrl, external }, redisUrl] = await Promise.all([startDatabase(dataDir), startRedis(dataDir)]);
+
+  const database: Database = createDatabase(databaseUrl, { max: 2 });
+  cleanups.push({ name: 'bench pool', run: () => database.close() });
+  await runMigrations(database.db);
+
+  log(`seeding ${SEED.clients.toLocaleString('en')} clients, ${SEED.phones.toLocaleString('en')} numbers`);
+  // A client of its own: the service pool's query_timeout is meant for requests, not bulk loads.
+  const seedClient = new pg.Client({ connectionString: databaseUrl });
+  await seedClient.connect();
+  let seeded: SeedReport;
+  let fixtures: Awaited<ReturnType<typeof loadFixtures>>;
+  try {
+    seeded = await seed(seedClient, (step, stepMs) => log(`  seed: ${step} ${(stepMs / 1000).toFixed(1)} s`));
+    fixtures = await loadFixtures(seedClient, SAMPLE_SIZE);
+  } finally {
+    await seedClient.end();
+  }
+  log(`seeded in ${(seeded.ms / 1000).toFixed(1)} s: ${JSON.stringify(seeded.counts)}`);
+
+  // Child processes get an explicit environment: no developer .env (DOTENV_CONFIG_PATH points
+  // at a file that does not exist) and none of the parent's DATABASE_URL etc.
+  const baseEnv: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DOTENV_CONFIG_PATH: path.join(dataDir, 'no-such.env'),
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+  };
+  const [servicePort, barePort] = await Promise.all([freePort(), freePort()]);
+  const profDir = path.join(ROOT, '.data/bench/profiles');
+  if (CPU_PROF) await mkdir(profDir, { recursive: true });
+
+  if (SERVICE_ROOT !== path.resolve(ROOT)) log(`service from ${SERVICE_ROOT}`);
+  const service = spawnNode('service', 'src/server.ts', {
+    cwd: SERVICE_ROOT,
+    nodeArgs: CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+    env: {
+      ...baseEnv,
+      PORT: String(servicePort),
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      DATA_DIR: dataDir,
+      PBX_TOKEN,
+      DEFAULT_DEPARTMENT: fixtures.departments[0],
+    },
+  });
+  cleanups.push({ name: 'service', run: () => stopChild(service.process) });
+  const bare = spawnNode('bare', 'bench/route/bare-server.ts', { cwd: ROOT, env: { ...baseEnv, PORT: String(barePort), DATABASE_URL: databaseUrl } });
+  cleanups.push({ name: 'bare server', run: () => stopChild(bare.process) });
+
+  meter = cpuMeter(() => ({ service: service.process.pid, bare: bare.process.pid }));
+  const serviceBase = `http://127.0.0.1:${servicePort}`;
+  const bareBase = `http://127.0.0.1:${barePort}`;
+  await Promise.all([
+    waitForHttp(`${serviceBase}/health`, service).then(() => waitForHttp(`${serviceBase}/ready`, service)),
+    waitForHttp(`${bareBase}/health`, bare),
+  ]);
+  const probe = await fetch(`${serviceBase}${pathFactory('probe', fixtures, { seed: 1, token: PBX_TOKEN, knownShare: KNOWN_SHARE })()}`);
+  const probeBody = await probe.text();
+  if (probe.status !== 200 || !/^action=\w+&/.test(probeBody)) throw new Error(`the route answered ${probe.status}: ${probeBody}`);
+  log(`service and bare server ready (sample answer: ${probeBody})`);
+
+  // Throughput: bare first, then bare + one PostgreSQL round trip, then the service, the same way.
+  const bareFig = await throughput('bare', bareBase, pathFactory('bare', fixtures, { seed: 2, token: PBX_TOKEN, knownShare: KNOWN_SHARE }));
+  const barePath = pathFactory('bdb', fixtures, { seed: 6, token: PBX_TOKEN, knownShare: KNOWN_SHARE });
+  const bareDbFig = await throughput('bare + 1 PG round trip', bareBase, () => barePath().replace('/pbx/route?', '/pbx/route-db?'));
+  const routeFig = await throughput('route', serviceBase, pathFactory('tp', fixtures, { seed: 3, token: PBX_TOKEN, knownShare: KNOWN_SHARE }));
+  const ratio = routeFig.rps / bareFig.rps;
+  const routeTrace = await trace(database.pool, 'tp');
+
+  // Fixed rate: the paced open-loop load (the target's figure), then autocannon overallRate.
+  log(`paced: ${RATE} rps over ${RATE_CONNECTIONS} keep-alive connections × ${RATE_DURATION_S} s`);
+  const { value: pacedValue, cpu: pacedCpu } = await measured('paced', () =>
+    pacedLoad({
+      host: '127.0.0.1',
+      port: servicePort,
+      rate: RATE,
+      durationS: RATE_DURATION_S,
+      connections: RATE_CONNECTIONS,
+      nextPath: pathFactory('pc', fixtures, { seed: 4, token: PBX_TOKEN, knownShare: KNOWN_SHARE }),
+    }),
+  );
+  const paced: PacedResult & { cpu: CpuShares | null } = { ...pacedValue, cpu: pacedCpu };
+  const pacedTrace = await trace(database.pool, 'pc');
+  log(`paced: p50 ${paced.latency.p50.toFixed(2)} ms, p99 ${paced.latency.p99.toFixed(2)} ms, max ${paced.latency.max.toFixed(1)} ms; server-side p99 ${pacedTrace.p99?.toFixed(2)} ms`);
+
+  log(`autocannon overallRate ${RATE}: ${RATE_CONNECTIONS} connections × ${RATE_DURATION_S} s`);
+  const acMeasured = await measured('autocannon overallRate', () =>
+    cannon(serviceBase, pathFactory('ac', fixtures, { seed: 5, token: PBX_TOKEN, knownShare: KNOWN_SHARE }), { connections: RATE_CONNECTIONS, duration: RATE_DURATION_S, overallRate: RATE }),
+  );
+  const acRate = { ...figures(acMeasured.value), cpu: acMeasured.cpu };
+  const acTrace = await trace(database.pool, 'ac');
+  log(`autocannon overallRate: ${acRate.rps.toFixed(0)} req/s, p50 ${acRate.latencyMs.p50} ms, p99 ${acRate.latencyMs.p99} ms`);
+
+  const result = {
+    benchmark: 'route webhook',
+    command: 'npm run bench:route',
+    date: new Date().toISOString(),
+    machine: machine(),
+    loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    database: external ? 'DATABASE_URL (fresh database on that server)' : 'embedded-postgres, fresh data folder',
+    serviceRoot: SERVICE_ROOT === path.resolve(ROOT) ? '.' : SERVICE_ROOT,
+    dataset: { ...SEED, ...seeded.counts, knownCallerShare: KNOWN_SHARE, callerSample: fixtures.known.length },
+    seed: { seconds: seeded.ms / 1000 },
+    throughput: {
+      connections: CONNECTIONS,
+      pipelining: 1,
+      durationS: DURATION_S,
+      warmupS: WARMUP_S,
+      bare: bareFig,
+      bareWithOneQuery: bareDbFig,
+      route: routeFig,
+      ratio,
+      ratioBareWithOneQuery: bareDbFig.rps / bareFig.rps,
+      cpuPerRequestUs: {
+        bare: perRequest(bareFig),
+        bareWithOneQuery: perRequest(bareDbFig),
+        route: perRequest(routeFig),
+      },
+      cpuNormalisedRatio: cpuRatio(bareFig, routeFig),
+      serverSide: routeTrace,
+    },
+    fixedRate: {
+      rate: RATE,
+      durationS: RATE_DURATION_S,
+      connections: RATE_CONNECTIONS,
+      paced,
+      pacedServerSide: pacedTrace,
+      autocannonOverallRate: { ...acRate, serverSide: acTrace },
+    },
+    targets: {
+      ratio: { target: TARGET_RATIO, value: ratio, met: ratio >= TARGET_RATIO },
+      p99AtRate: { targetMs: TARGET_P99_MS, valueMs: paced.latency.p99, met: paced.latency.p99 <= TARGET_P99_MS },
+    },
+    cpuProfile: CPU_PROF ? profDir : null,
+  };
+  const checks: string[] = [];
+  for (const [name, f] of [['bare', bareFig], ['bare + 1 PG round trip', bareDbFig], ['route', routeFig], ['autocannon overallRate', acRate]] as const) {
+    if (f.non2xx + f.errors + f.timeouts > 0) checks.push(`${name}: non-2xx ${f.non2xx}, errors ${f.errors}, timeouts ${f.timeouts}`);
+  }
+  if (paced.non2xx + paced.errors + paced.timeouts + paced.unfinished > 0) {
+    checks.push(`paced: non-2xx ${paced.non2xx}, errors ${paced.errors}, timeouts ${paced.timeouts}, unanswered at the end ${paced.unfinished}`);
+  }
+  for (const [name, t] of [['throughput', routeTrace], ['paced', pacedTrace], ['autocannon overallRate', acTrace]] as const) {
+    if (t.fallbackError > 0) checks.push(`${name}: ${t.fallbackError} answers were the over-budget/error fallback`);
+  }
+
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, 'route.json');
+  await writeFile(file, `${JSON.stringify({ ...result, problems: checks }, null, 2)}\n`);
+  clearTimeout(watchdog);
+
+  process.stdout.write(`\n${table(result)}\n`);
+  if (checks.length > 0) process.stdout.write(`\nProblems:\n${checks.map((c) => `- ${c}`).join('\n')}\n`);
+  process.stdout.write(`\nWritten: ${path.relative(ROOT, file)}\n`);
+}
+
+main()
+  .then(() => cleanup())
+  .then(() => process.exit(0))
+  .catch(async (error: unknown) => {
+    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    await cleanup();
+    process.exit(1);
+  });
