@@ -14,7 +14,7 @@ import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { freePort } from '../../src/infra/ports.js';
 import { createLogger } from '../../src/logger.js';
-import { loadRouteFacts } from '../../src/routing/load-route-input.js';
+import { loadRouteFactsBatch } from '../../src/routing/load-route-input.js';
 import { seed } from './seed.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -59,7 +59,7 @@ try {
   ];
   const did = '+74951110011';
   for (const [name, caller] of cases) {
-    const { rows } = await client.query(`explain (analyze, buffers, costs off, summary on) ${sql}`, [caller, did, 'Bench 1', 'none-such']);
+    const { rows } = await client.query(`explain (analyze, buffers, costs off, summary on) ${sql}`, [[caller], [did], ['none-such'], [1], 'Bench 1']);
     console.log(`\n=== ${name} (${caller})\n${rows.map((r) => r['QUERY PLAN']).join('\n')}`);
   }
 
@@ -69,16 +69,16 @@ try {
     ['unknown callers', (i: number) => `+7995${String(i).padStart(7, '0')}`],
   ] as const) {
     // Through the service's own function and a pool like the service's.
-    for (let i = 0; i < 200; i++) await loadRouteFacts(database.pool, { caller: pick(i), did, defaultDepartment: 'Bench 1', linkedid: `warm-${i}` });
+    for (let i = 0; i < 200; i++) await loadRouteFactsBatch(database.pool, 'Bench 1', [{ caller: pick(i), did, linkedid: `warm-${i}`, step: 1 }]);
     const times: number[] = [];
     for (let i = 0; i < N; i++) {
       const t = performance.now();
-      await loadRouteFacts(database.pool, { caller: pick(i), did, defaultDepartment: 'Bench 1', linkedid: `seq-${i}` });
+      await loadRouteFactsBatch(database.pool, 'Bench 1', [{ caller: pick(i), did, linkedid: `seq-${i}`, step: 1 }]);
       times.push(performance.now() - t);
     }
     times.sort((a, b) => a - b);
     const q = (p: number) => times[Math.min(times.length - 1, Math.ceil(p * times.length) - 1)]!.toFixed(3);
-    console.log(`\nloadRouteFacts, ${label}, ${N} sequential: p50 ${q(0.5)} ms, p90 ${q(0.9)} ms, p99 ${q(0.99)} ms`);
+    console.log(`\nloadRouteFactsBatch (one request), ${label}, ${N} sequential: p50 ${q(0.5)} ms, p90 ${q(0.9)} ms, p99 ${q(0.99)} ms`);
   }
   await client.end();
   await database.close();

@@ -20,76 +20,120 @@ interface DepartmentRow {
   time_zone: string;
 }
 
-// Everything one routing step needs, in ONE round trip: this runs for every ring of every
-// inbound call and its latency is the caller's silence. A named statement is parsed and planned
-// once per connection. The LIMIT on clients guards against a number shared by thousands of
-// records (a company switchboard number typed into every card): only the most recent matter.
+// Everything one routing step needs, in ONE round trip, for a whole batch of requests: this runs
+// for every ring of every inbound call and its latency is the caller's silence. On this kind of
+// machine the socket write of a query costs more CPU than a whole bare HTTP request (see
+// BENCHMARKS.md), so requests that arrive together share one query (createRouteFactsLoader).
+// Each request is one row of the unnest; LATERAL subqueries answer it. A named statement is
+// parsed and planned once per connection. The LIMIT on clients guards against a number shared by
+// thousands of records (a company switchboard number typed into every card): only the most
+// recent matter. Earlier steps are read only from step 2 on.
 const ROUTE_FACTS_SQL = {
-  name: 'switchboard-route-facts',
+  name: 'switchboard-route-facts-batch',
   text: `
-with matched as (
-  select c.id, c.name, c.owner_id, c.last_activity_at
-  from client_phones p join clients c on c.id = p.client_id
-  where p.phone = $1
-  order by c.last_activity_at desc nulls last, c.id
-  limit 20
-),
-owners as (
-  select u.id, u.name, u.extension, u.mobile, u.presence, u.absent_rule, u.department_id
-  from users u where u.active and u.id in (select owner_id from matched)
-),
-did_department as (
-  select d.* from departments d
-  where d.id = coalesce(
-    (select department_id from department_dids where did = $2),
-    (select id from departments where name = $3)
-  )
-),
-owner_departments as (
-  select d.* from departments d where d.id in (select department_id from owners)
-),
-tried as (
-  select step, reason, action from route_decisions where linkedid = $4 and $5::int > 1 order by step
-)
-select
-  (select coalesce(json_agg(matched), '[]'::json) from matched) as clients,
-  (select coalesce(json_agg(owners), '[]'::json) from owners) as owners,
-  (select row_to_json(did_department) from did_department) as did_department,
-  (select coalesce(json_agg(owner_departments), '[]'::json) from owner_departments) as owner_departments,
-  (select coalesce(json_agg(tried), '[]'::json) from tried) as tried`,
+select r.idx, m.clients, o.owners, dd.did_department, od.owner_departments, t.tried
+from unnest($1::text[], $2::text[], $3::text[], $4::int[]) with ordinality as r(caller, did, linkedid, step, idx)
+left join lateral (
+  select coalesce(json_agg(x), '[]'::json) as clients, array_agg(x.owner_id) as owner_ids from (
+    select c.id, c.name, c.owner_id, c.last_activity_at
+    from client_phones p join clients c on c.id = p.client_id
+    where p.phone = r.caller
+    order by c.last_activity_at desc nulls last, c.id
+    limit 20) x
+) m on true
+left join lateral (
+  select coalesce(json_agg(u), '[]'::json) as owners, array_agg(u.department_id) as department_ids from (
+    select u.id, u.name, u.extension, u.mobile, u.presence, u.absent_rule, u.department_id
+    from users u where u.active and u.id = any(m.owner_ids)) u
+) o on true
+left join lateral (
+  select row_to_json(d) as did_department from departments d
+  where d.id = coalesce((select department_id from department_dids where did = r.did), (select id from departments where name = $5))
+) dd on true
+left join lateral (
+  select coalesce(json_agg(d), '[]'::json) as owner_departments from departments d where d.id = any(o.department_ids)
+) od on true
+left join lateral (
+  select coalesce(json_agg(x order by x.step), '[]'::json) as tried from (
+    select step, reason, action from route_decisions where r.step > 1 and linkedid = r.linkedid) x
+) t on true`,
 };
 
-export async function loadRouteFacts(
-  pool: pg.Pool,
-  params: { caller: string | null; did: string; defaultDepartment: string; linkedid: string; step?: number },
-): Promise<RouteFacts> {
-  const { rows } = await pool.query({
+export interface RouteFactsQuery {
+  caller: string | null;
+  did: string;
+  linkedid: string;
+  step: number;
+}
+
+interface FactsRow {
+  idx: string;
+  clients: Array<{ id: number; name: string; owner_id: number | null; last_activity_at: string | null }>;
+  owners: Array<{ id: number; name: string; extension: string | null; mobile: string | null; presence: RouteOwner['presence']; absent_rule: RouteOwner['absentRule']; department_id: number | null }>;
+  did_department: DepartmentRow | null;
+  owner_departments: DepartmentRow[];
+  tried: TriedStep[];
+}
+
+export async function loadRouteFactsBatch(pool: pg.Pool, defaultDepartment: string, queries: readonly RouteFactsQuery[]): Promise<RouteFacts[]> {
+  const { rows } = await pool.query<FactsRow>({
     ...ROUTE_FACTS_SQL,
-    values: [params.caller, params.did, params.defaultDepartment, params.linkedid, params.step ?? 2],
+    values: [queries.map((q) => q.caller), queries.map((q) => q.did), queries.map((q) => q.linkedid), queries.map((q) => q.step), defaultDepartment],
   });
-  const row = rows[0];
+  const facts = new Array<RouteFacts>(queries.length);
+  for (const row of rows) facts[Number(row.idx) - 1] = toFacts(row);
+  return facts;
+}
+
+function toFacts(row: FactsRow): RouteFacts {
   return {
-    clients: row.clients.map((c: { id: number; name: string; owner_id: number | null; last_activity_at: string | null }) => ({
-      id: c.id,
-      name: c.name,
-      ownerId: c.owner_id,
-      lastActivityAt: c.last_activity_at ? new Date(c.last_activity_at) : null,
+    clients: row.clients.map((c) => ({ id: c.id, name: c.name, ownerId: c.owner_id, lastActivityAt: c.last_activity_at ? new Date(c.last_activity_at) : null })),
+    owners: row.owners.map((u) => ({
+      id: u.id,
+      name: u.name,
+      extension: u.extension,
+      mobile: u.mobile,
+      presence: u.presence,
+      absentRule: u.absent_rule,
+      departmentId: u.department_id,
     })),
-    owners: row.owners.map(
-      (u: { id: number; name: string; extension: string | null; mobile: string | null; presence: RouteOwner['presence']; absent_rule: RouteOwner['absentRule']; department_id: number | null }) => ({
-        id: u.id,
-        name: u.name,
-        extension: u.extension,
-        mobile: u.mobile,
-        presence: u.presence,
-        absentRule: u.absent_rule,
-        departmentId: u.department_id,
-      }),
-    ),
     didDepartment: row.did_department ? toRouteDepartment(row.did_department) : null,
     ownerDepartments: row.owner_departments.map(toRouteDepartment),
     alreadyTried: row.tried,
   };
+}
+
+const MAX_BATCH = 64;
+
+/**
+ * Coalesces the route-facts lookups that arrive in the same turn of the event loop into one
+ * query (at most 64 per query). A lone request waits for nothing but a setImmediate; under load,
+ * 32 concurrent calls cost one round trip instead of 32.
+ */
+export function createRouteFactsLoader(pool: pg.Pool, defaultDepartment: string) {
+  let pending: Array<{ query: RouteFactsQuery; resolve: (f: RouteFacts) => void; reject: (e: unknown) => void }> = [];
+  let scheduled = false;
+
+  const flush = () => {
+    scheduled = false;
+    while (pending.length > 0) {
+      const batch = pending.slice(0, MAX_BATCH);
+      pending = pending.slice(batch.length);
+      loadRouteFactsBatch(pool, defaultDepartment, batch.map((b) => b.query)).then(
+        (facts) => batch.forEach((b, i) => b.resolve(facts[i]!)),
+        (err: unknown) => batch.forEach((b) => b.reject(err)),
+      );
+    }
+  };
+
+  return (query: RouteFactsQuery): Promise<RouteFacts> =>
+    new Promise((resolve, reject) => {
+      pending.push({ query, resolve, reject });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
 }
 
 export function toRouteDepartment(d: DepartmentRow): RouteDepartment {

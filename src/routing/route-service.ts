@@ -5,7 +5,7 @@ import type { Database } from '../db/client.js';
 import { normalizePhone } from '../phones/normalize.js';
 import { toAnswer } from './answer-format.js';
 import { decideRoute, fallbackDecision } from './decide-route.js';
-import { loadDepartmentDirectory, loadRouteFacts } from './load-route-input.js';
+import { createRouteFactsLoader, loadDepartmentDirectory } from './load-route-input.js';
 import type { TraceWriter } from './trace-writer.js';
 import type { DeviceState, RouteConfig, RouteDecision, RouteDepartment } from './types.js';
 
@@ -61,6 +61,7 @@ export function createRouteService(deps: RouteServiceDeps) {
   const routeConfig = routeConfigFrom(config);
   const now = deps.now ?? (() => new Date());
   const region = config.DEFAULT_REGION as Parameters<typeof normalizePhone>[1];
+  const loadFacts = createRouteFactsLoader(pool, config.DEFAULT_DEPARTMENT);
 
   let directory: Awaited<ReturnType<typeof loadDepartmentDirectory>> = { byDid: new Map(), byName: new Map() };
   const refreshDirectory = async () => {
@@ -77,7 +78,7 @@ export function createRouteService(deps: RouteServiceDeps) {
     directory.byDid.get(did) ?? directory.byName.get(config.DEFAULT_DEPARTMENT) ?? null;
 
   async function decide(query: RouteQuery, caller: string | null, did: string): Promise<RouteDecision> {
-    const facts = await loadRouteFacts(pool, { caller, did, defaultDepartment: config.DEFAULT_DEPARTMENT, linkedid: query.linkedid, step: query.step });
+    const facts = await loadFacts({ caller, did, linkedid: query.linkedid, step: query.step });
     const pending = traceWriter.pending(query.linkedid);
     const owners = deps.deviceState
       ? facts.owners.map((o) => (o.extension ? { ...o, deviceState: deps.deviceState!(o.extension) } : o))
