@@ -1,0 +1,62 @@
+// Loaded into the service process with `--import ./bench/screenpop/probe.ts` (after tsx), so the
+// unmodified entry (src/server.ts) can be observed: it answers the benchmark over the IPC channel
+// of the parent, never on the network.
+//   `mem`   → two forced GCs (the service runs with --expose-gc), then process.memoryUsage();
+//   `stats` → event-loop delay (beyond the 5 ms sampling timer) and GC pauses since the last
+//             `reset`, plus whatever extra timings the bench entry (service.ts) registered;
+//   `reset` → starts a new measuring period.
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+
+export interface ProbeStats {
+  loopDelay: { p50: number; p99: number; max: number };
+  gc: { count: number; totalMs: number; maxMs: number };
+  [extra: string]: unknown;
+}
+
+export type ProbeRequest = { cmd: 'mem' } | { cmd: 'stats' } | { cmd: 'reset' };
+
+const extras: Array<{ collect: () => Record<string, unknown>; reset: () => void }> = [];
+
+/** For service.ts: more figures in the `stats` answer. */
+export function addProbeStats(collect: () => Record<string, unknown>, reset: () => void): void {
+  extras.push({ collect, reset });
+}
+
+if (process.send) {
+  const RESOLUTION_MS = 5;
+  const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  loop.enable();
+  // The histogram holds the timer's whole interval: the delay is what exceeds the resolution.
+  const ms = (ns: number) => Math.max(0, Math.round(ns / 1e3) / 1e3 - RESOLUTION_MS);
+  let gc = { count: 0, totalMs: 0, maxMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.count += 1;
+      gc.totalMs += entry.duration;
+      gc.maxMs = Math.max(gc.maxMs, entry.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
+  process.on('message', (request: ProbeRequest) => {
+    if (request?.cmd === 'mem') {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      gc?.();
+      process.send?.({ cmd: 'mem', gc: gc !== undefined, usage: process.memoryUsage() });
+    } else if (request?.cmd === 'stats') {
+      const stats: ProbeStats = {
+        loopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+        gc: { count: gc.count, totalMs: Math.round(gc.totalMs * 10) / 10, maxMs: Math.round(gc.maxMs * 10) / 10 },
+      };
+      for (const extra of extras) Object.assign(stats, extra.collect());
+      process.send?.({ cmd: 'stats', stats });
+    } else if (request?.cmd === 'reset') {
+      loop.reset();
+      gc = { count: 0, totalMs: 0, maxMs: 0 };
+      for (const extra of extras) extra.reset();
+      process.send?.({ cmd: 'reset' });
+    }
+  });
+  // The IPC channel must not keep a finished service alive, nor outlive the benchmark.
+  process.channel?.unref();
+  process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}

@@ -1,0 +1,621 @@
+// `npm run bench:screenpop` (= `npx tsx bench/screenpop/run.ts`): the screen-pop path with
+// 2,000 connected screens. Latency from an AMI event reaching the service to the pop frame
+// reaching the user's socket, one frame fanned out to all 2,000 sockets, and memory per idle
+// connection. Method and figures: BENCHMARKS.md, "Screen-pop".
+//
+// 1. PostgreSQL (embedded, fresh data folder on a free port; or a fresh database on DATABASE_URL)
+//    and Redis (REDIS_URL, else redis-server from PATH on a free port); migrations; 2,000 users
+//    with extensions 1000–2999 and bearer tokens, all curators of one department, each owning a
+//    client with a phone, an open deal and a note (infra.ts).
+// 2. A fake AMI server in THIS process (test/pbx/fake-ami-server.ts: the real protocol over TCP)
+//    and the service as a CHILD process (`node --import tsx src/server.ts`) whose AMI_HOST/PORT
+//    point at it. probe.ts is preloaded into the service for memory and event-loop figures over
+//    IPC; BENCH_BREAKDOWN=1 runs service.ts instead, which also times the runtime's own steps.
+// 3. Memory: service VmRSS and heap after a forced GC, before and after opening the idle sockets.
+// 4. Pops: one phase per rate in BENCH_RATES, BENCH_PHASE_S long (100/s × 20 s = 2,000 pops),
+//    one call per user, open loop, alternating "cold" (the whole call start in one write) and
+//    "warm" (trunk channel BENCH_ARRIVE_GAP_MS before the dial). The clock starts when the
+//    DialBegin bytes are written to the AMI socket and stops when the call.ringing frame for that
+//    Linkedid arrives on that user's socket. Every call is answered and hung up afterwards.
+// 5. Fan-out: a `reminder.ack` from one screen for a fired department reminder makes the service
+//    publish `reminder.acked` to the department's supervisors: all 2,000 users. Time to the first
+//    and the last socket, BENCH_FANOUT_REPS times after 3 warm-up reps; then the same with a
+//    second instance and the screens split between the two.
+// 6. bench/results/screenpop.json and a markdown table on stdout. Everything started is stopped,
+//    also on failure and on SIGINT/SIGTERM.
+import { readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type WebSocket from 'ws';
+import { FakeAmiServer } from '../../test/pbx/fake-ami-server.js';
+import { createDatabase } from '../../src/db/client.js';
+import { runMigrations } from '../../src/db/migrate.js';
+import { freePort } from '../../src/infra/ports.js';
+import { createLogger } from '../../src/logger.js';
+import { inboundCall } from './ami-calls.js';
+import { DEPARTMENT_NAME, insertFiredDepartmentReminders, seed, startDatabase, startRedis, type Cleanup, type Seeded } from './infra.js';
+import { ask, openFilesLimit, procMemory, spawnNode, stopChild, waitUntil, type Child } from './processes.js';
+import { cpuMeter, describeCpu, type CpuShares } from './cpu.js';
+import { dist, machine, table, type Dist, type TableInput } from './report.js';
+import { openScreens, type Screens } from './screens.js';
+import type { ProbeStats } from './probe.js';
+import type { BreakdownStats } from './service.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const num = (name: string, fallback: number) => {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+};
+const USERS = num('BENCH_USERS', 2000);
+/** Calls per second, one phase each (lowest first), each BENCH_PHASE_S long: 100/s × 20 s = 2,000 pops. */
+const RATES = (process.env.BENCH_RATES ?? '10,50,100').split(',').map(Number).filter((r) => r > 0).sort((a, b) => a - b);
+const PHASE_S = num('BENCH_PHASE_S', 20);
+const WARMUP_POPS = num('BENCH_WARMUP_POPS', 100);
+const ARRIVE_GAP_MS = num('BENCH_ARRIVE_GAP_MS', 50);
+const FANOUT_REPS = num('BENCH_FANOUT_REPS', 30);
+const FANOUT_WARMUP = 3;
+const ANSWER_AFTER_MS = 300;
+const HANGUP_AFTER_MS = 800;
+const POP_TIMEOUT_MS = 3_000;
+const TARGET_POP_P99_MS = 20;
+const TARGET_FANOUT_MS = 50;
+const WATCHDOG_MS = 6 * 60_000;
+const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+const BREAKDOWN = process.env.BENCH_BREAKDOWN === '1';
+const PBX_TOKEN = `bench-screenpop-${process.pid}-0123456789abcdef`;
+const AMI_USER = 'switchboard-bench';
+const AMI_SECRET = `secret-${process.pid}`;
+
+const T0 = performance.now();
+const logger = createLogger(process.env.BENCH_LOG_LEVEL ?? 'warn');
+const log = (message: string) => process.stderr.write(`[bench:screenpop ${((performance.now() - T0) / 1000).toFixed(1).padStart(5)} s] ${message}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const load = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
+
+// ---- cleanup, also on failure and on SIGINT/SIGTERM ------------------------------------------
+const cleanups: Cleanup[] = [];
+let cleaning: Promise<void> | null = null;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const { name, run } of cleanups.reverse()) {
+      try {
+        await run();
+      } catch (error) {
+        log(`cleanup of ${name} failed: ${String(error)}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping everything`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+/** src/server.ts as is; the breakdown entry when asked for, or when server.ts does not start the
+ *  runtime (then it has no /ws and no AMI consumer: nothing to measure). */
+function serviceEntry(): { script: string; note: string } {
+  if (BREAKDOWN) return { script: 'bench/screenpop/service.ts', note: 'BENCH_BREAKDOWN=1: the runtime as src/server.ts starts it, with timings of its steps' };
+  const server = readFileSync(path.join(ROOT, 'src/server.ts'), 'utf8');
+  return server.includes('createRuntime')
+    ? { script: 'src/server.ts', note: 'src/server.ts, unmodified (probe.ts preloaded for memory and event-loop figures over IPC)' }
+    : { script: 'bench/screenpop/service.ts', note: 'src/server.ts does not start the runtime (no /ws, no AMI consumer): bench/screenpop/service.ts instead' };
+}
+
+interface MemSnapshot {
+  rss: number | null;
+  heapUsed: number | null;
+  external: number | null;
+}
+
+async function serviceMemory(service: Child): Promise<MemSnapshot> {
+  const m = await ask<{ usage: NodeJS.MemoryUsage; gc: boolean }>(service.process, 'mem');
+  if (!m.gc) throw new Error('the service was started without --expose-gc');
+  await sleep(200); // the GC's unmapped pages show in VmRSS a moment later
+  return { rss: procMemory(service.process.pid)?.rss ?? null, heapUsed: m.usage.heapUsed, external: m.usage.external + m.usage.arrayBuffers };
+}
+
+type Stats = ProbeStats & Partial<BreakdownStats>;
+const serviceStats = async (service: Child) => (await ask<{ stats: Stats }>(service.process, 'stats')).stats;
+
+// ---- pops -------------------------------------------------------------------------------------
+interface PopResult {
+  cold: number[];
+  warm: number[];
+  missing: number;
+  misdelivered: number;
+  withCard: number;
+  sampleFrameBytes: number;
+  schedulerLagMaxMs: number;
+  /** First to last DialBegin write. */
+  dialSpanS: number;
+  /** The slowest pops: seconds into the phase and latency, to see whether they cluster. */
+  slowest: Array<{ atS: number; ms: number; cold: boolean }>;
+}
+
+/**
+ * `count` calls at `rate`/s to users in `order`. Open loop: a call starts at its slot whatever
+ * happened to the previous ones. Resolves when every call was hung up.
+ */
+async function runPops(fake: FakeAmiServer, screens: Screens, seeded: Seeded, order: number[], count: number, rate: number): Promise<PopResult> {
+  const result: PopResult = { cold: [], warm: [], missing: 0, misdelivered: 0, withCard: 0, sampleFrameBytes: 0, schedulerLagMaxMs: 0, dialSpanS: 0, slowest: [] };
+  const all: Array<{ atS: number; ms: number; cold: boolean }> = [];
+  let firstDial = Infinity;
+  let lastDial = -Infinity;
+  // A user may have two calls ringing at once (the warm-up reuses 20 users): entries per screen.
+  type Pending = { marker: Buffer; t0: number; cold: boolean; done: () => void };
+  const pending = new Map<number, Pending[]>();
+  const RINGING = Buffer.from('"type":"call.ringing"');
+  const CARD = Buffer.from('"newClient":false');
+  screens.onFrame = (index, at, data) => {
+    if (!data.includes(RINGING)) return;
+    const list = pending.get(index) ?? [];
+    const hit = list.findIndex((p) => data.includes(p.marker));
+    if (hit === -1) {
+      result.misdelivered += 1;
+      return;
+    }
+    const p = list[hit]!;
+    (p.cold ? result.cold : result.warm).push(at - p.t0);
+    all.push({ atS: p.t0, ms: at - p.t0, cold: p.cold });
+    if (data.includes(CARD)) result.withCard += 1;
+    result.sampleFrameBytes ||= data.length;
+    list.splice(hit, 1);
+    p.done();
+  };
+
+  const finished: Array<Promise<void>> = [];
+  const start = performance.now() + 50;
+  for (let i = 0; i < count; i++) {
+    const slot = start + (i * 1000) / rate;
+    const wait = slot - performance.now();
+    if (wait > 1) await sleep(wait - 1);
+    while (performance.now() < slot); // the last millisecond: spin, timers are coarser than that
+    result.schedulerLagMaxMs = Math.max(result.schedulerLagMaxMs, performance.now() - slot);
+    const index = order[i % order.length]!;
+    const user = seeded.users[index]!;
+    const call = inboundCall({ caller: user.clientNumber.slice(1), did: seeded.did, extension: user.extension });
+    const cold = i % 2 === 0;
+    finished.push(
+      (async () => {
+        if (!cold) {
+          await fake.broadcast(call.arrive);
+          await sleep(ARRIVE_GAP_MS);
+        }
+        let done!: () => void;
+        const popped = new Promise<void>((resolve) => (done = resolve));
+        const entry: Pending = { marker: Buffer.from(`"linkedid":"${call.linkedid}"`), t0: 0, cold, done };
+        const list = pending.get(index) ?? [];
+        pending.set(index, list);
+        list.push(entry);
+        const bytes = cold ? Buffer.concat([call.arrive, call.dial]) : call.dial;
+        entry.t0 = performance.now();
+        firstDial = Math.min(firstDial, entry.t0);
+        lastDial = Math.max(lastDial, entry.t0);
+        await fake.broadcast(bytes);
+        const timedOut = await Promise.race([popped.then(() => false), sleep(POP_TIMEOUT_MS).then(() => true)]);
+        if (timedOut) {
+          result.missing += 1;
+          const at = list.indexOf(entry);
+          if (at !== -1) list.splice(at, 1);
+        }
+        await sleep(ANSWER_AFTER_MS);
+        await fake.broadcast(call.answer);
+        await sleep(HANGUP_AFTER_MS - ANSWER_AFTER_MS);
+        await fake.broadcast(call.hangup);
+      })(),
+    );
+  }
+  await Promise.all(finished);
+  screens.onFrame = null;
+  result.dialSpanS = (lastDial - firstDial) / 1000;
+  result.slowest = all
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 20)
+    .map((x) => ({ atS: Math.round((x.atS - firstDial) / 100) / 10, ms: Math.round(x.ms * 10) / 10, cold: x.cold }));
+  return result;
+}
+
+interface PopPhase {
+  ratePerS: number;
+  count: number;
+  achievedRatePerS: number;
+  all: Dist | null;
+  cold: Dist | null;
+  warm: Dist | null;
+  met: boolean;
+  missing: number;
+  misdelivered: number;
+  withCard: number;
+  frameBytes: number;
+  schedulerLagMaxMs: number;
+  databaseTransactionsPerCall: number;
+  slowest: PopResult['slowest'];
+  server: {
+    pipeline: Dist | null;
+    deliver: Dist | null;
+    loopDelay: ProbeStats['loopDelay'];
+    gc: ProbeStats['gc'];
+    heartbeatMs: number[] | null;
+    poolWaitingMax: number | null;
+    queries: Array<{ statement: string; perCall: number; meanMs: number; maxMs: number }> | null;
+    cpu: CpuShares | null;
+  };
+}
+
+async function popPhase(o: {
+  service: Child;
+  fake: FakeAmiServer;
+  screens: Screens;
+  seeded: Seeded;
+  sql: pg.Client;
+  meter: ReturnType<typeof cpuMeter>;
+  order: number[];
+  rate: number;
+  count: number;
+}): Promise<PopPhase> {
+  const commits = async () =>
+    Number((await o.sql.query<{ n: string }>('select xact_commit as n from pg_stat_database where datname = current_database()')).rows[0]!.n);
+  await ask(o.service.process, 'reset');
+  const commitsStart = await commits();
+  const cpu = o.meter.start();
+  const pops = await runPops(o.fake, o.screens, o.seeded, o.order, o.count, o.rate);
+  const cores = cpu.stop();
+  const stats = await serviceStats(o.service);
+  await sleep(2_000); // the last hang-ups stored; pg_stat_database reports at most every 500 ms
+  const transactions = (await commits()) - commitsStart;
+  const all = dist([...pops.cold, ...pops.warm]);
+  log(`  p50 ${all?.p50} ms, p99 ${all?.p99} ms, max ${all?.max} ms; missing ${pops.missing}; cores: ${describeCpu(cores)}`);
+  return {
+    ratePerS: o.rate,
+    count: o.count,
+    achievedRatePerS: round((o.count - 1) / pops.dialSpanS, 1),
+    all,
+    cold: dist(pops.cold),
+    warm: dist(pops.warm),
+    met: all !== null && pops.missing === 0 && all.p99 <= TARGET_POP_P99_MS,
+    missing: pops.missing,
+    misdelivered: pops.misdelivered,
+    withCard: pops.withCard,
+    frameBytes: pops.sampleFrameBytes,
+    schedulerLagMaxMs: round(pops.schedulerLagMaxMs, 2),
+    databaseTransactionsPerCall: round(transactions / o.count, 1),
+    slowest: pops.slowest,
+    server: {
+      pipeline: stats.pipelineMs ? dist(stats.pipelineMs) : null,
+      deliver: stats.popDeliverMs ? dist(stats.popDeliverMs) : null,
+      loopDelay: stats.loopDelay,
+      gc: stats.gc,
+      heartbeatMs: stats.heartbeatMs?.map((v) => round(v, 1)) ?? null,
+      poolWaitingMax: stats.poolWaitingMax ?? null,
+      queries: stats.queries
+        ? Object.entries(stats.queries)
+            .map(([statement, q]) => ({ statement, perCall: round(q.count / o.count, 2), meanMs: round(q.totalMs / q.count, 2), maxMs: round(q.maxMs, 1) }))
+            .sort((a, b) => b.perCall - a.perCall)
+        : null,
+      cpu: cores,
+    },
+  };
+}
+
+const withoutRaw = <T extends { raw: unknown }>({ raw: _raw, ...rest }: T): Omit<T, 'raw'> => rest;
+const rotate = <T>(list: T[], by: number) => [...list.slice(by % list.length), ...list.slice(0, by % list.length)];
+
+// ---- fan-out ------------------------------------------------------------------------------------
+interface FanoutRep {
+  first: number;
+  last: number;
+  received: number;
+}
+
+/** One `reminder.ack` from `sender`; resolves when every socket of `groups` got the `reminder.acked`. */
+async function fanoutRep(groups: Screens[], sender: WebSocket, reminderId: number): Promise<FanoutRep> {
+  const n = groups.reduce((sum, g) => sum + g.sockets.length, 0);
+  const marker = Buffer.from(`"type":"reminder.acked","id":${reminderId}}`);
+  let received = 0;
+  let first = Infinity;
+  let last = -Infinity;
+  let complete!: () => void;
+  const all = new Promise<void>((resolve) => (complete = resolve));
+  for (const group of groups) {
+    const got = new Uint8Array(group.sockets.length);
+    group.onFrame = (index, at, data) => {
+      if (got[index] || !data.includes(marker)) return;
+      got[index] = 1;
+      received += 1;
+      if (at < first) first = at;
+      if (at > last) last = at;
+      if (received === n) complete();
+    };
+  }
+  const t0 = performance.now();
+  sender.send(JSON.stringify({ type: 'reminder.ack', id: reminderId }));
+  await Promise.race([all, sleep(5_000)]);
+  for (const group of groups) group.onFrame = null;
+  return { first: first - t0, last: last - t0, received };
+}
+
+interface FanoutResult {
+  instances: number;
+  reps: number;
+  recipients: number;
+  triggerToFirst: Dist | null;
+  triggerToLast: Dist | null;
+  spread: Dist | null;
+  incomplete: number;
+  met: boolean;
+  cpu: CpuShares | null;
+}
+
+/** `FANOUT_WARMUP` + `FANOUT_REPS` acks of fresh department reminders, senders spread over the groups. */
+async function fanoutPhase(sql: pg.Client, seeded: Seeded, groups: Screens[], meter: ReturnType<typeof cpuMeter>): Promise<FanoutResult & { raw: FanoutRep[] }> {
+  const ids = await insertFiredDepartmentReminders(sql, seeded.departmentId, FANOUT_REPS + FANOUT_WARMUP);
+  const n = groups.reduce((sum, g) => sum + g.sockets.length, 0);
+  const reps: FanoutRep[] = [];
+  const cpu = meter.start();
+  for (let r = 0; r < ids.length; r++) {
+    const group = groups[r % groups.length]!;
+    const rep = await fanoutRep(groups, group.sockets[(r * 97) % group.sockets.length]!, ids[r]!);
+    if (r >= FANOUT_WARMUP) reps.push(rep);
+    await sleep(250);
+  }
+  const cores = cpu.stop();
+  const complete = reps.filter((r) => r.received === n);
+  const last = dist(complete.map((r) => r.last));
+  return {
+    instances: groups.length,
+    reps: reps.length,
+    recipients: n,
+    triggerToFirst: dist(complete.map((r) => r.first)),
+    triggerToLast: last,
+    spread: dist(complete.map((r) => r.last - r.first)),
+    incomplete: reps.length - complete.length,
+    met: last !== null && complete.length === reps.length && last.max <= TARGET_FANOUT_MS,
+    cpu: cores,
+    raw: reps,
+  };
+}
+
+// ---- main ---------------------------------------------------------------------------------------
+async function main() {
+  const watchdog = setTimeout(() => {
+    log(`watchdog: over ${WATCHDOG_MS / 60_000} minutes, giving up`);
+    void cleanup().finally(() => process.exit(124));
+  }, WATCHDOG_MS);
+  watchdog.unref();
+
+  const limit = openFilesLimit();
+  const needed = USERS + 1_000;
+  if (limit !== null && limit < needed) {
+    throw new Error(`open files limit is ${limit}; ${USERS} sockets need about ${needed} in this process and in the service: run \`ulimit -n ${needed * 2}\` first`);
+  }
+  const loadStart = load();
+  if (loadStart[0]! > os.cpus().length * 0.5) log(`note: load average ${loadStart[0]} on ${os.cpus().length} cores: other work competes with this run`);
+
+  const dataDir = path.join(ROOT, `.data/bench/screenpop-${process.pid}`);
+  await rm(dataDir, { recursive: true, force: true });
+  await mkdir(dataDir, { recursive: true });
+  if (process.env.BENCH_KEEP_DATA !== '1') cleanups.push({ name: 'data folder', run: () => rm(dataDir, { recursive: true, force: true }) });
+
+  log('starting PostgreSQL and Redis');
+  const [database, redis] = await Promise.all([startDatabase({ dataDir, logger, cleanups }), startRedis({ dataDir, logger, cleanups })]);
+  const migrateDb = createDatabase(database.url, { max: 1 });
+  try {
+    await runMigrations(migrateDb.db);
+  } finally {
+    await migrateDb.close();
+  }
+  const sql = new pg.Client({ connectionString: database.url });
+  await sql.connect();
+  cleanups.push({ name: 'bench sql client', run: () => sql.end() });
+  const seedStart = performance.now();
+  const seeded = await seed(sql, USERS);
+  log(`seeded ${USERS} users, tokens and clients in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+
+  const fake = await FakeAmiServer.start({ username: AMI_USER, secret: AMI_SECRET });
+  cleanups.push({ name: 'fake AMI server', run: () => fake.close() });
+
+  const entry = serviceEntry();
+  const profDir = path.join(ROOT, '.data/bench/profiles');
+  if (CPU_PROF) await mkdir(profDir, { recursive: true });
+  const startService = async (name: string) => {
+    const port = await freePort();
+    const child = spawnNode(name, entry.script, {
+      cwd: ROOT,
+      nodeArgs: ['--expose-gc', ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
+      preload: './bench/screenpop/probe.ts',
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DOTENV_CONFIG_PATH: path.join(dataDir, 'no-such.env'), // no developer .env in the child
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        DATABASE_URL: database.url,
+        REDIS_URL: redis.url,
+        REDIS_AUTOSTART: 'false',
+        REDIS_PREFIX: `bench-screenpop-${process.pid}`,
+        PBX_TOKEN,
+        PBX_SYSTEM_NAME: `bench-screenpop-${process.pid}`,
+        AMI_HOST: '127.0.0.1',
+        AMI_PORT: String(fake.port),
+        AMI_USERNAME: AMI_USER,
+        AMI_SECRET,
+        DEVICE_DIAL_TEMPLATE: 'PJSIP/{extension}',
+        DEFAULT_DEPARTMENT: DEPARTMENT_NAME,
+      },
+    });
+    cleanups.push({ name, run: () => stopChild(child.process, CPU_PROF ? 20_000 : 5_000) }); // the profile is written on exit
+    const base = `http://127.0.0.1:${port}`;
+    await waitUntil('GET /ready = 200', async () => (await fetch(`${base}/ready`, { signal: AbortSignal.timeout(2_000) })).status === 200, child);
+    return { child, wsUrl: `ws://127.0.0.1:${port}/ws` };
+  };
+  const { child: service, wsUrl } = await startService('service');
+  await waitUntil('the AMI login', () => fake.sessions.length > 0, service, 20_000);
+  // Accepted sockets have Nagle on: a small write behind an unacknowledged one would wait for the
+  // service's delayed ACK (up to 40 ms on Linux loopback) and the clock would run before the
+  // bytes left. The timestamp is "written", so the bytes must go out at once.
+  for (const session of fake.sessions) session.socket.setNoDelay(true);
+  log(`service up (${entry.script}, pid ${service.process.pid}), AMI logged in`);
+
+  // Warm-up: a few screens and pops, so the baseline has the WebSocket and pipeline code loaded.
+  const order = shuffled(USERS, 42);
+  const warmScreens = await openScreens(wsUrl, seeded.users.slice(0, 20).map((u) => u.token), 20);
+  const warm = await runPops(fake, warmScreens, seeded, Array.from({ length: 20 }, (_, i) => i), WARMUP_POPS, 50);
+  await warmScreens.close();
+  log(`warm-up: ${WARMUP_POPS} pops to 20 screens (p50 ${dist([...warm.cold, ...warm.warm])?.p50} ms, missing ${warm.missing})`);
+  await sleep(1_000);
+
+  const memBefore = await serviceMemory(service);
+  log(`memory before: RSS ${mb(memBefore.rss)}, heap ${mb(memBefore.heapUsed)}`);
+  const connectStart = performance.now();
+  const screens = await openScreens(wsUrl, seeded.users.map((u) => u.token), 100);
+  cleanups.push({ name: 'screens', run: () => screens.close() });
+  const connectSeconds = (performance.now() - connectStart) / 1000;
+  log(`${USERS} screens connected in ${connectSeconds.toFixed(1)} s`);
+  await sleep(2_000); // connect snapshots (active pops, reminders) finished, sockets idle
+  const memAfter = await serviceMemory(service);
+  log(`memory with ${USERS} idle screens: RSS ${mb(memAfter.rss)}, heap ${mb(memAfter.heapUsed)}`);
+
+  // Pops: one phase per rate, lowest first; each call is answered and hung up.
+  const meter = cpuMeter(() => [service.process.pid]);
+  const phases: PopPhase[] = [];
+  for (const rate of RATES) {
+    const count = Math.round(rate * PHASE_S);
+    log(`pops: ${count} calls at ${rate}/s (half cold, half warm)`);
+    phases.push(await popPhase({ service, fake, screens, seeded, sql, meter, order: rotate(order, phases.length * 397), rate, count }));
+  }
+  const stored = await sql.query<{ n: string; ended: string; answered: string }>(
+    `select count(*) as n, count(ended_at) as ended, count(*) filter (where disposition = 'answered') as answered from calls`,
+  );
+
+  // Fan-out, one instance: all 2,000 sockets on the service.
+  await ask(service.process, 'reset');
+  const fanout = await fanoutPhase(sql, seeded, [screens], meter);
+  const fanStats = await serviceStats(service);
+  log(`fan-out, 1 instance: trigger → last p50 ${fanout.triggerToLast?.p50} ms, max ${fanout.triggerToLast?.max} ms; cores: ${describeCpu(fanout.cpu)}`);
+
+  // Fan-out, two instances: the design's scale-out (N instances behind a load balancer, frames
+  // between them over Redis pub/sub). A second service on the same PostgreSQL, Redis and PBX
+  // (it does not hold the AMI lock), half of the screens moved to it.
+  const second = await startService('service-b');
+  await screens.close();
+  const half = Math.floor(USERS / 2);
+  const tokens = seeded.users.map((u) => u.token);
+  const halves = await Promise.all([openScreens(wsUrl, tokens.slice(0, half), 50), openScreens(second.wsUrl, tokens.slice(half), 50)]);
+  cleanups.push({ name: 'screens (two instances)', run: () => Promise.all(halves.map((h) => h.close())) });
+  const meter2 = cpuMeter(() => [service.process.pid, second.child.process.pid]);
+  const fanout2 = await fanoutPhase(sql, seeded, halves, meter2);
+  log(`fan-out, 2 instances: trigger → last p50 ${fanout2.triggerToLast?.p50} ms, max ${fanout2.triggerToLast?.max} ms; cores: ${describeCpu(fanout2.cpu)}`);
+
+  const perConn = (a: number | null, b: number | null) => (a === null || b === null ? null : Math.round((b - a) / USERS));
+  const loadEnd = load();
+  const result = {
+    benchmark: 'screen-pop',
+    command: 'npx tsx bench/screenpop/run.ts',
+    date: new Date().toISOString(),
+    machine: machine(),
+    loadAverage: { start: loadStart, end: loadEnd },
+    service: { entry: entry.script, note: entry.note, nodeArgs: ['--expose-gc'], env: 'NODE_ENV=production LOG_LEVEL=warn DEVICE_DIAL_TEMPLATE=PJSIP/{extension}' },
+    infra: { postgres: database.where, redis: redis.where },
+    setup: { users: USERS, connectSeconds: round(connectSeconds, 2), roles: 'curators of one department (the fan-out audience), extensions 1000–2999' },
+    memory: {
+      method: 'in the service: two forced GCs (--expose-gc, IPC probe), then process.memoryUsage() and VmRSS from /proc/<pid>/status, before and 2 s after opening the idle sockets',
+      rss: { before: memBefore.rss, after: memAfter.rss, perConnection: perConn(memBefore.rss, memAfter.rss) },
+      heap: { before: memBefore.heapUsed, after: memAfter.heapUsed, perConnection: perConn(memBefore.heapUsed, memAfter.heapUsed) },
+      external: { before: memBefore.external, after: memAfter.external, perConnection: perConn(memBefore.external, memAfter.external) },
+    },
+    pops: {
+      arriveGapMs: ARRIVE_GAP_MS,
+      answerAfterMs: ANSWER_AFTER_MS,
+      hangupAfterMs: HANGUP_AFTER_MS,
+      warmupPops: WARMUP_POPS,
+      callsStored: { rows: Number(stored.rows[0]!.n), ended: Number(stored.rows[0]!.ended), answered: Number(stored.rows[0]!.answered) },
+      phases,
+    },
+    fanout: {
+      path: 'WebSocket reminder.ack of a fired department reminder → UPDATE reminders → bus.publish({supervisorsOf:[department]}, reminder.acked) → WsHub.deliver to every curator of the department',
+      oneInstance: {
+        ...withoutRaw(fanout),
+        serverDeliver: fanStats.fanoutDeliverMs ? dist(fanStats.fanoutDeliverMs.slice(FANOUT_WARMUP)) : null,
+        loopDelay: fanStats.loopDelay,
+        gc: fanStats.gc,
+      },
+      twoInstances: { ...withoutRaw(fanout2), note: 'second instance on the same PostgreSQL/Redis/PBX; screens split 1,000/1,000; senders alternate; the other instance gets the frame over Redis pub/sub' },
+    },
+    targets: {
+      popP99: {
+        targetMs: TARGET_POP_P99_MS,
+        byRate: Object.fromEntries(phases.map((p) => [p.ratePerS, { valueMs: p.all?.p99 ?? null, met: p.met }])),
+        met: phases.every((p) => p.met),
+      },
+      fanout: {
+        targetMs: TARGET_FANOUT_MS,
+        measure: 'the slowest rep (trigger → last socket)',
+        oneInstance: { valueMs: fanout.triggerToLast?.max ?? null, met: fanout.met },
+        twoInstances: { valueMs: fanout2.triggerToLast?.max ?? null, met: fanout2.met },
+        met: fanout.met,
+      },
+    },
+    cpuProfile: CPU_PROF ? profDir : null,
+    problems: [] as string[],
+  };
+  for (const p of phases) {
+    if (p.missing) result.problems.push(`${p.ratePerS}/s: ${p.missing} pops never arrived`);
+    if (p.misdelivered) result.problems.push(`${p.ratePerS}/s: ${p.misdelivered} ringing frames arrived at a screen that was not ringing`);
+    if (p.withCard !== p.count - p.missing) result.problems.push(`${p.ratePerS}/s: ${p.count - p.missing - p.withCard} pops arrived without a client card`);
+  }
+  if (screens.unexpectedCloses || screens.errors) result.problems.push(`screens: ${screens.unexpectedCloses} closed by the server, ${screens.errors} errors`);
+  for (const [name, f] of [['1 instance', fanout], ['2 instances', fanout2]] as const) {
+    if (f.incomplete) result.problems.push(`fan-out, ${name}: ${f.incomplete} reps did not reach every screen`);
+  }
+  for (const h of halves) if (h.unexpectedCloses || h.errors) result.problems.push(`screens (two instances): ${h.unexpectedCloses} closed by the server, ${h.errors} errors`);
+  const callsExpected = phases.reduce((n, p) => n + p.count, WARMUP_POPS);
+  if (result.pops.callsStored.ended !== callsExpected) result.problems.push(`calls table: ${result.pops.callsStored.ended} ended calls, expected ${callsExpected}`);
+
+  const file = path.join(ROOT, 'bench/results/screenpop.json');
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  clearTimeout(watchdog);
+  process.stdout.write(`\n${table(result as TableInput)}\n`);
+  if (result.problems.length) process.stdout.write(`\nProblems:\n${result.problems.map((p) => `- ${p}`).join('\n')}\n`);
+  process.stdout.write(`\nWritten: ${path.relative(ROOT, file)}\n`);
+}
+
+const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
+const mb = (v: number | null) => (v === null ? '–' : `${(v / 2 ** 20).toFixed(1)} MiB`);
+
+/** 0…n-1 in a seeded random order (mulberry32), so runs pop the same users in the same order. */
+function shuffled(n: number, seedValue: number): number[] {
+  let a = seedValue >>> 0;
+  const random = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+main()
+  .then(() => cleanup())
+  .then(() => process.exit(0))
+  .catch(async (error: unknown) => {
+    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    await cleanup();
+    process.exit(1);
+  });
