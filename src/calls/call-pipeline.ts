@@ -41,13 +41,16 @@ export interface CallPipelineDeps {
 interface CallContext {
   id: number | null;
   client: { clientId: number; ownerId: number | null } | null;
-  clientLoaded: boolean;
+  clientLoad: Promise<void> | null;
   card: ClientCard | null;
   popped: Set<number>;
   started: boolean;
   answered: boolean;
+  /** An upsert is waiting in `stored`; it will read the latest state when it runs. */
   persistQueued: boolean;
-  /** Work for one call runs in order; calls run concurrently. */
+  /** The call's upserts, in order. Kept apart from `queue` so a pop never waits for a commit. */
+  stored: Promise<StoredCall | null>;
+  /** The call's frames and hooks, in order; calls run concurrently. */
   queue: Promise<void>;
 }
 
@@ -65,7 +68,7 @@ export function createCallPipeline(deps: CallPipelineDeps) {
   const contextOf = (linkedid: string): CallContext => {
     let ctx = contexts.get(linkedid);
     if (!ctx) {
-      ctx = { id: null, client: null, clientLoaded: false, card: null, popped: new Set(), started: false, answered: false, persistQueued: false, queue: Promise.resolve() };
+      ctx = { id: null, client: null, clientLoad: null, card: null, popped: new Set(), started: false, answered: false, persistQueued: false, stored: Promise.resolve(null), queue: Promise.resolve() };
       contexts.set(linkedid, ctx);
     }
     return ctx;
@@ -79,11 +82,17 @@ export function createCallPipeline(deps: CallPipelineDeps) {
 
   const normalise = (n: string | null) => (n ? normalizePhone(n, deps.region as CountryCode) ?? n : null);
 
-  async function loadClient(ctx: CallContext, summary: CallSummary) {
-    if (ctx.clientLoaded) return;
-    ctx.client = await findCallClient(deps.pool, summary.linkedid, normalise(summary.clientNumber));
-    ctx.clientLoaded = true;
-    if (ctx.client) ctx.card = await loadClientCard(deps.pool, ctx.client.clientId, deps.cardUrlTemplate);
+  // Once per call, shared by the pop and the upsert, which run concurrently: both wait for the
+  // same lookup, so a pop never goes out without the card another path is still loading.
+  function loadClient(ctx: CallContext, summary: CallSummary): Promise<void> {
+    ctx.clientLoad ??= (async () => {
+      ctx.client = await findCallClient(deps.pool, summary.linkedid, normalise(summary.clientNumber));
+      if (ctx.client) ctx.card = await loadClientCard(deps.pool, ctx.client.clientId, deps.cardUrlTemplate);
+    })().catch((err: unknown) => {
+      ctx.clientLoad = null; // a failed lookup is tried again by the next step
+      throw err;
+    });
+    return ctx.clientLoad;
   }
 
   async function parties(ctx: CallContext, summary: CallSummary): Promise<CallParties> {
@@ -118,6 +127,24 @@ export function createCallPipeline(deps: CallPipelineDeps) {
     return stored;
   }
 
+  /**
+   * Queues an upsert of the call (coalesced: one waiting upsert reads the latest state) and
+   * resolves with the stored call. Frames do not wait for it, except where they need the row.
+   */
+  function store(ctx: CallContext, linkedid: string): Promise<StoredCall | null> {
+    if (!ctx.persistQueued) {
+      ctx.persistQueued = true;
+      ctx.stored = ctx.stored
+        .catch(() => null)
+        .then(() => persist(ctx, linkedid))
+        .catch((err: unknown) => {
+          logger.error({ err, linkedid }, 'could not store call');
+          return null;
+        });
+    }
+    return ctx.stored;
+  }
+
   async function runHooks(name: keyof CallHooks, call: StoredCall) {
     for (const hook of hooks) {
       try {
@@ -138,18 +165,16 @@ export function createCallPipeline(deps: CallPipelineDeps) {
 
   async function onEffect(effect: CallEffect, now: Date) {
     switch (effect.type) {
-      case 'call_updated': {
-        const ctx = contextOf(effect.linkedid);
-        if (ctx.persistQueued) return; // one queued upsert reads the latest state anyway
-        ctx.persistQueued = true;
-        return void enqueue(effect.linkedid, (c) => persist(c, effect.linkedid).then(() => {}));
-      }
+      case 'call_updated':
+        return void store(contextOf(effect.linkedid), effect.linkedid);
       case 'ringing':
         return void enqueue(effect.linkedid, async (ctx) => {
           const user = await deps.users.byExtension(effect.extension);
           const state = tracker.get(effect.linkedid);
           if (!user || !state) return;
-          if (ctx.id === null) await persist(ctx, effect.linkedid);
+          // The pop goes out before the call's row is committed (the card is a read): the
+          // manager's screen must not wait for a disk flush. `callId` is null until stored;
+          // `linkedid` identifies the call everywhere (API, route trace) from the first frame.
           const summary = summarize(state);
           await loadClient(ctx, summary);
           const frame = { type: 'call.ringing', ...frameBase(ctx, summary), at: now.toISOString(), client: ctx.card, newClient: ctx.card === null };
@@ -174,7 +199,6 @@ export function createCallPipeline(deps: CallPipelineDeps) {
           const state = tracker.get(effect.linkedid);
           if (!state) return;
           ctx.answered = true;
-          const stored = await persist(ctx, effect.linkedid);
           const user = await deps.users.byExtension(effect.extension);
           const summary = summarize(state);
           const frame = { type: 'call.answered', ...frameBase(ctx, summary), at: now.toISOString(), answeredBy: user ? { id: user.id, name: user.name } : { extension: effect.extension }, client: ctx.card };
@@ -182,11 +206,12 @@ export function createCallPipeline(deps: CallPipelineDeps) {
           if (user) ctx.popped.add(user.id);
           deps.bus.publish({ userIds: [...new Set(audience)] }, frame);
           await deps.activePops.remember([...ctx.popped], effect.linkedid, JSON.stringify(frame));
+          const stored = await store(ctx, effect.linkedid);
           if (stored) await runHooks('onAnswered', stored);
         });
       case 'ended':
         return void enqueue(effect.linkedid, async (ctx) => {
-          const stored = await persist(ctx, effect.linkedid);
+          const stored = await store(ctx, effect.linkedid);
           if (!stored) return;
           const { summary } = stored;
           const frame = { type: 'call.ended', ...frameBase(ctx, summary), disposition: summary.disposition, talkSeconds: summary.talkSeconds, endedAt: summary.endedAt?.toISOString() ?? null };
@@ -218,11 +243,11 @@ export function createCallPipeline(deps: CallPipelineDeps) {
     },
     /** Resolves when every queued step has run (tests, shutdown). */
     async drain(): Promise<void> {
-      let pending = [...contexts.values()].map((c) => c.queue);
+      const chains = () => [...contexts.values()].flatMap((c) => [c.queue, c.stored]);
+      let pending: Array<Promise<unknown>> = chains();
       while (pending.length > 0) {
         await Promise.all(pending);
-        const next = [...contexts.values()].map((c) => c.queue).filter((q) => !pending.includes(q));
-        pending = next;
+        pending = chains().filter((q) => !pending.includes(q));
       }
     },
   };
