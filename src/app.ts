@@ -13,6 +13,7 @@ import type { Database } from './db/client.js';
 import { departmentsRoutes } from './departments/departments.routes.js';
 import { installErrorHandler, schemaErrorFormatter } from './errors.js';
 import { healthRoutes, type ComponentStatus } from './health/health.routes.js';
+import { createDirectorySync } from './routing/directory/directory-sync.js';
 import { createRouteService } from './routing/route-service.js';
 import { routeTraceRoutes } from './routing/route-trace.routes.js';
 import { pbxRouteRoutes } from './routing/route.routes.js';
@@ -84,9 +85,10 @@ export async function buildApp(deps: AppDeps) {
 
   const traceWriter = createTraceWriter(database.pool, deps.logger);
   app.addHook('onClose', () => traceWriter.close());
-  const routeService = createRouteService({ database, config, traceWriter, logger: deps.logger, deviceState: deps.deviceState });
-  await routeService.refreshDirectory();
-  app.addHook('onClose', async () => routeService.close());
+  const directory = createDirectorySync({ connection: database.pool.options, logger: deps.logger });
+  await directory.start();
+  app.addHook('onClose', () => directory.stop());
+  const routeService = createRouteService({ database, directory, config, traceWriter, logger: deps.logger, deviceState: deps.deviceState });
 
   await app.register(healthRoutes, {
     probes: {

@@ -101,6 +101,10 @@ function parseUncached(input: string, region: CountryCode): PhoneParseResult {
     error: `${JSON.stringify(input.length > MAX_INPUT_LENGTH ? `${input.slice(0, MAX_INPUT_LENGTH)}…` : input)} is not a phone number (${why})`,
   });
   if (input.length > MAX_INPUT_LENGTH) return fail('too long');
+  // What trunks send (`79161234567`, `+79161234567`): nothing to cut or check but the digits.
+  // The extension pattern below is costly to run on every caller ID.
+  const plain = PLAIN_NUMBER.exec(input);
+  if (plain !== null) return validDigits(plain[2]!, plain[1] === '+', region, fail);
 
   let main = input;
   let ext: string | null = null;
@@ -118,9 +122,16 @@ function parseUncached(input: string, region: CountryCode): PhoneParseResult {
   if (plusAt !== main.lastIndexOf('+') || (plusAt >= 0 && /\d/.test(main.slice(0, plusAt)))) {
     return fail('misplaced +');
   }
+  const result = validDigits(digits, plusAt >= 0, region, fail);
+  return result.ok ? { ...result, ext } : result;
+}
 
+const PLAIN_NUMBER = /^(\+?)(\d{1,18})$/;
+
+/** The digits of a number, read in the order described at `parsePhone`. */
+function validDigits(digits: string, plus: boolean, region: CountryCode, fail: (why: string) => PhoneParseResult): PhoneParseResult {
   let e164: string | null;
-  if (plusAt >= 0) {
+  if (plus) {
     e164 = validE164(`+${digits}`, region);
   } else {
     e164 = validE164(digits, region);
@@ -131,9 +142,9 @@ function parseUncached(input: string, region: CountryCode): PhoneParseResult {
       e164 = validE164(`+${digits.slice(2)}`, region);
     }
   }
-  if (e164 !== null) return { ok: true, e164, ext };
+  if (e164 !== null) return { ok: true, e164, ext: null };
   // Only on failure: say why, for the person fixing the spreadsheet.
-  const lengthProblem = validatePhoneNumberLength(plusAt >= 0 ? `+${digits}` : digits, region);
+  const lengthProblem = validatePhoneNumberLength(plus ? `+${digits}` : digits, region);
   return fail(LENGTH_PROBLEMS[lengthProblem ?? ''] ?? 'invalid number');
 }
 

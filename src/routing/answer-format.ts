@@ -65,8 +65,14 @@ export function toAnswer(decision: RouteDecision, ids: AnswerIds): RouteAnswer {
 
 /** `action=dial&dial=PJSIP%2F101&…`, for CURL() with hashcompat=yes. */
 export function toHashBody(decision: RouteDecision, ids: AnswerIds): string {
-  const answer = toAnswer(decision, ids);
-  return ANSWER_KEYS.map((k) => `${k}=${encodeURIComponent(answer[k])}`).join('&');
+  return encodeHashBody(toAnswer(decision, ids));
+}
+
+/** The hash body of an answer already sanitised by `toAnswer`. */
+export function encodeHashBody(answer: RouteAnswer): string {
+  let body = '';
+  for (const key of ANSWER_KEYS) body += `${body === '' ? '' : '&'}${key}=${encodeURIComponent(answer[key])}`;
+  return body;
 }
 
 /** The same keys and values as the hash body, for callers that speak JSON. */

@@ -3,11 +3,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import { normalizePhone } from '../phones/normalize.js';
-import { toAnswer } from './answer-format.js';
+import { type RouteAnswer, toAnswer } from './answer-format.js';
 import { decideRoute, fallbackDecision } from './decide-route.js';
-import { createRouteFactsLoader, loadDepartmentDirectory } from './load-route-input.js';
+import type { DirectorySync } from './directory/directory-sync.js';
+import { createEarlierStepsLoader } from './earlier-steps.js';
 import type { TraceWriter } from './trace-writer.js';
-import type { DeviceState, RouteConfig, RouteDecision, RouteDepartment } from './types.js';
+import type { DeviceState, RouteConfig, RouteDecision, TriedStep } from './types.js';
 
 /** What the dialplan sends, already made safe by the HTTP layer (strings, step ≥ 1). */
 export interface RouteQuery {
@@ -22,10 +23,14 @@ export interface RouteQuery {
 export interface RouteResult {
   decision: RouteDecision;
   callId: string;
+  /** The decision as the dialplan reads it (sanitised); also what the trace stores. */
+  answer: RouteAnswer;
 }
 
 export interface RouteServiceDeps {
   database: Pick<Database, 'pool'>;
+  /** The routing facts, in memory and proven current by `barrier()`. */
+  directory: DirectorySync;
   config: Config;
   traceWriter: TraceWriter;
   logger: Logger;
@@ -34,7 +39,7 @@ export interface RouteServiceDeps {
   now?: () => Date;
 }
 
-const DIRECTORY_REFRESH_MS = 30_000;
+const NO_EARLIER_STEPS: Promise<TriedStep[]> = Promise.resolve([]);
 // Time kept back from the budget for encoding, the trace and the socket write.
 const BUDGET_MARGIN_MS = 15;
 
@@ -51,35 +56,25 @@ export function routeConfigFrom(config: Config): RouteConfig {
 
 /**
  * Answers "who takes this call now?" within ROUTE_BUDGET_MS, whatever the database does.
- * The decision itself is the pure `decideRoute`; this module loads its inputs, races them
- * against the budget, and falls back to the department line from an in-memory directory
- * (refreshed every 30 s) when PostgreSQL is slow, down or failing.
+ * The decision itself is the pure `decideRoute`; this module gathers its inputs (the in-memory
+ * directory once its barrier shows it current, the call's earlier steps from step 2 on), races
+ * them against the budget, and falls back to the department line of the last known directory
+ * when PostgreSQL is slow, down or failing.
  */
 export function createRouteService(deps: RouteServiceDeps) {
   const { config, logger, traceWriter } = deps;
-  const pool = deps.database.pool;
+  const sync = deps.directory;
   const routeConfig = routeConfigFrom(config);
   const now = deps.now ?? (() => new Date());
   const region = config.DEFAULT_REGION as Parameters<typeof normalizePhone>[1];
-  const loadFacts = createRouteFactsLoader(pool, config.DEFAULT_DEPARTMENT);
+  const loadEarlierSteps = createEarlierStepsLoader(deps.database.pool);
 
-  let directory: Awaited<ReturnType<typeof loadDepartmentDirectory>> = { byDid: new Map(), byName: new Map() };
-  const refreshDirectory = async () => {
-    try {
-      directory = await loadDepartmentDirectory(pool);
-    } catch (err) {
-      logger.warn({ err }, 'could not refresh the department directory; keeping the previous one');
-    }
-  };
-  const refreshTimer = setInterval(() => void refreshDirectory(), DIRECTORY_REFRESH_MS);
-  refreshTimer.unref();
-
-  const fallbackDepartment = (did: string): RouteDepartment | null =>
-    directory.byDid.get(did) ?? directory.byName.get(config.DEFAULT_DEPARTMENT) ?? null;
+  const fallbackDepartment = (did: string) => sync.directory.departmentFor(did, config.DEFAULT_DEPARTMENT);
 
   async function decide(query: RouteQuery, caller: string | null, did: string): Promise<RouteDecision> {
-    const facts = await loadFacts({ caller, did, linkedid: query.linkedid, step: query.step });
-    const pending = traceWriter.pending(query.linkedid);
+    const [, tried] = await Promise.all([sync.barrier(), query.step > 1 ? loadEarlierSteps(query.linkedid) : NO_EARLIER_STEPS]);
+    const facts = sync.directory.factsFor(caller, did, config.DEFAULT_DEPARTMENT);
+    const pending = query.step > 1 ? traceWriter.pending(query.linkedid) : [];
     const owners = deps.deviceState
       ? facts.owners.map((o) => (o.extension ? { ...o, deviceState: deps.deviceState!(o.extension) } : o))
       : facts.owners;
@@ -91,7 +86,7 @@ export function createRouteService(deps: RouteServiceDeps) {
       now: now(),
       ...facts,
       owners,
-      alreadyTried: mergeTried(facts.alreadyTried, pending),
+      alreadyTried: mergeTried(tried, pending),
       config: routeConfig,
     });
   }
@@ -122,6 +117,7 @@ export function createRouteService(deps: RouteServiceDeps) {
       clearTimeout(timer);
     }
 
+    const answer = toAnswer(decision, { callId });
     traceWriter.write({
       linkedid: callId,
       uniqueid: query.uniqueid,
@@ -132,20 +128,16 @@ export function createRouteService(deps: RouteServiceDeps) {
       did,
       action: decision.action,
       reason: decision.reason,
-      answer: toAnswer(decision, { callId }),
+      answer,
       candidates: decision.candidates,
       clientId: typeof decision.clientId === 'number' ? decision.clientId : null,
       managerId: typeof decision.managerId === 'number' ? decision.managerId : null,
       latencyMs: performance.now() - started,
     });
-    return { decision, callId };
+    return { decision, callId, answer };
   }
 
-  return {
-    route,
-    refreshDirectory,
-    close: () => clearInterval(refreshTimer),
-  };
+  return { route };
 }
 
 export type RouteService = ReturnType<typeof createRouteService>;

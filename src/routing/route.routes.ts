@@ -1,7 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Config } from '../config.js';
 import { pbxGuard } from '../auth/pbx-guard.js';
-import { ANSWER_KEYS, toHashBody, toJsonAnswer } from './answer-format.js';
+import { ANSWER_KEYS, encodeHashBody } from './answer-format.js';
 import type { RouteQuery, RouteService } from './route-service.js';
 
 const RouteQuerystring = Type.Object({
@@ -41,11 +41,11 @@ export const pbxRouteRoutes: FastifyPluginAsyncTypebox<{ config: Config; routeSe
     },
     async (request, reply) => {
       const query = request.query as Record<string, unknown>;
-      const { decision, callId } = await opts.routeService.route(toRouteQuery(query));
+      const { answer } = await opts.routeService.route(toRouteQuery(query));
       if (first(query.format) === 'hash') {
-        return reply.type('text/plain; charset=utf-8').send(toHashBody(decision, { callId }));
+        return reply.type('text/plain; charset=utf-8').send(encodeHashBody(answer));
       }
-      return reply.type('application/json').send(toJsonAnswer(decision, { callId }));
+      return reply.type('application/json').send(answer);
     },
   );
 };

@@ -17,6 +17,9 @@ export async function startTcpProxy(target: { host: string; port: number }) {
     if (mode === 'refuse') return client.destroy();
     if (mode === 'blackhole') return client.on('data', () => {});
     const upstream = net.connect(target);
+    // Like the pg driver's own socket: no Nagle delay on small messages.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     sockets.add(upstream);
     upstream.on('close', () => sockets.delete(upstream));
     upstream.on('error', () => client.destroy());

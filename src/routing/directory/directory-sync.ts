@@ -1,0 +1,245 @@
+// Keeps the in-memory RoutingDirectory equal to PostgreSQL, and proves it before each answer.
+//
+// One dedicated connection LISTENs on `switchboard_routing` (migration 0001: triggers on clients,
+// client_phones, users, departments, department_dids notify `kind:id` on every committed change,
+// whoever made it) and reads changed rows back, in order, on that same connection.
+//
+// `barrier()` is what the route webhook awaits before deciding: a `select 1` on the listening
+// connection, shared by every request that arrived meanwhile. PostgreSQL delivers a commit's
+// notification to an idle listener at once, and to a busy one before it reads its next query,
+// so when that ping is answered, every change committed before the request arrived has been
+// noted; the barrier then waits for those rows to be read back. Hence an answer never uses facts
+// older than the request (a client created a moment ago routes to its owner), and when PostgreSQL
+// is slow or down the barrier is slow or fails: the route falls back with `fallback_error`,
+// exactly as when it queried the tables itself, for a tenth of the cost.
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { type EntityKind, loadInto } from './directory-queries.js';
+import { RoutingDirectory } from './routing-directory.js';
+
+const CHANNEL = 'switchboard_routing';
+const KINDS: readonly EntityKind[] = ['department', 'user', 'client'];
+// A listener that does not answer a ping for this long is treated as lost and replaced.
+const PING_TIMEOUT_MS = 2_000;
+const CONNECT_TIMEOUT_MS = 2_000;
+// A full load of a large base takes seconds; a query hanging this long means the server is gone.
+const LOAD_TIMEOUT_MS = 60_000;
+const RECONNECT_MIN_MS = 100;
+const RECONNECT_MAX_MS = 1_000;
+// Rows read back per query when many changed at once (an import).
+const RELOAD_CHUNK = 5_000;
+
+export class DirectoryUnavailableError extends Error {
+  constructor(why: string) {
+    super(`routing directory unavailable: ${why}`);
+    this.name = 'DirectoryUnavailableError';
+  }
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Callers that gave up (budget elapsed) must not turn a late failure into an unhandled rejection.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+export interface DirectorySync {
+  /** The current facts; replaced as a whole after a full reload. */
+  readonly directory: RoutingDirectory;
+  /** Resolves once every change committed before the call is in `directory`; rejects when that cannot be shown. */
+  barrier(): Promise<void>;
+  /** Connects and loads; resolves after the first attempt, successful or not (it keeps retrying). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly ready: boolean;
+}
+
+export function createDirectorySync(options: { connection: pg.ClientConfig; logger: Logger }): DirectorySync {
+  const { logger } = options;
+  let directory = new RoutingDirectory();
+  let client: pg.Client | null = null;
+  let ready = false;
+  let stopped = false;
+  let notReadyWhy = 'not started';
+  let reconnectDelay = RECONNECT_MIN_MS;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+
+  // Changes noted and not yet read back. `all` after a TRUNCATE.
+  let changed = { all: false, ids: new Map<EntityKind, Set<number>>() };
+  // Reads on the listening connection run one after another; this is the last one queued.
+  let work: Promise<void> = Promise.resolve();
+
+  // At most one ping is on the wire; whoever asks meanwhile shares the next one.
+  let pingInFlight: { client: pg.Client; waiting: Deferred } | null = null;
+  let nextPing: Deferred | null = null;
+
+  function noteChange(payload: string | undefined): void {
+    if (payload === '*') {
+      changed.all = true;
+      return;
+    }
+    const [kind, rawId] = (payload ?? '').split(':');
+    const id = Number(rawId);
+    if ((kind !== 'client' && kind !== 'user' && kind !== 'department') || !Number.isSafeInteger(id)) {
+      logger.warn({ payload }, 'ignoring an unexpected routing change notification');
+      return;
+    }
+    let ids = changed.ids.get(kind);
+    if (!ids) changed.ids.set(kind, (ids = new Set()));
+    ids.add(id);
+  }
+
+  /** Queues the reading back of everything noted so far, after whatever is already queued. */
+  function queueNotedChanges(c: pg.Client): void {
+    if (!changed.all && changed.ids.size === 0) return;
+    const batch = changed;
+    changed = { all: false, ids: new Map() };
+    work = work.then(async () => {
+      if (batch.all) return loadEverything(c);
+      for (const [kind, ids] of batch.ids) {
+        const list = [...ids];
+        for (let i = 0; i < list.length; i += RELOAD_CHUNK) await loadInto(directory, c, kind, list.slice(i, i + RELOAD_CHUNK));
+      }
+    });
+    // A failed read means the connection is gone; `lost` has or will set up a full reload.
+    work.catch((err: unknown) => lost(c, err));
+  }
+
+  async function loadEverything(c: pg.Client): Promise<void> {
+    const fresh = new RoutingDirectory();
+    for (const kind of KINDS) await loadInto(fresh, c, kind, null);
+    directory = fresh;
+  }
+
+  function lost(c: pg.Client, err: unknown): void {
+    if (c !== client) return;
+    client = null;
+    ready = false;
+    notReadyWhy = err instanceof Error ? err.message : String(err);
+    logger.error({ err }, 'routing directory lost its PostgreSQL connection; routing falls back until it is reloaded');
+    c.removeAllListeners('notification');
+    // end() waits for the server's goodbye; a hung server never sends it, so do not wait. Nor
+    // can the ping on it be waited for: its callers are answered now, the next ping goes to the
+    // next connection.
+    c.end().catch(() => {});
+    if (pingInFlight?.client === c) {
+      pingInFlight.waiting.reject(new DirectoryUnavailableError(notReadyWhy));
+      pingInFlight = null;
+      if (nextPing) sendPing();
+    }
+    scheduleReconnect();
+  }
+
+  function scheduleReconnect(): void {
+    if (stopped || reconnectTimer) return;
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = undefined;
+      void connect();
+    }, reconnectDelay);
+    reconnectDelay = Math.min(reconnectDelay * 2, RECONNECT_MAX_MS);
+  }
+
+  async function connect(): Promise<void> {
+    if (stopped) return;
+    const c = new pg.Client({ ...options.connection, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: LOAD_TIMEOUT_MS });
+    client = c;
+    work = Promise.resolve();
+    // Whatever was noted on an earlier connection is covered by the full load below.
+    changed = { all: false, ids: new Map() };
+    c.on('error', (err) => lost(c, err));
+    c.on('end', () => lost(c, new Error('connection closed')));
+    c.on('notification', (message) => {
+      if (message.channel !== CHANNEL) return;
+      noteChange(message.payload);
+    });
+    try {
+      await c.connect();
+      await c.query(`listen ${CHANNEL}`);
+      // Listening before loading: a change committed during the load is noted, and read again after it.
+      await loadEverything(c);
+      if (client !== c) return;
+      ready = true;
+      reconnectDelay = RECONNECT_MIN_MS;
+      logger.info(directory.size, 'routing directory loaded');
+      queueNotedChanges(c);
+    } catch (err) {
+      if (client === c) lost(c, err);
+      else c.end().catch(() => {});
+    }
+  }
+
+  function sendPing(): void {
+    const waiting = nextPing;
+    nextPing = null;
+    if (!waiting) return;
+    const c = client;
+    if (!c || !ready) return waiting.reject(new DirectoryUnavailableError(notReadyWhy));
+    const ping = { client: c, waiting };
+    pingInFlight = ping;
+    const timeout = setTimeout(() => lost(c, new Error(`no answer to a ping in ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
+    c.query('select 1')
+      .then(() => {
+        // Notifications that arrived before the ping's answer are noted: read them back, then answer.
+        queueNotedChanges(c);
+        return work;
+      })
+      .then(waiting.resolve, waiting.reject)
+      .finally(() => {
+        clearTimeout(timeout);
+        if (pingInFlight !== ping) return;
+        pingInFlight = null;
+        if (nextPing) sendPing();
+      });
+  }
+
+  return {
+    get directory() {
+      return directory;
+    },
+    get ready() {
+      return ready;
+    },
+    barrier(): Promise<void> {
+      if (!ready) return Promise.reject(new DirectoryUnavailableError(notReadyWhy));
+      if (!nextPing) {
+        nextPing = deferred();
+        // Requests of the same event-loop turn share the ping; one ping at a time is in flight,
+        // and whoever arrives meanwhile shares the next one.
+        if (!pingInFlight) setImmediate(sendPing);
+      }
+      return nextPing.promise;
+    },
+    async start() {
+      stopped = false;
+      await connect();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(reconnectTimer);
+      reconnectTimer = undefined;
+      const c = client;
+      client = null;
+      ready = false;
+      notReadyWhy = 'stopped';
+      nextPing?.reject(new DirectoryUnavailableError('stopped'));
+      nextPing = null;
+      if (c) {
+        c.removeAllListeners('end');
+        c.removeAllListeners('error');
+        c.on('error', () => {});
+        await c.end().catch(() => {});
+      }
+    },
+  };
+}
