@@ -52,6 +52,22 @@ describe('RoutingDirectory', () => {
     expect(d.size).toMatchObject({ clients: 0, numbers: 0 });
   });
 
+  it('keeps a shared number right as its clients come and go', () => {
+    const d = seeded();
+    d.setClient(10, client(10, ['+79161234567']));
+    d.setClient(11, client(11, ['+79161234567']));
+    d.setClient(12, client(12, ['+79161234567']));
+    d.setClient(11, null);
+    expect(d.factsFor('+79161234567', '', 'Sales').clients.map((c) => c.id)).toEqual([10, 12]);
+    d.setClient(10, null);
+    expect(d.factsFor('+79161234567', '', 'Sales').clients.map((c) => c.id)).toEqual([12]);
+    d.setClient(10, client(10, ['+79161234567']));
+    d.setClient(12, null);
+    d.setClient(10, null);
+    expect(d.factsFor('+79161234567', '', 'Sales').clients).toEqual([]);
+    expect(d.size.numbers).toBe(0);
+  });
+
   it('leaves out inactive and unknown owners, and lists a shared owner once', () => {
     const d = seeded();
     d.setUser(3, user(3, { active: false }));

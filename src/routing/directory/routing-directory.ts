@@ -42,7 +42,9 @@ const MAX_CLIENTS_PER_NUMBER = 20;
 
 export class RoutingDirectory {
   private readonly clients = new Map<number, DirectoryClient>();
-  private readonly clientsByPhone = new Map<string, number[]>();
+  // A number almost always belongs to one client: the id itself, an array only when shared.
+  // 200,000 one-element arrays would be 200,000 more objects for every major GC to mark.
+  private readonly clientsByPhone = new Map<string, number | number[]>();
   private readonly users = new Map<number, DirectoryUser>();
   private readonly departments = new Map<number, DirectoryDepartment>();
   private readonly departmentByDid = new Map<string, DirectoryDepartment>();
@@ -72,8 +74,9 @@ export class RoutingDirectory {
     this.clients.set(id, client);
     for (const phone of client.phones) {
       const ids = this.clientsByPhone.get(phone);
-      if (ids) ids.push(id);
-      else this.clientsByPhone.set(phone, [id]);
+      if (ids === undefined) this.clientsByPhone.set(phone, id);
+      else if (typeof ids === 'number') this.clientsByPhone.set(phone, [ids, id]);
+      else ids.push(id);
     }
   }
 
@@ -119,9 +122,9 @@ export class RoutingDirectory {
 
   private clientsOf(phone: string): RouteClient[] {
     const ids = this.clientsByPhone.get(phone);
-    if (!ids) return [];
+    if (ids === undefined) return [];
     const found: DirectoryClient[] = [];
-    for (const id of ids) {
+    for (const id of typeof ids === 'number' ? [ids] : ids) {
       const client = this.clients.get(id);
       if (client) found.push(client);
     }
@@ -137,10 +140,11 @@ export class RoutingDirectory {
 
   private unlinkPhone(phone: string, clientId: number): void {
     const ids = this.clientsByPhone.get(phone);
-    if (!ids) return;
+    if (ids === clientId) this.clientsByPhone.delete(phone);
+    if (ids === undefined || typeof ids === 'number') return;
     const at = ids.indexOf(clientId);
     if (at >= 0) ids.splice(at, 1);
-    if (ids.length === 0) this.clientsByPhone.delete(phone);
+    if (ids.length === 1) this.clientsByPhone.set(phone, ids[0]!);
   }
 }
 
