@@ -94,6 +94,8 @@ export async function buildApp(deps: AppDeps) {
     probes: {
       postgres: { required: true, probe: async () => (await database.pool.query('select 1'), 'ok' as const) },
       redis: { required: true, probe: async () => ((await deps.redis.ping()) === 'PONG' ? 'ok' as const : 'down' as const) },
+      // Without its directory this instance answers every call with the department line.
+      routing: { required: true, probe: () => (directory.ready ? 'ok' as const : 'down' as const) },
       ami: { required: false, probe: () => deps.amiStatus?.() ?? 'disabled' },
     },
   });

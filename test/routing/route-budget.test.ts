@@ -87,7 +87,7 @@ describe('/pbx/route when PostgreSQL misbehaves', () => {
     proxy.setMode('refuse');
     const res = await app.inject({ method: 'GET', url: '/ready' });
     expect(res.statusCode).toBe(503);
-    expect(res.json().components.postgres).toBe('down');
+    expect(res.json().components).toMatchObject({ postgres: 'down', routing: 'down' });
   });
 
   it('recovers when the database comes back', async () => {
@@ -95,5 +95,8 @@ describe('/pbx/route when PostgreSQL misbehaves', () => {
     const { answer } = await timedRoute('74951110001', '1');
     expect(['unknown_caller', 'fallback_error']).toContain(answer.reason);
     await expect.poll(async () => (await timedRoute('74951110001')).answer.reason, { timeout: 5000, interval: 100 }).toBe('unknown_caller');
+    const ready = await app.inject({ method: 'GET', url: '/ready' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().components).toMatchObject({ postgres: 'ok', redis: 'ok', routing: 'ok' });
   });
 });

@@ -12,6 +12,7 @@
 // older than the request (a client created a moment ago routes to its owner), and when PostgreSQL
 // is slow or down the barrier is slow or fails: the route falls back with `fallback_error`,
 // exactly as when it queried the tables itself, for a tenth of the cost.
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { type EntityKind, loadInto } from './directory-queries.js';
@@ -25,6 +26,9 @@ const CONNECT_TIMEOUT_MS = 2_000;
 // A full load of a large base takes seconds; a query hanging this long means the server is gone.
 const LOAD_TIMEOUT_MS = 60_000;
 const RECONNECT_MIN_MS = 100;
+// Under load a ping per event-loop turn is a ping per request or two, each a socket write. Pings
+// at least this far apart vouch for everything that arrived in between, for at most this wait.
+const MIN_PING_GAP_MS = 1;
 const RECONNECT_MAX_MS = 1_000;
 // Rows read back per query when many changed at once (an import).
 const RELOAD_CHUNK = 5_000;
@@ -83,6 +87,8 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
   // At most one ping is on the wire; whoever asks meanwhile shares the next one.
   let pingInFlight: { client: pg.Client; waiting: Deferred } | null = null;
   let nextPing: Deferred | null = null;
+  let pingScheduled = false;
+  let lastPingAt = Number.NEGATIVE_INFINITY;
 
   function noteChange(payload: string | undefined): void {
     if (payload === '*') {
@@ -179,6 +185,19 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
     }
   }
 
+  function schedulePing(): void {
+    if (pingScheduled || pingInFlight) return;
+    pingScheduled = true;
+    const fire = () => {
+      pingScheduled = false;
+      sendPing();
+    };
+    // setImmediate at the least: the requests of this event-loop turn share the ping.
+    const wait = lastPingAt + MIN_PING_GAP_MS - performance.now();
+    if (wait > 0) setTimeout(fire, wait);
+    else setImmediate(fire);
+  }
+
   function sendPing(): void {
     const waiting = nextPing;
     nextPing = null;
@@ -187,6 +206,7 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
     if (!c || !ready) return waiting.reject(new DirectoryUnavailableError(notReadyWhy));
     const ping = { client: c, waiting };
     pingInFlight = ping;
+    lastPingAt = performance.now();
     const timeout = setTimeout(() => lost(c, new Error(`no answer to a ping in ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
     // The empty query: PostgreSQL answers EmptyQueryResponse without parsing or planning
     // anything, and the driver has no row to decode (half the client CPU of `select 1`).
@@ -201,7 +221,7 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
         clearTimeout(timeout);
         if (pingInFlight !== ping) return;
         pingInFlight = null;
-        if (nextPing) sendPing();
+        if (nextPing) schedulePing();
       });
   }
 
@@ -216,9 +236,8 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
       if (!ready) return Promise.reject(new DirectoryUnavailableError(notReadyWhy));
       if (!nextPing) {
         nextPing = deferred();
-        // Requests of the same event-loop turn share the ping; one ping at a time is in flight,
-        // and whoever arrives meanwhile shares the next one.
-        if (!pingInFlight) setImmediate(sendPing);
+        // One ping at a time is in flight; whoever arrives meanwhile shares the next one.
+        schedulePing();
       }
       return nextPing.promise;
     },
