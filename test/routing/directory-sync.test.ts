@@ -96,6 +96,11 @@ describe('directory sync', () => {
     await sql(`update users set active = true, presence = 'available' where id = $1`, [boris]);
   });
 
+  it('reads changes back on its own too, with no call asking', async () => {
+    await sql(`update departments set voicemail_box = '700@default' where id = $1`, [sales]);
+    await eventually(async () => a.directory.departmentFor('+74951110001', 'none')?.voicemailBox === '700@default' || null, 'the change read back without a barrier');
+  });
+
   it('follows a DID moved to another department, a rename, and a TRUNCATE', async () => {
     await sql(`update department_dids set department_id = $1 where did = '+74951110001'`, [reception]);
     await a.barrier();

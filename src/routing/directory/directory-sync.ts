@@ -83,6 +83,7 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
   let changed = { all: false, ids: new Map<EntityKind, Set<number>>() };
   // Reads on the listening connection run one after another; this is the last one queued.
   let work: Promise<void> = Promise.resolve();
+  let readBackScheduled = false;
 
   // At most one ping is on the wire; whoever asks meanwhile shares the next one.
   let pingInFlight: { client: pg.Client; waiting: Deferred } | null = null;
@@ -168,6 +169,15 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
     c.on('notification', (message) => {
       if (message.channel !== CHANNEL) return;
       noteChange(message.payload);
+      // Read back in the background too, so that a quiet hour (no calls, no barrier) does not
+      // leave the fallback's department table stale. The notifications of one turn share a read.
+      if (!readBackScheduled) {
+        readBackScheduled = true;
+        setImmediate(() => {
+          readBackScheduled = false;
+          if (client === c && ready) queueNotedChanges(c);
+        });
+      }
     });
     try {
       await c.connect();
