@@ -38,9 +38,18 @@ export const wsRoutes: FastifyPluginAsync<{
   const { hub } = opts;
 
   // Heartbeat: a socket that did not answer the previous ping is dead (laptop lid closed,
-  // NAT dropped) and is terminated, so it does not hold a place in the hub forever.
+  // NAT dropped) and is terminated, so it does not hold a place in the hub forever. Sockets are
+  // dealt into slices pinged about a second apart, each socket once per interval: pinging 2,000
+  // sockets in one go blocked the event loop for 50–150 ms every 30 s, and a pop arriving then
+  // waited for it (BENCHMARKS.md, "Screen-pop").
+  const heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_MS;
+  const slices = Array.from({ length: Math.max(1, Math.round(heartbeatMs / 1_000)) }, () => new Set<Connection>());
+  let dealt = 0;
+  let tick = 0;
   const heartbeat = setInterval(() => {
-    for (const c of hub.connections()) {
+    const slice = slices[tick]!;
+    tick = (tick + 1) % slices.length;
+    for (const c of slice) {
       if (!c.alive) {
         c.socket.terminate();
         continue;
@@ -48,7 +57,7 @@ export const wsRoutes: FastifyPluginAsync<{
       c.alive = false;
       c.socket.ping();
     }
-  }, opts.heartbeatMs ?? HEARTBEAT_MS);
+  }, heartbeatMs / slices.length);
   heartbeat.unref();
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
@@ -60,10 +69,15 @@ export const wsRoutes: FastifyPluginAsync<{
     const connection: Connection = { socket, userId: viewer.id, role: viewer.role, departmentId: viewer.departmentId, alive: true };
     const send = (frame: object) => socket.readyState === 1 && socket.send(JSON.stringify(frame));
     hub.register(connection);
+    const slice = slices[dealt++ % slices.length]!;
+    slice.add(connection);
     socket.on('pong', () => {
       connection.alive = true;
     });
-    socket.on('close', () => hub.unregister(connection));
+    socket.on('close', () => {
+      hub.unregister(connection);
+      slice.delete(connection);
+    });
     socket.on('error', (err) => request.log.debug({ err, userId: viewer.id }, 'websocket error'));
     socket.on('message', (data) => {
       connection.alive = true;
