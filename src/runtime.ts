@@ -1,4 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { createCallPipeline, type CallHooks } from './calls/call-pipeline.js';
@@ -83,9 +84,11 @@ export async function createRuntime(opts: RuntimeOptions) {
     ...(opts.webhookBackoffMs !== undefined && { backoffMs: opts.webhookBackoffMs }),
   });
 
+  // Prepared once: this runs for every call (drizzle's query building is not free).
+  const callById = database.db.select().from(calls).where(eq(calls.id, sql.placeholder('id'))).prepare('switchboard-call-by-id');
   const reminderHooks: CallHooks = {
     async onEnded(call) {
-      const [row] = await database.db.select().from(calls).where(eq(calls.id, call.id));
+      const [row] = await callById.execute({ id: call.id });
       if (!row) return;
       const department = call.parties.did
         ? await database.db.execute<{ department_id: number }>(sql`select department_id from department_dids where did = ${call.parties.did}`)
@@ -106,8 +109,13 @@ export async function createRuntime(opts: RuntimeOptions) {
   const tracker = new CallTracker({
     identity: identityFromConfig(config, { inboundContexts: splitList(config.INBOUND_CONTEXTS), outboundContexts: splitList(config.OUTBOUND_CONTEXTS) }),
   });
+  // The pop's read has two connections of its own (call-pipeline.ts, `popPool`).
+  // Kept open when idle: a quiet hour must not make the next pop wait for a new connection.
+  const popPool = new pg.Pool({ ...database.pool.options, max: 2, idleTimeoutMillis: 0 });
+  popPool.on('error', () => {}); // as in db/client.ts: an idle client's lost connection
   const pipeline = createCallPipeline({
     pool: database.pool,
+    popPool,
     tracker,
     users,
     bus,
@@ -174,6 +182,7 @@ export async function createRuntime(opts: RuntimeOptions) {
       await leader.stop();
       await ami.stop();
       await pipeline.drain();
+      await popPool.end();
       await app.close();
       await reminders.stop();
       await webhooks.close();

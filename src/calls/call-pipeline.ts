@@ -4,7 +4,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { AmiEvent } from '../pbx/events.js';
 import { normalizePhone, type CountryCode } from '../phones/normalize.js';
 import type { ActivePops } from '../screenpop/active-pops.js';
-import { loadClientCard, type ClientCard } from '../screenpop/client-card.js';
+import type { ClientCard } from '../screenpop/client-card.js';
 import type { UserDirectory } from '../users/user-directory.js';
 import type { CallEffect, ExpectedOriginate } from './call-state.js';
 import { summarize, type CallSummary } from './call-summary.js';
@@ -26,6 +26,12 @@ export interface CallHooks {
 
 export interface CallPipelineDeps {
   pool: pg.Pool;
+  /**
+   * Connections for the pop's one read (the client and its card), apart from `pool`: there a
+   * busy minute queues the calls' upserts and hooks (~13 queries a call), and a pop behind
+   * them waited tens of milliseconds for a connection. Defaults to `pool`.
+   */
+  popPool?: pg.Pool;
   tracker: CallTracker;
   users: UserDirectory;
   bus: EventBus;
@@ -86,8 +92,9 @@ export function createCallPipeline(deps: CallPipelineDeps) {
   // same lookup, so a pop never goes out without the card another path is still loading.
   function loadClient(ctx: CallContext, summary: CallSummary): Promise<void> {
     ctx.clientLoad ??= (async () => {
-      ctx.client = await findCallClient(deps.pool, summary.linkedid, normalise(summary.clientNumber));
-      if (ctx.client) ctx.card = await loadClientCard(deps.pool, ctx.client.clientId, deps.cardUrlTemplate);
+      const found = await findCallClient(deps.popPool ?? deps.pool, summary.linkedid, normalise(summary.clientNumber), deps.cardUrlTemplate);
+      ctx.client = found && { clientId: found.clientId, ownerId: found.ownerId };
+      ctx.card = found?.card ?? null;
     })().catch((err: unknown) => {
       ctx.clientLoad = null; // a failed lookup is tried again by the next step
       throw err;

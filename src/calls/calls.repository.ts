@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { CARD_COLUMNS, cardFromRow, type ClientCard } from '../screenpop/client-card.js';
 import type { CallSummary } from './call-summary.js';
 
 /** Who a call belongs to, resolved from the routing trace or the client base. */
@@ -69,26 +70,32 @@ export async function upsertCall(
 
 /**
  * The client of a call: the one routing chose for this Linkedid (it saw the tie-break), else
- * the most recently active client with this number.
+ * the most recently active client with this number. With its card (screenpop/client-card.ts) in
+ * the same query: the pop waits for this one round trip only.
  */
 export async function findCallClient(
   pool: pg.Pool,
   linkedid: string,
   number: string | null,
-): Promise<{ clientId: number; ownerId: number | null } | null> {
+  cardUrlTemplate: string,
+): Promise<{ clientId: number; ownerId: number | null; card: ClientCard } | null> {
   const { rows } = await pool.query({
     name: 'switchboard-call-client',
     text: `
-      (select r.client_id as "clientId", c.owner_id as "ownerId", 0 as rank
-         from route_decisions r join clients c on c.id = r.client_id
-        where r.linkedid = $1 and r.client_id is not null order by r.step limit 1)
-      union all
-      (select c.id, c.owner_id, 1 from client_phones p join clients c on c.id = p.client_id
-        where $2::text is not null and p.phone = $2 order by c.last_activity_at desc nulls last, c.id limit 1)
-      order by rank limit 1`,
+      with chosen as (
+        (select r.client_id as "clientId", 0 as rank
+           from route_decisions r join clients c on c.id = r.client_id
+          where r.linkedid = $1 and r.client_id is not null order by r.step limit 1)
+        union all
+        (select c.id, 1 from client_phones p join clients c on c.id = p.client_id
+          where $2::text is not null and p.phone = $2 order by c.last_activity_at desc nulls last, c.id limit 1)
+        order by rank limit 1)
+      select c.owner_id as "ownerId", ${CARD_COLUMNS}
+        from chosen join clients c on c.id = chosen."clientId"`,
     values: [linkedid, number],
   });
-  return rows[0] ? { clientId: rows[0].clientId, ownerId: rows[0].ownerId } : null;
+  const row = rows[0];
+  return row ? { clientId: row.id, ownerId: row.ownerId, card: cardFromRow(row, cardUrlTemplate) } : null;
 }
 
 /** A call with a client counts as activity: it breaks future ties in favour of this client. */

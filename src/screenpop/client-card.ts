@@ -1,5 +1,3 @@
-import type pg from 'pg';
-
 export interface ClientCard {
   clientId: number;
   name: string;
@@ -14,11 +12,10 @@ export interface ClientCard {
   url: string | null;
 }
 
-// One round trip: the card must be on the screen while the phone is still ringing.
-const CARD_SQL = {
-  name: 'switchboard-client-card',
-  text: `
-select c.id, c.name, c.company, c.important,
+// The card's columns, over a client row `c`: each part is a subquery, so a card is one round
+// trip, and with the call's client lookup in front of it (calls.repository.ts) the pop needs one
+// query in all: the card must be on the screen while the phone is still ringing.
+export const CARD_COLUMNS = `c.id, c.name, c.company, c.important,
   (select json_build_object('id', u.id, 'name', u.name) from users u where u.id = c.owner_id) as owner,
   (select coalesce(json_agg(json_build_object('id', d.id, 'title', d.title, 'status', d.status, 'amount', d.amount) order by d.updated_at desc), '[]'::json)
      from deals d where d.client_id = c.id and d.status in ('new', 'negotiation', 'proposal')) as open_deals,
@@ -31,25 +28,21 @@ select c.id, c.name, c.company, c.important,
      from client_notes n left join users u on u.id = n.author_id
      where n.client_id = c.id order by n.created_at desc limit 1) as last_note,
   (select json_build_object('id', r.id, 'dueAt', r.due_at, 'note', r.note)
-     from reminders r where r.client_id = c.id and r.status = 'pending' order by r.due_at limit 1) as next_reminder
-from clients c where c.id = $1`,
-};
+     from reminders r where r.client_id = c.id and r.status = 'pending' order by r.due_at limit 1) as next_reminder`;
 
-export async function loadClientCard(pool: pg.Pool, clientId: number, cardUrlTemplate: string): Promise<ClientCard | null> {
-  const { rows } = await pool.query({ ...CARD_SQL, values: [clientId] });
-  const row = rows[0];
-  if (!row) return null;
+/** A row selected with CARD_COLUMNS as a card. */
+export function cardFromRow(row: Record<string, unknown>, cardUrlTemplate: string): ClientCard {
   return {
-    clientId: row.id,
-    name: row.name,
-    company: row.company,
-    important: row.important,
-    owner: row.owner,
-    openDeals: row.open_deals,
-    lastCalls: row.last_calls,
-    lastNote: row.last_note,
-    nextReminder: row.next_reminder,
-    url: cardUrl(cardUrlTemplate, row.id),
+    clientId: row.id as number,
+    name: row.name as string,
+    company: row.company as string | null,
+    important: row.important as boolean,
+    owner: row.owner as ClientCard['owner'],
+    openDeals: row.open_deals as ClientCard['openDeals'],
+    lastCalls: row.last_calls as ClientCard['lastCalls'],
+    lastNote: row.last_note as ClientCard['lastNote'],
+    nextReminder: row.next_reminder as ClientCard['nextReminder'],
+    url: cardUrl(cardUrlTemplate, row.id as number),
   };
 }
 

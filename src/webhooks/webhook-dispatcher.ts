@@ -40,8 +40,12 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
   queue.on('error', (err) => opts.logger.warn({ err }, 'webhook queue error'));
   let worker: Worker<DeliveryJob> | null = null;
 
+  // Every call runs this three times (started, answered, ended): built once, not per call
+  // (drizzle's query building cost more CPU than the query; BENCHMARKS.md, "Screen-pop").
+  const activeEndpoints = opts.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.active, true)).prepare('switchboard-webhook-endpoints');
+
   async function enqueue(event: WebhookEvent, call: StoredCall): Promise<void> {
-    const endpoints = await opts.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.active, true));
+    const endpoints = await activeEndpoints.execute();
     const targets = endpoints.filter((e) => e.events.includes(event));
     if (targets.length === 0) return;
     const body = JSON.stringify(callPayload(event, call, opts.publicUrl));
