@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { BusMessage } from '../events/event-bus.js';
 import type { Role } from '../users/users.table.js';
+import { sendFramed, textFrame } from './ws-frame.js';
 
 export interface Connection {
   socket: WebSocket;
@@ -31,11 +32,6 @@ export function createWsHub() {
     if (set?.size === 0) index.delete(key);
   };
 
-  function send(c: Connection, frame: string) {
-    // OPEN only; a socket that is closing gets nothing and is removed by its close handler.
-    if (c.socket.readyState === 1) c.socket.send(frame);
-  }
-
   return {
     register(c: Connection) {
       add(byUser, c.userId, c);
@@ -54,7 +50,11 @@ export function createWsHub() {
         for (const id of to.supervisorsOf) for (const c of curatorsByDepartment.get(id) ?? []) targets.add(c);
         for (const c of directors) targets.add(c);
       }
-      for (const c of targets) send(c, frame);
+      if (targets.size === 0) return;
+      // Framed once for every target (ws-frame.ts). OPEN sockets only; one that is closing
+      // gets nothing and is removed by its close handler.
+      const framed = textFrame(frame);
+      for (const c of targets) if (c.socket.readyState === 1) sendFramed(c.socket, framed, frame);
     },
     isConnected: (userId: number) => (byUser.get(userId)?.size ?? 0) > 0,
     connections: () => [...byUser.values()].flatMap((set) => [...set]),
