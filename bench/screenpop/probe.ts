@@ -2,14 +2,18 @@
 // unmodified entry (src/server.ts) can be observed: it answers the benchmark over the IPC channel
 // of the parent, never on the network.
 //   `mem`   → two forced GCs (the service runs with --expose-gc), then process.memoryUsage();
-//   `stats` → event-loop delay (beyond the 5 ms sampling timer) and GC pauses since the last
-//             `reset`, plus whatever extra timings the bench entry (service.ts) registered;
+//   `stats` → event-loop delay (beyond the 5 ms sampling timer), GC pauses and when the loop
+//             stalled since the last `reset`, plus the extra timings service.ts registers;
 //   `reset` → starts a new measuring period.
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 
 export interface ProbeStats {
   loopDelay: { p50: number; p99: number; max: number };
   gc: { count: number; totalMs: number; maxMs: number };
+  /** Wall-clock (epoch ms) start and length of each event-loop stall over 15 ms (with the
+   *  process's CPU time in it) and of each GC pause over 5 ms. */
+  stalls: Array<{ at: number; ms: number; cpuMs: number }>;
+  gcPauses: Array<{ at: number; ms: number }>;
   [extra: string]: unknown;
 }
 
@@ -29,13 +33,29 @@ if (process.send) {
   // The histogram holds the timer's whole interval: the delay is what exceeds the resolution.
   const ms = (ns: number) => Math.max(0, Math.round(ns / 1e3) / 1e3 - RESOLUTION_MS);
   let gc = { count: 0, totalMs: 0, maxMs: 0 };
+  let gcPauses: ProbeStats['gcPauses'] = [];
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       gc.count += 1;
       gc.totalMs += entry.duration;
       gc.maxMs = Math.max(gc.maxMs, entry.duration);
+      if (entry.duration > 5) gcPauses.push({ at: performance.timeOrigin + entry.startTime, ms: entry.duration });
     }
   }).observe({ entryTypes: ['gc'] });
+  // A 5 ms tick that notes when it came late: when the loop was blocked, and for how long. The
+  // process's CPU time over the same gap tells a loop busy with our own work (CPU ≈ the gap)
+  // from a process that was not scheduled at all (other work on the machine: CPU ≪ the gap).
+  let stalls: ProbeStats['stalls'] = [];
+  let last = performance.now();
+  let lastCpu = process.cpuUsage();
+  setInterval(() => {
+    const now = performance.now();
+    const cpu = process.cpuUsage();
+    const late = now - last - 5;
+    if (late > 15) stalls.push({ at: performance.timeOrigin + last + 5, ms: late, cpuMs: (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000 });
+    last = now;
+    lastCpu = cpu;
+  }, 5).unref();
   process.on('message', (request: ProbeRequest) => {
     if (request?.cmd === 'mem') {
       const gc = (globalThis as { gc?: () => void }).gc;
@@ -46,12 +66,16 @@ if (process.send) {
       const stats: ProbeStats = {
         loopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
         gc: { count: gc.count, totalMs: Math.round(gc.totalMs * 10) / 10, maxMs: Math.round(gc.maxMs * 10) / 10 },
+        stalls,
+        gcPauses,
       };
       for (const extra of extras) Object.assign(stats, extra.collect());
       process.send?.({ cmd: 'stats', stats });
     } else if (request?.cmd === 'reset') {
       loop.reset();
       gc = { count: 0, totalMs: 0, maxMs: 0 };
+      stalls = [];
+      gcPauses = [];
       for (const extra of extras) extra.reset();
       process.send?.({ cmd: 'reset' });
     }

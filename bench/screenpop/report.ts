@@ -52,12 +52,12 @@ export interface PhaseInput {
   missing: number;
   misdelivered: number;
   withCard: number;
+  benchProcess: { loopDelay: { p50: number; p99: number; max: number }; gc: { count: number; totalMs: number; maxMs: number } };
   server: {
     pipeline: Dist | null;
     deliver: Dist | null;
     loopDelay: { p50: number; p99: number; max: number } | null;
     gc: { count: number; totalMs: number; maxMs: number } | null;
-    heartbeatMs: number[] | null;
     poolWaitingMax: number | null;
     cpu: CpuShares | null;
   };
@@ -111,10 +111,10 @@ function phaseRows(p: PhaseInput, arriveGapMs: number): string[] {
   ];
   if (s.pipeline) rows.push(`| — service side: DialBegin handled → frame handed to WsHub.deliver | ${quad(s.pipeline)} |`);
   if (s.poolWaitingMax !== null) rows.push(`| — service side: most queries waiting for a pooled connection (pool of 10) | ${s.poolWaitingMax} |`);
-  if (s.heartbeatMs?.length) rows.push(`| — service side: WebSocket heartbeat ping loop (every 30 s) | ${s.heartbeatMs.map((v) => ms(v, 1)).join(', ')} |`);
   rows.push(
     `| — service event-loop delay p50 / p99 / max; GC pauses count, total, longest | ${s.loopDelay ? `${ms(s.loopDelay.p50)} / ${ms(s.loopDelay.p99)} / ${ms(s.loopDelay.max, 1)}` : '–'}; ${s.gc ? `${s.gc.count}, ${ms(s.gc.totalMs, 0)}, ${ms(s.gc.maxMs, 1)}` : '–'} |`,
     `| — cores used | ${describeCpu(s.cpu)} |`,
+    `| — this process (screens, fake PBX): event-loop delay max; GC longest | ${ms(p.benchProcess.loopDelay.max, 1)}; ${ms(p.benchProcess.gc.maxMs, 1)} |`,
   );
   return rows;
 }

@@ -27,7 +27,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type WebSocket from 'ws';
@@ -66,6 +66,8 @@ const TARGET_FANOUT_MS = 50;
 const WATCHDOG_MS = 6 * 60_000;
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const BREAKDOWN = process.env.BENCH_BREAKDOWN === '1';
+/** Extra node flags for the service, e.g. `--max-semi-space-size=32` (GC experiments). */
+const SERVICE_NODE_ARGS = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const PBX_TOKEN = `bench-screenpop-${process.pid}-0123456789abcdef`;
 const AMI_USER = 'switchboard-bench';
 const AMI_SECRET = `secret-${process.pid}`;
@@ -136,7 +138,7 @@ interface PopResult {
   /** First to last DialBegin write. */
   dialSpanS: number;
   /** The slowest pops: seconds into the phase and latency, to see whether they cluster. */
-  slowest: Array<{ atS: number; ms: number; cold: boolean }>;
+  slowest: Array<{ atS: number; ms: number; cold: boolean; t0: number; benchGcMs?: number; serviceStallMs?: number; serviceGcMs?: number }>;
 }
 
 /**
@@ -218,7 +220,7 @@ async function runPops(fake: FakeAmiServer, screens: Screens, seeded: Seeded, or
   result.slowest = all
     .sort((a, b) => b.ms - a.ms)
     .slice(0, 20)
-    .map((x) => ({ atS: Math.round((x.atS - firstDial) / 100) / 10, ms: Math.round(x.ms * 10) / 10, cold: x.cold }));
+    .map((x) => ({ atS: Math.round((x.atS - firstDial) / 100) / 10, ms: Math.round(x.ms * 10) / 10, cold: x.cold, t0: x.atS }));
   return result;
 }
 
@@ -236,13 +238,15 @@ interface PopPhase {
   frameBytes: number;
   schedulerLagMaxMs: number;
   databaseTransactionsPerCall: number;
-  slowest: PopResult['slowest'];
+  slowest: Array<Omit<PopResult['slowest'][number], 't0'>>;
+  /** This process (screens, fake PBX): its own stalls are inside the measured latencies. */
+  benchProcess: { loopDelay: ProbeStats['loopDelay']; gc: ProbeStats['gc'] };
   server: {
     pipeline: Dist | null;
     deliver: Dist | null;
     loopDelay: ProbeStats['loopDelay'];
     gc: ProbeStats['gc'];
-    heartbeatMs: number[] | null;
+    stallsOver15Ms: { count: number; totalMs: number; cpuMs: number; longest: Array<{ ms: number; cpuMs: number }> };
     poolWaitingMax: number | null;
     queries: Array<{ statement: string; perCall: number; meanMs: number; maxMs: number }> | null;
     cpu: CpuShares | null;
@@ -265,9 +269,21 @@ async function popPhase(o: {
   await ask(o.service.process, 'reset');
   const commitsStart = await commits();
   const cpu = o.meter.start();
+  const self = selfMonitor();
   const pops = await runPops(o.fake, o.screens, o.seeded, o.order, o.count, o.rate);
+  const bench = self.stop();
   const cores = cpu.stop();
   const stats = await serviceStats(o.service);
+  // A slow pop whose window holds a pause of this process may be partly this process's delay.
+  // Which stalls fall inside the slowest pops: this process's GC, the service's GC and blocked loop.
+  const overlap = (list: Array<{ at: number; ms: number }>, from: number, to: number) =>
+    round(list.filter((x) => x.at < to && x.at + x.ms > from).reduce((sum, x) => sum + x.ms, 0), 1);
+  for (const slow of pops.slowest) {
+    const from = performance.timeOrigin + slow.t0;
+    slow.benchGcMs = bench.gcOverlapping(slow.t0, slow.t0 + slow.ms);
+    slow.serviceStallMs = overlap(stats.stalls, from, from + slow.ms);
+    slow.serviceGcMs = overlap(stats.gcPauses, from, from + slow.ms);
+  }
   await sleep(2_000); // the last hang-ups stored; pg_stat_database reports at most every 500 ms
   const transactions = (await commits()) - commitsStart;
   const all = dist([...pops.cold, ...pops.warm]);
@@ -286,13 +302,21 @@ async function popPhase(o: {
     frameBytes: pops.sampleFrameBytes,
     schedulerLagMaxMs: round(pops.schedulerLagMaxMs, 2),
     databaseTransactionsPerCall: round(transactions / o.count, 1),
-    slowest: pops.slowest,
+    slowest: pops.slowest.map(({ t0: _t0, ...rest }) => rest),
+    benchProcess: { loopDelay: bench.loopDelay, gc: bench.gc },
     server: {
       pipeline: stats.pipelineMs ? dist(stats.pipelineMs) : null,
       deliver: stats.popDeliverMs ? dist(stats.popDeliverMs) : null,
       loopDelay: stats.loopDelay,
       gc: stats.gc,
-      heartbeatMs: stats.heartbeatMs?.map((v) => round(v, 1)) ?? null,
+      stallsOver15Ms: {
+        count: stats.stalls.length,
+        totalMs: round(stats.stalls.reduce((sum, x) => sum + x.ms, 0), 1),
+        // Process CPU time inside them: about totalMs when the loop was busy with the service's
+        // own work, far less when the process was waiting for a core (other work on the machine).
+        cpuMs: round(stats.stalls.reduce((sum, x) => sum + x.cpuMs, 0), 1),
+        longest: [...stats.stalls].sort((a, b) => b.ms - a.ms).slice(0, 5).map((x) => ({ ms: round(x.ms, 1), cpuMs: round(x.cpuMs, 1) })),
+      },
       poolWaitingMax: stats.poolWaitingMax ?? null,
       queries: stats.queries
         ? Object.entries(stats.queries)
@@ -305,6 +329,35 @@ async function popPhase(o: {
 }
 
 const withoutRaw = <T extends { raw: unknown }>({ raw: _raw, ...rest }: T): Omit<T, 'raw'> => rest;
+/** Event-loop delay and GC pauses of THIS process over a phase. */
+function selfMonitor() {
+  const RESOLUTION_MS = 5;
+  const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  loop.enable();
+  const pauses: Array<{ start: number; duration: number }> = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push({ start: e.startTime, duration: e.duration });
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      loop.disable();
+      observer.disconnect();
+      const ms = (ns: number) => Math.max(0, Math.round(ns / 1e3) / 1e3 - RESOLUTION_MS);
+      return {
+        loopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+        gc: {
+          count: pauses.length,
+          totalMs: round(pauses.reduce((sum, p) => sum + p.duration, 0), 1),
+          maxMs: round(Math.max(0, ...pauses.map((p) => p.duration)), 1),
+        },
+        gcOverlapping: (from: number, to: number) =>
+          round(pauses.filter((p) => p.start < to && p.start + p.duration > from).reduce((sum, p) => sum + p.duration, 0), 1),
+      };
+    },
+  };
+}
+
 const rotate = <T>(list: T[], by: number) => [...list.slice(by % list.length), ...list.slice(0, by % list.length)];
 
 // ---- fan-out ------------------------------------------------------------------------------------
@@ -428,7 +481,7 @@ async function main() {
     const port = await freePort();
     const child = spawnNode(name, entry.script, {
       cwd: ROOT,
-      nodeArgs: ['--expose-gc', ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
+      nodeArgs: ['--expose-gc', ...SERVICE_NODE_ARGS, ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
       preload: './bench/screenpop/probe.ts',
       env: {
         PATH: process.env.PATH,
@@ -524,7 +577,7 @@ async function main() {
     date: new Date().toISOString(),
     machine: machine(),
     loadAverage: { start: loadStart, end: loadEnd },
-    service: { entry: entry.script, note: entry.note, nodeArgs: ['--expose-gc'], env: 'NODE_ENV=production LOG_LEVEL=warn DEVICE_DIAL_TEMPLATE=PJSIP/{extension}' },
+    service: { entry: entry.script, note: entry.note, nodeArgs: ['--expose-gc', ...SERVICE_NODE_ARGS], env: 'NODE_ENV=production LOG_LEVEL=warn DEVICE_DIAL_TEMPLATE=PJSIP/{extension}' },
     infra: { postgres: database.where, redis: redis.where },
     setup: { users: USERS, connectSeconds: round(connectSeconds, 2), roles: 'curators of one department (the fan-out audience), extensions 1000–2999' },
     memory: {

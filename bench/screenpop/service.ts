@@ -5,7 +5,6 @@
 //   pipelineMs      AMI DialBegin handed to the pipeline → call.ringing handed to WsHub.deliver;
 //   popDeliverMs    time inside WsHub.deliver for a pop (one socket);
 //   fanoutDeliverMs time inside WsHub.deliver for a frame to supervisors (the fan-out);
-//   heartbeatMs     the WebSocket heartbeat's synchronous ping loop over every socket;
 //   queries         the service pool's queries by statement: count, total and longest ms (pool
 //                   wait included), and the most callers seen waiting for a pooled connection.
 // runtime.ts calls `pipeline.handle(event)` and `hub.deliver(message)` through the objects at
@@ -29,7 +28,6 @@ export interface BreakdownStats {
   hubSize: number;
   queries: Record<string, { count: number; totalMs: number; maxMs: number }>;
   poolWaitingMax: number;
-  heartbeatMs: number[];
 }
 
 async function main(): Promise<void> {
@@ -40,7 +38,7 @@ async function main(): Promise<void> {
   const runtime = await createRuntime({ config, logger, database }); // REDIS_PREFIX (env) namespaces its keys
 
   const dialBeginAt = new Map<string, number>();
-  const fresh = () => ({ pipelineMs: [] as number[], popDeliverMs: [] as number[], fanoutDeliverMs: [] as number[], queries: {} as BreakdownStats['queries'], poolWaitingMax: 0, heartbeatMs: [] as number[] });
+  const fresh = () => ({ pipelineMs: [] as number[], popDeliverMs: [] as number[], fanoutDeliverMs: [] as number[], queries: {} as BreakdownStats['queries'], poolWaitingMax: 0 });
   let stats = fresh();
   addProbeStats(
     () => ({ ...stats, hubSize: runtime.hub.size }),
@@ -49,19 +47,6 @@ async function main(): Promise<void> {
       dialBeginAt.clear();
     },
   );
-  // Only ws.routes.ts's heartbeat (and its shutdown) lists every connection and walks the list
-  // with for…of, pinging each socket: the list's own iterator stamps the end of that loop.
-  const connections = runtime.hub.connections.bind(runtime.hub);
-  runtime.hub.connections = () => {
-    const list = connections();
-    const start = performance.now();
-    const values = list[Symbol.iterator].bind(list);
-    (list as { [Symbol.iterator]: () => Iterator<(typeof list)[number]> })[Symbol.iterator] = function* () {
-      yield* values();
-      stats.heartbeatMs.push(performance.now() - start);
-    };
-    return list;
-  };
   // pg.Pool#query is what drizzle and the raw queries call (transactions go through connect()).
   const pool = database.pool;
   const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
