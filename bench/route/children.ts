@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 
 // The benchmark's child processes (the service, the bare server): started with `node --import
 // tsx` so each is ONE process whose pid we hold (no npx/tsx wrapper to orphan), stopped with
@@ -37,7 +38,7 @@ export function track(child: ChildProcess): void {
 export function spawnNode(
   name: string,
   script: string,
-  opts: { env: NodeJS.ProcessEnv; cwd: string; nodeArgs?: string[]; echoLines?: number },
+  opts: { env: NodeJS.ProcessEnv; cwd: string; nodeArgs?: string[]; echoLines?: number; outputFile?: string },
 ): Child {
   installExitHook();
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', script], {
@@ -57,7 +58,9 @@ export function spawnNode(
   let echoed = 0;
   let suppressed = 0;
   const echoLimit = opts.echoLines ?? 20;
+  const output = opts.outputFile ? createWriteStream(opts.outputFile, { flags: 'a' }) : null;
   const onData = (chunk: Buffer) => {
+    output?.write(chunk);
     for (const line of chunk.toString('utf8').split('\n')) {
       if (line.trim() === '') continue;
       lines.push(line);

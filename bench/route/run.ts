@@ -58,6 +58,9 @@ const RATE_DURATION_S = num('BENCH_RATE_DURATION', 20);
 const RATE_CONNECTIONS = num('BENCH_RATE_CONNECTIONS', 32);
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const KEEP_DATA = process.env.BENCH_KEEP_DATA === '1';
+/** Extra node flags for the service (e.g. `--trace-gc`), and a file that gets all its output. */
+const SERVICE_NODE_ARGS = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const SERVICE_OUTPUT = process.env.BENCH_SERVICE_OUTPUT;
 const SERVICE_ROOT = path.resolve(process.env.BENCH_SERVICE_ROOT ?? ROOT);
 const KNOWN_SHARE = 0.8;
 const SAMPLE_SIZE = 20_000;
@@ -236,7 +239,8 @@ async function main() {
   if (SERVICE_ROOT !== path.resolve(ROOT)) log(`service from ${SERVICE_ROOT}`);
   const service = spawnNode('service', 'src/server.ts', {
     cwd: SERVICE_ROOT,
-    nodeArgs: CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+    nodeArgs: [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...SERVICE_NODE_ARGS],
+    ...(SERVICE_OUTPUT && { outputFile: SERVICE_OUTPUT }),
     env: {
       ...baseEnv,
       PORT: String(servicePort),
