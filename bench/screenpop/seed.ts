@@ -1,50 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import pg from 'pg';
-import type { Logger } from 'pino';
-import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
-import { ensureRedis } from '../../src/infra/embedded-redis.js';
-import { freePort } from '../../src/infra/ports.js';
-import { track } from './processes.js';
+import type pg from 'pg';
 
-// Real PostgreSQL and Redis, the way bench/route does it: an embedded PostgreSQL on a free port
-// with a fresh data folder (or, with DATABASE_URL, a fresh database on that server, dropped at the
-// end), and REDIS_URL or a redis-server from PATH on a free port. Every start registers its stop.
-
-export type Cleanup = { name: string; run: () => Promise<unknown> };
-
-export async function startDatabase(opts: { dataDir: string; logger: Logger; cleanups: Cleanup[] }): Promise<{ url: string; where: string }> {
-  const external = process.env.DATABASE_URL;
-  if (external) {
-    const name = `switchboard_bench_screenpop_${process.pid}`;
-    const admin = new pg.Client({ connectionString: external });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    opts.cleanups.push({
-      name: `database ${name}`,
-      run: async () => {
-        const c = new pg.Client({ connectionString: external });
-        await c.connect();
-        await c.query(`drop database if exists ${name} with (force)`);
-        await c.end();
-      },
-    });
-    const url = new URL(external);
-    url.pathname = `/${name}`;
-    return { url: url.toString(), where: 'DATABASE_URL (a fresh database on that server, dropped at the end)' };
-  }
-  const embedded = await startEmbeddedPostgres({ dataDir: opts.dataDir, port: await freePort(), database: 'switchboard', logger: opts.logger });
-  opts.cleanups.push({ name: 'embedded postgres', run: () => embedded.stop() });
-  return { url: embedded.url, where: 'embedded-postgres (fresh data folder, deleted at the end)' };
-}
-
-export async function startRedis(opts: { dataDir: string; logger: Logger; cleanups: Cleanup[] }): Promise<{ url: string; where: string }> {
-  const url = process.env.REDIS_URL ?? `redis://127.0.0.1:${await freePort()}`;
-  const redis = await ensureRedis({ url, dataDir: opts.dataDir, logger: opts.logger });
-  if (redis.process) track(redis.process);
-  opts.cleanups.push({ name: 'redis', run: () => redis.stop() });
-  return { url, where: redis.process ? 'redis-server from PATH (AOF on), free port' : 'REDIS_URL / already running' };
-}
+// The screen-pop benchmark's data: users with extensions and tokens who all watch one department,
+// each owning a client with a full card, and fired department reminders for the fan-out.
 
 export interface Seeded {
   departmentId: number;

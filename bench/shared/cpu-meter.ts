@@ -1,0 +1,51 @@
+import { performance } from 'node:perf_hooks';
+import { machineBusyTicks, readProcesses, TICKS_PER_S, type ProcessTable } from './proc.js';
+
+// Average cores used per group of processes over a phase (Linux /proc; null elsewhere), and by
+// everything else on the machine. On a shared 2-core box "other" decides whether a run's figures
+// mean anything. Each benchmark says which processes form its groups (its own cpu.ts).
+
+export interface GroupShares<G extends string> {
+  groups: Record<G, number>;
+  /** Busy cores of the machine minus the groups' (never below 0). */
+  other: number;
+  /** Busy cores of the whole machine. */
+  machine: number;
+  wallS: number;
+}
+
+interface Sample<G extends string> {
+  at: number;
+  machine: number;
+  groups: Record<G, number>;
+}
+
+/** `groupTicks` sums the CPU ticks of each group from one reading of the process table. */
+export function groupCpuMeter<G extends string>(groupTicks: (table: ProcessTable) => Record<G, number>) {
+  const supported = process.platform === 'linux';
+  const sample = (): Sample<G> | null => {
+    if (!supported) return null;
+    const groups = groupTicks(readProcesses());
+    return { at: performance.now(), machine: machineBusyTicks(), groups };
+  };
+  return {
+    /** Call before the phase; `stop()` after it. */
+    start(): { stop(): GroupShares<G> | null } {
+      const first = sample();
+      return {
+        stop() {
+          const last = sample();
+          if (!first || !last) return null;
+          const wallS = (last.at - first.at) / 1000;
+          const cores = (ticks: number) => Math.round((ticks / TICKS_PER_S / wallS) * 100) / 100;
+          const groups = Object.fromEntries(
+            (Object.keys(last.groups) as G[]).map((g) => [g, cores(last.groups[g] - first.groups[g])]),
+          ) as Record<G, number>;
+          const ours = (Object.values(groups) as number[]).reduce((a, b) => a + b, 0);
+          const machine = cores(last.machine - first.machine);
+          return { groups, other: Math.max(0, Math.round((machine - ours) * 100) / 100), machine, wallS: Math.round(wallS * 10) / 10 };
+        },
+      };
+    },
+  };
+}
