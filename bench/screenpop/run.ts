@@ -44,7 +44,7 @@ import { machine } from '../shared/machine.js';
 import { openFilesLimit, procMemory } from '../shared/proc.js';
 import { inboundCall } from './ami-calls.js';
 import { cpuMeter, describeCpu, type CpuShares } from './cpu.js';
-import { dist, table, type Dist, type TableInput } from './report.js';
+import { dist, table, type Dist, type FanoutInput, type TableInput } from './report.js';
 import { DEPARTMENT_NAME, insertFiredDepartmentReminders, seed, type Seeded } from './seed.js';
 import { openScreens, type Screens } from './screens.js';
 import type { ProbeStats } from './probe.js';
@@ -373,17 +373,8 @@ async function fanoutRep(groups: Screens[], sender: WebSocket, reminderId: numbe
   return { first: first - t0, last: last - t0, received };
 }
 
-interface FanoutResult {
-  instances: number;
-  reps: number;
-  recipients: number;
-  triggerToFirst: Dist | null;
-  triggerToLast: Dist | null;
-  spread: Dist | null;
-  incomplete: number;
-  met: boolean;
-  cpu: CpuShares | null;
-}
+/** One fan-out phase's figures: the shape report.ts prints. */
+type FanoutResult = FanoutInput;
 
 /** `FANOUT_WARMUP` + `FANOUT_REPS` acks of fresh department reminders, senders spread over the groups. */
 async function fanoutPhase(sql: pg.Client, seeded: Seeded, groups: Screens[], meter: ReturnType<typeof cpuMeter>): Promise<FanoutResult & { raw: FanoutRep[] }> {
