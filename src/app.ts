@@ -13,7 +13,7 @@ import type { Database } from './db/client.js';
 import { departmentsRoutes } from './departments/departments.routes.js';
 import { installErrorHandler, schemaErrorFormatter } from './errors.js';
 import { healthRoutes, type ComponentStatus } from './health/health.routes.js';
-import { createDirectorySync } from './routing/directory/directory-sync.js';
+import { createDirectorySync, type DirectorySync } from './routing/directory/directory-sync.js';
 import { createRouteService } from './routing/route-service.js';
 import { routeTraceRoutes } from './routing/route-trace.routes.js';
 import { pbxRouteRoutes } from './routing/route.routes.js';
@@ -52,11 +52,24 @@ export interface AppDeps {
   clickToCallRoutes?: FastifyPluginAsyncTypebox;
   /** A user's phone state from the PBX (src/presence/device-states.ts), for routing. */
   deviceState?: (extension: string) => DeviceState | undefined;
+  /**
+   * The in-memory routing facts (src/routing/directory/), when the caller runs them (the runtime
+   * shares them with presence); started and stopped by that caller. Otherwise the app has its own.
+   */
+  directory?: DirectorySync;
   /** After PUT /api/users/:id/presence: tells the screens (presence.changed). */
   onPresenceChanged?: (user: { id: number; departmentId: number | null; extension: string | null; presence: Presence }) => void;
 }
 
 /** Builds the whole HTTP app from the feature plugins; `server.ts` starts it. */
+/** A routing directory for this app alone, stopped when the app closes. */
+async function ownDirectory(app: { addHook(name: 'onClose', hook: () => Promise<void>): unknown }, database: Database, logger: Logger): Promise<DirectorySync> {
+  const directory = createDirectorySync({ connection: database.pool.options, logger });
+  await directory.start();
+  app.addHook('onClose', () => directory.stop());
+  return directory;
+}
+
 export async function buildApp(deps: AppDeps) {
   const { config, database } = deps;
   const db = database.db;
@@ -85,9 +98,7 @@ export async function buildApp(deps: AppDeps) {
 
   const traceWriter = createTraceWriter(database.pool, deps.logger);
   app.addHook('onClose', () => traceWriter.close());
-  const directory = createDirectorySync({ connection: database.pool.options, logger: deps.logger });
-  await directory.start();
-  app.addHook('onClose', () => directory.stop());
+  const directory = deps.directory ?? (await ownDirectory(app, database, deps.logger));
   const routeService = createRouteService({ database, directory, config, traceWriter, logger: deps.logger, deviceState: deps.deviceState });
 
   await app.register(healthRoutes, {

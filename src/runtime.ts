@@ -21,6 +21,7 @@ import { createUserDirectory } from './users/user-directory.js';
 import { createWebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { createClickToCallModule } from './clicktocall/clicktocall.module.js';
 import { createPresenceModule } from './presence/presence.module.js';
+import { createDirectorySync } from './routing/directory/directory-sync.js';
 import { byFrameType } from './screenpop/ws.routes.js';
 
 export interface RuntimeOptions {
@@ -70,7 +71,11 @@ export async function createRuntime(opts: RuntimeOptions) {
       )
     : createDisabledAmi();
 
-  const presence = createPresenceModule({ db: database.db, redis, config, bus, users, logger });
+  // The routing facts in memory, shared by /pbx/route and the presence snapshot (started here,
+  // before the app, so that both see a loaded directory).
+  const directory = createDirectorySync({ connection: database.pool.options, logger });
+  await directory.start();
+  const presence = createPresenceModule({ db: database.db, redis, config, bus, users, directory, logger });
   await presence.start();
   // The pipeline is built below; the tracker is told about an Originate only when one is sent.
   const clickToCall = createClickToCallModule({ db: database.db, redis, config, logger, ami, expectOriginate: (o) => pipeline.expectOriginate(o) });
@@ -151,7 +156,8 @@ export async function createRuntime(opts: RuntimeOptions) {
     database,
     redis,
     amiStatus: () => (config.AMI_HOST === '' ? 'disabled' : leader.isLeader() ? (ami.status() === 'connected' ? 'ok' : 'down') : 'ok'),
-    realtime: { hub, activePops, bus, onConnect: [reminders.onConnect], onClientMessage: byFrameType({ 'reminder.ack': reminders.onClientMessage, 'presence.set': presence.onClientMessage }) },
+    directory,
+    realtime: { hub, activePops, bus, onConnect: [presence.onConnect, reminders.onConnect], onClientMessage: byFrameType({ 'reminder.ack': reminders.onClientMessage, 'presence.set': presence.onClientMessage }) },
     storage,
     reminderRoutes: reminders.routes,
     clickToCallRoutes: clickToCall.routes,
@@ -184,6 +190,7 @@ export async function createRuntime(opts: RuntimeOptions) {
       await pipeline.drain();
       await popPool.end();
       await app.close();
+      await directory.stop();
       await reminders.stop();
       await webhooks.close();
       stopUserRefresh();

@@ -101,6 +101,19 @@ export class RoutingDirectory {
     for (const did of department.dids) this.departmentByDid.set(did, department);
   }
 
+  /** Active users, of one department or all; for the presence snapshot a supervisor gets on connect. */
+  activeUsers(departmentId?: number): DirectoryUser[] {
+    const found: DirectoryUser[] = [];
+    for (const user of this.users.values()) {
+      if (user.active && (departmentId === undefined || user.departmentId === departmentId)) found.push(user);
+    }
+    return found;
+  }
+
+  user(id: number): DirectoryUser | undefined {
+    return this.users.get(id);
+  }
+
   /** The department of a dialled number, else the one named `defaultName`; null when neither exists. */
   departmentFor(did: string, defaultName: string): RouteDepartment | null {
     return this.departmentByDid.get(did) ?? this.departmentByName.get(defaultName) ?? null;
