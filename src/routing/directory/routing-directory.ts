@@ -55,15 +55,6 @@ export class RoutingDirectory {
     return { clients: this.clients.size, numbers: this.clientsByPhone.size, users: this.users.size, departments: this.departments.size };
   }
 
-  clear(): void {
-    this.clients.clear();
-    this.clientsByPhone.clear();
-    this.users.clear();
-    this.departments.clear();
-    this.departmentByDid.clear();
-    this.departmentByName.clear();
-  }
-
   /** Puts the client as it is now, or removes it (`null` = no longer in the database). */
   setClient(id: number, client: DirectoryClient | null): void {
     const previous = this.clients.get(id);
