@@ -61,7 +61,6 @@ export interface AppDeps {
   onPresenceChanged?: (user: { id: number; departmentId: number | null; extension: string | null; presence: Presence }) => void;
 }
 
-/** Builds the whole HTTP app from the feature plugins; `server.ts` starts it. */
 /** A routing directory for this app alone, stopped when the app closes. */
 async function ownDirectory(app: { addHook(name: 'onClose', hook: () => Promise<void>): unknown }, database: Database, logger: Logger): Promise<DirectorySync> {
   const directory = createDirectorySync({ connection: database.pool.options, logger });
@@ -70,6 +69,7 @@ async function ownDirectory(app: { addHook(name: 'onClose', hook: () => Promise<
   return directory;
 }
 
+/** Builds the whole HTTP app from the feature plugins; `server.ts` starts it. */
 export async function buildApp(deps: AppDeps) {
   const { config, database } = deps;
   const db = database.db;
