@@ -9,7 +9,7 @@ import { reminders } from '../../src/reminders/reminders.table.js';
 import { FakeAmiServer, scenarioChunks } from '../pbx/fake-ami-server.js';
 import { waitFor } from '../pbx/wait.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
-import { connectScreen, eventually, insertUser, startInstance, uniquePrefix, type TestInstance } from '../support/test-runtime.js';
+import { connectScreen, eventually, insertUser, startInstance, uniquePrefix, type TestInstance, FAKE_PBX_LOGIN, fakePbxEnv } from '../support/test-runtime.js';
 
 // The whole live path on real PBX traffic: the fake AMI server replays the recorded transcripts
 // byte for byte into a running instance; we assert what is stored and what each user's screen
@@ -43,7 +43,7 @@ const endedRow = (linkedid: string) =>
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  fake = await FakeAmiServer.start({ username: 'switchboard', secret: 'ami-secret' });
+  fake = await FakeAmiServer.start(FAKE_PBX_LOGIN);
   const [sales] = await database.db.insert(departments).values({ name: 'Sales', lineKind: 'dial', lineTarget: 'Local/200@fake-phones' }).returning();
   await database.db.insert(departmentDids).values(['+74951110001', '+74951110002', '+74951110003'].map((did) => ({ did, departmentId: sales!.id })));
   const staff = { anna: '101', boris: '201', vera: '301', desk200: '200', desk100: '100' };
@@ -59,11 +59,7 @@ beforeAll(async () => {
   instance = await startInstance(
     database,
     {
-      AMI_HOST: '127.0.0.1',
-      AMI_PORT: String(fake.port),
-      AMI_USERNAME: 'switchboard',
-      AMI_SECRET: 'ami-secret',
-      DEVICE_DIAL_TEMPLATE: 'Local/{extension}@fake-phones',
+      ...fakePbxEnv(fake),
       CARD_URL_TEMPLATE: 'https://crm.example.com/order.php?id={client_id}',
     },
     uniquePrefix(),

@@ -4,7 +4,7 @@ import { calls } from '../../src/calls/calls.table.js';
 import { clientPhones, clients } from '../../src/clients/clients.table.js';
 import { FakeAmiServer } from '../pbx/fake-ami-server.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
-import { connectScreen, eventually, insertUser, startInstance, uniquePrefix, type TestInstance } from '../support/test-runtime.js';
+import { connectScreen, eventually, insertUser, startInstance, uniquePrefix, type TestInstance, FAKE_PBX_LOGIN, fakePbxEnv } from '../support/test-runtime.js';
 
 // Two instances, one PBX: exactly one consumes the AMI stream, a browser connected to the
 // other still gets its pops through Redis, and when the consumer stops the other takes over.
@@ -16,17 +16,11 @@ let b: TestInstance;
 let anna: { id: number; token: string };
 let boris: { id: number; token: string };
 
-const env = () => ({
-  AMI_HOST: '127.0.0.1',
-  AMI_PORT: String(fake.port),
-  AMI_USERNAME: 'switchboard',
-  AMI_SECRET: 'ami-secret',
-  DEVICE_DIAL_TEMPLATE: 'Local/{extension}@fake-phones',
-});
+const env = () => fakePbxEnv(fake);
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  fake = await FakeAmiServer.start({ username: 'switchboard', secret: 'ami-secret' });
+  fake = await FakeAmiServer.start(FAKE_PBX_LOGIN);
   anna = await insertUser(database, { role: 'manager', name: 'anna', extension: '101' });
   boris = await insertUser(database, { role: 'manager', name: 'boris', extension: '201' });
   const [client] = await database.db.insert(clients).values({ name: 'Romashka', ownerId: anna.id }).returning();

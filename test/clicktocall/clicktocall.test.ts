@@ -6,7 +6,7 @@ import { departments } from '../../src/departments/departments.table.js';
 import { FakeAmiServer, scenarioChunks } from '../pbx/fake-ami-server.js';
 import { waitFor } from '../pbx/wait.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
-import { connectScreen, eventually, insertUser, startInstance, uniquePrefix, type TestInstance } from '../support/test-runtime.js';
+import { connectScreen, eventually, insertUser, startInstance, uniquePrefix, type TestInstance, FAKE_PBX_LOGIN, fakePbxEnv } from '../support/test-runtime.js';
 
 // Click-to-call end to end: HTTP in, the Originate as the (fake) PBX receives it, the PBX's
 // recorded answer replayed back, and what the user's screen and the calls table then show.
@@ -33,7 +33,7 @@ const queued = () => fake.onAction('Originate', (action, conn) => conn.respond(a
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  fake = await FakeAmiServer.start({ username: 'switchboard', secret: 'ami-secret' });
+  fake = await FakeAmiServer.start(FAKE_PBX_LOGIN);
   const [sales] = await database.db.insert(departments).values({ name: 'Sales', lineKind: 'dial', lineTarget: 'Local/200@fake-phones' }).returning();
   for (const [name, extension] of Object.entries({ anna: '101', boris: '201', dima: '102', vera: undefined })) {
     people[name] = await insertUser(database, { role: 'manager', name, departmentId: sales!.id, ...(extension && { extension }) });
@@ -49,12 +49,8 @@ beforeAll(async () => {
   instance = await startInstance(
     database,
     {
-      AMI_HOST: '127.0.0.1',
-      AMI_PORT: String(fake.port),
-      AMI_USERNAME: 'switchboard',
-      AMI_SECRET: 'ami-secret',
+      ...fakePbxEnv(fake),
       PBX_SYSTEM_NAME: uniquePrefix(),
-      DEVICE_DIAL_TEMPLATE: 'Local/{extension}@fake-phones',
       OUTBOUND_DIAL_TEMPLATE: 'PJSIP/{number}@trunk',
       OUTBOUND_CALLER_ID: '74951110000',
       ORIGINATE_TIMEOUT_SECONDS: '15',

@@ -6,7 +6,7 @@ import { createLogger } from '../../src/logger.js';
 import { AmiError } from '../../src/pbx/actions.js';
 import { FakeAmiServer, scenarioChunks } from '../pbx/fake-ami-server.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
-import { connectScreen, eventually, insertUser, startInstance, uniquePrefix, type TestInstance } from '../support/test-runtime.js';
+import { connectScreen, eventually, insertUser, startInstance, uniquePrefix, type TestInstance, FAKE_PBX_LOGIN, fakePbxEnv } from '../support/test-runtime.js';
 
 // Two instances, one PBX: only the leader is logged in to the AMI, yet a click on the other
 // instance still rings the phone, and its failure still reaches the user's screen.
@@ -20,18 +20,11 @@ const system = uniquePrefix();
 
 /** A response body, asserted field by field. */
 const json = async (res: Response) => (await res.json()) as Record<string, any>;
-const env = () => ({
-  AMI_HOST: '127.0.0.1',
-  AMI_PORT: String(fake.port),
-  AMI_USERNAME: 'switchboard',
-  AMI_SECRET: 'ami-secret',
-  PBX_SYSTEM_NAME: system,
-  DEVICE_DIAL_TEMPLATE: 'Local/{extension}@fake-phones',
-});
+const env = () => ({ ...fakePbxEnv(fake), PBX_SYSTEM_NAME: system });
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  fake = await FakeAmiServer.start({ username: 'switchboard', secret: 'ami-secret' });
+  fake = await FakeAmiServer.start(FAKE_PBX_LOGIN);
   anna = await insertUser(database, { role: 'manager', name: 'anna', extension: '201' });
   const prefix = uniquePrefix();
   leader = await startInstance(database, env(), prefix);

@@ -7,7 +7,7 @@ import { FakeAmiServer } from '../pbx/fake-ami-server.js';
 import { waitFor } from '../pbx/wait.js';
 import { TEST_PBX_TOKEN } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
-import { connectScreen, eventually, insertUser, startInstance, uniquePrefix, type TestInstance } from '../support/test-runtime.js';
+import { connectScreen, eventually, insertUser, startInstance, uniquePrefix, type TestInstance, FAKE_PBX_LOGIN, fakePbxEnv } from '../support/test-runtime.js';
 
 // Presence from both sources — the user (API, WebSocket) and the phone (AMI DeviceStateChange)
 // — as the department's curator sees it, and as routing acts on it.
@@ -51,7 +51,7 @@ async function route() {
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  fake = await FakeAmiServer.start({ username: 'switchboard', secret: 'ami-secret' });
+  fake = await FakeAmiServer.start(FAKE_PBX_LOGIN);
   const [sales] = await database.db.insert(departments).values({ name: 'Sales', lineKind: 'dial', lineTarget: 'Local/200@fake-phones' }).returning();
   const [support] = await database.db.insert(departments).values({ name: 'Support', lineKind: 'dial', lineTarget: 'Local/300@fake-phones' }).returning();
   await database.db.insert(departmentDids).values({ did: '+74951110001', departmentId: sales!.id });
@@ -65,12 +65,8 @@ beforeAll(async () => {
   instance = await startInstance(
     database,
     {
-      AMI_HOST: '127.0.0.1',
-      AMI_PORT: String(fake.port),
-      AMI_USERNAME: 'switchboard',
-      AMI_SECRET: 'ami-secret',
+      ...fakePbxEnv(fake),
       PBX_SYSTEM_NAME: uniquePrefix(),
-      DEVICE_DIAL_TEMPLATE: 'Local/{extension}@fake-phones',
     },
     uniquePrefix(),
   );

@@ -10,6 +10,18 @@ import { users, type Role } from '../../src/users/users.table.js';
 import { TEST_PBX_TOKEN } from './test-app.js';
 import type { TestDatabase } from './test-db.js';
 
+/** The AMI account the tests' fake PBX (test/pbx/fake-ami-server.ts) is started with. */
+export const FAKE_PBX_LOGIN = { username: 'switchboard', secret: 'ami-secret' } as const;
+
+/** The settings that point an instance at a fake PBX; phones are dialled as `Local/<ext>@fake-phones`. */
+export const fakePbxEnv = (fake: { port: number }) => ({
+  AMI_HOST: '127.0.0.1',
+  AMI_PORT: String(fake.port),
+  AMI_USERNAME: FAKE_PBX_LOGIN.username,
+  AMI_SECRET: FAKE_PBX_LOGIN.secret,
+  DEVICE_DIAL_TEMPLATE: 'Local/{extension}@fake-phones',
+});
+
 export interface TestInstance {
   runtime: Runtime;
   baseUrl: string;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/webhooks/signing.js';
 import { FakeAmiServer } from '../pbx/fake-ami-server.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
-import { eventually, insertUser, startInstance, uniquePrefix, type TestInstance } from '../support/test-runtime.js';
+import { eventually, insertUser, startInstance, uniquePrefix, type TestInstance, FAKE_PBX_LOGIN, fakePbxEnv } from '../support/test-runtime.js';
 
 // An existing CRM gets the call history through signed webhooks delivered by BullMQ.
 
@@ -40,11 +40,11 @@ beforeAll(async () => {
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
 
   database = await createTestDatabase();
-  fake = await FakeAmiServer.start({ username: 'switchboard', secret: 'ami-secret' });
+  fake = await FakeAmiServer.start(FAKE_PBX_LOGIN);
   await insertUser(database, { role: 'manager', name: 'anna', extension: '101' });
   instance = await startInstance(
     database,
-    { AMI_HOST: '127.0.0.1', AMI_PORT: String(fake.port), AMI_USERNAME: 'switchboard', AMI_SECRET: 'ami-secret', DEVICE_DIAL_TEMPLATE: 'Local/{extension}@fake-phones', PUBLIC_URL: 'https://sb.example.com' },
+    { ...fakePbxEnv(fake), PUBLIC_URL: 'https://sb.example.com' },
     uniquePrefix(),
   );
   await eventually(async () => fake.sessions.length === 1, 'AMI login');
