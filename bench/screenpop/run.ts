@@ -44,7 +44,7 @@ import { machine } from '../shared/machine.js';
 import { openFilesLimit, procMemory } from '../shared/proc.js';
 import { inboundCall } from './ami-calls.js';
 import { cpuMeter, describeCpu, type CpuShares } from './cpu.js';
-import { dist, table, type Dist, type FanoutInput, type TableInput } from './report.js';
+import { dist, table, type Dist, type FanoutInput, type PhaseInput, type TableInput } from './report.js';
 import { DEPARTMENT_NAME, insertFiredDepartmentReminders, seed, type Seeded } from './seed.js';
 import { openScreens, type Screens } from './screens.js';
 import type { ProbeStats } from './probe.js';
@@ -203,32 +203,20 @@ async function runPops(fake: FakeAmiServer, screens: Screens, seeded: Seeded, or
   return result;
 }
 
-interface PopPhase {
-  ratePerS: number;
-  count: number;
+/** One rate's figures: what report.ts prints, plus what only the JSON keeps. */
+interface PopPhase extends PhaseInput {
   achievedRatePerS: number;
-  all: Dist | null;
-  cold: Dist | null;
-  warm: Dist | null;
-  met: boolean;
-  missing: number;
-  misdelivered: number;
-  withCard: number;
   frameBytes: number;
   schedulerLagMaxMs: number;
   databaseTransactionsPerCall: number;
   slowest: Array<Omit<PopResult['slowest'][number], 't0'>>;
   /** This process (screens, fake PBX): its own stalls are inside the measured latencies. */
   benchProcess: { loopDelay: ProbeStats['loopDelay']; gc: ProbeStats['gc'] };
-  server: {
-    pipeline: Dist | null;
-    deliver: Dist | null;
+  server: PhaseInput['server'] & {
     loopDelay: ProbeStats['loopDelay'];
     gc: ProbeStats['gc'];
     stallsOver15Ms: { count: number; totalMs: number; cpuMs: number; longest: Array<{ ms: number; cpuMs: number }> };
-    poolWaitingMax: number | null;
     queries: Array<{ statement: string; perCall: number; meanMs: number; maxMs: number }> | null;
-    cpu: CpuShares | null;
   };
 }
 
