@@ -119,3 +119,20 @@ describe('other regions', () => {
     expect(normalizePhone('2025550123', 'RU')).toBeNull();
   });
 });
+
+describe('the memo of parsed numbers', () => {
+  it('gives the same answers after more numbers than it keeps, in both generations and after promotion', () => {
+    // 10,000 a generation: 25,000 distinct callers roll it over twice. Every answer, first or
+    // remembered, must be the number that was asked for, in every format.
+    const national = (i: number) => String(9_160_000_000 + i);
+    for (let i = 0; i < 25_000; i++) {
+      const form = i % 3 === 0 ? `8${national(i)}` : i % 3 === 1 ? `+7${national(i)}` : `7${national(i)}`;
+      expect(normalizePhone(form, 'RU')).toBe(`+7${national(i)}`);
+    }
+    for (const i of [0, 1, 2, 9_999, 12_345, 19_999, 24_998, 24_999, 12_345]) {
+      const form = i % 3 === 0 ? `8${national(i)}` : i % 3 === 1 ? `+7${national(i)}` : `7${national(i)}`;
+      expect(normalizePhone(form, 'RU')).toBe(`+7${national(i)}`);
+      expect(normalizePhone(national(i), 'US')).toBeNull();
+    }
+  });
+});
