@@ -1,6 +1,12 @@
-import { bigint, index, integer, jsonb, pgTable, real, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, json, pgTable, real, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 
-/** One row per answer of /pbx/route: the per-call routing trace. */
+/**
+ * One row per answer of /pbx/route: the per-call routing trace.
+ *
+ * `answer` and `candidates` are `json`, not `jsonb`: they are written once per answer, at the
+ * route's rate, and only ever read back whole. Turning them into jsonb was more than half of
+ * PostgreSQL's CPU for a trace row (migration 0002; figures in BENCHMARKS.md).
+ */
 export const routeDecisions = pgTable(
   'route_decisions',
   {
@@ -14,8 +20,8 @@ export const routeDecisions = pgTable(
     did: text().notNull(),
     action: text().notNull(),
     reason: text().notNull(),
-    answer: jsonb().$type<Record<string, string>>().notNull(),
-    candidates: jsonb().$type<unknown[]>().notNull(),
+    answer: json().$type<Record<string, string>>().notNull(),
+    candidates: json().$type<unknown[]>().notNull(),
     clientId: integer(),
     managerId: integer(),
     latencyMs: real().notNull(),
