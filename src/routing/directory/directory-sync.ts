@@ -12,6 +12,7 @@
 // older than the request (a client created a moment ago routes to its owner), and when PostgreSQL
 // is slow or down the barrier is slow or fails: the route falls back with `fallback_error`,
 // exactly as when it queried the tables itself, for a tenth of the cost.
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { type EntityKind, loadInto } from './directory-queries.js';
@@ -21,6 +22,8 @@ const CHANNEL = 'switchboard_routing';
 const KINDS: readonly EntityKind[] = ['department', 'user', 'client'];
 // A listener that does not answer a ping for this long is treated as lost and replaced.
 const PING_TIMEOUT_MS = 2_000;
+// Pings leave at least this far apart; see schedulePing.
+const PING_SPACING_MS = 1;
 const CONNECT_TIMEOUT_MS = 2_000;
 // A full load of a large base takes seconds; a query hanging this long means the server is gone.
 const LOAD_TIMEOUT_MS = 60_000;
@@ -85,6 +88,7 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
   let pingInFlight: { client: pg.Client; waiting: Deferred } | null = null;
   let nextPing: Deferred | null = null;
   let pingScheduled = false;
+  let lastPingSentAt = -Infinity;
 
   function noteChange(payload: string | undefined): void {
     if (payload === '*') {
@@ -193,16 +197,21 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
   }
 
   // After the current turn of the event loop, so that the requests read in this turn share the
-  // ping. Under load a ping is in flight most of the time, and everything that arrives meanwhile
-  // shares the next one. (Spacing pings 1 ms apart was tried: its effect on throughput could not
-  // be told from this VM's drift, and it makes a request at 1,000 req/s wait up to 1 ms more.)
+  // ping, and no sooner than PING_SPACING_MS after the previous ping went out. Idle, a ping leaves
+  // at once; at a steady 1,000 req/s a request waits at most that millisecond more. Under load the
+  // requests of a millisecond share one ping instead of one ping per round trip (~0.3 ms here):
+  // on the route benchmark, 14 answers a ping (330 pings/s at 4,900 answers/s), and the
+  // service's CPU per answer fell by about a tenth.
   function schedulePing(): void {
     if (pingScheduled || pingInFlight) return;
     pingScheduled = true;
-    setImmediate(() => {
+    const fire = () => {
       pingScheduled = false;
       sendPing();
-    });
+    };
+    const wait = lastPingSentAt + PING_SPACING_MS - performance.now();
+    if (wait > 0) setTimeout(fire, wait);
+    else setImmediate(fire);
   }
 
   function sendPing(): void {
@@ -213,6 +222,7 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
     if (!c || !ready) return waiting.reject(new DirectoryUnavailableError(notReadyWhy));
     const ping = { client: c, waiting };
     pingInFlight = ping;
+    lastPingSentAt = performance.now();
     const timeout = setTimeout(() => lost(c, new Error(`no answer to a ping in ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
     // The empty query: PostgreSQL answers EmptyQueryResponse without parsing or planning
     // anything, and the driver has no row to decode (half the client CPU of `select 1`).
