@@ -200,8 +200,8 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
   // ping, and no sooner than PING_SPACING_MS after the previous ping went out. Idle, a ping leaves
   // at once; at a steady 1,000 req/s a request waits at most that millisecond more. Under load the
   // requests of a millisecond share one ping instead of one ping per round trip (~0.3 ms here):
-  // on the route benchmark, 14 answers a ping (330 pings/s at 4,900 answers/s), and the
-  // service's CPU per answer fell by about a tenth.
+  // on the route benchmark, 14 answers a ping (330 pings/s at 4,900 answers/s). Sending pings
+  // had been 5 % of the service's CPU per answer in its profile, PostgreSQL 16 µs each.
   function schedulePing(): void {
     if (pingScheduled || pingInFlight) return;
     pingScheduled = true;
