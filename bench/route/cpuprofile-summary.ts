@@ -1,6 +1,9 @@
-// `npx tsx bench/route/cpuprofile-summary.ts <file.cpuprofile> [top]` — where a V8 CPU profile
-// (from `BENCH_CPU_PROF=1 npm run bench:route`) spent its time: self time by function and by
-// package/file, and inclusive time of the functions that matter for the route.
+// `npx tsx bench/route/cpuprofile-summary.ts <file.cpuprofile> [top] [from-to]` — where a V8 CPU
+// profile (from `BENCH_CPU_PROF=1 npm run bench:route`) spent its time: self time by function and
+// by package/file, and inclusive time of the functions that matter for the route.
+// The profile covers the service's whole life (start-up, seed checks, every phase). `from-to`
+// (seconds since the profile started, e.g. `31-39`) keeps only the samples of one phase; the
+// busy-fraction timeline printed first shows where the phases are.
 import { readFileSync } from 'node:fs';
 
 interface Node {
@@ -19,6 +22,7 @@ interface Profile {
 
 const file = process.argv[2];
 const top = Number(process.argv[3] ?? 30);
+const window = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(process.argv[4] ?? '');
 if (!file) {
   process.stderr.write('usage: cpuprofile-summary.ts <file.cpuprofile> [top]\n');
   process.exit(2);
@@ -28,9 +32,21 @@ const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 
-// Self time per node from samples × time deltas (µs).
+// Self time per node from samples × time deltas (µs), within the window when one is given.
+const idleId = profile.nodes.find((n) => n.callFrame.functionName === '(idle)')?.id;
 const self = new Map<number, number>();
-profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const busyPerSecond: number[] = [];
+let at = 0;
+profile.samples.forEach((id, i) => {
+  const delta = profile.timeDeltas[i] ?? 0;
+  at += delta;
+  const second = Math.floor(at / 1e6);
+  if (id !== idleId) busyPerSecond[second] = (busyPerSecond[second] ?? 0) + delta;
+  if (window && (at < Number(window[1]) * 1e6 || at > Number(window[2]) * 1e6)) return;
+  self.set(id, (self.get(id) ?? 0) + delta);
+});
+console.log('busy fraction per second since the profile started:');
+console.log(Array.from(busyPerSecond, (us, s) => `${s}:${((us ?? 0) / 1e6).toFixed(2)}`).join(' '));
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 
 const where = (url: string) => {
