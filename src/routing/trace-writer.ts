@@ -36,33 +36,20 @@ const COPY_SPECIAL = /[\\\t\n\r\0]/;
 const COPY_SPECIAL_ALL = /[\\\t\n\r\0]/g;
 const COPY_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\ufffd' };
 
-function copyValue(value: string | number | null | undefined): string {
+function copyText(value: string | null | undefined): string {
   if (value === null || value === undefined) return '\\N';
-  const text = String(value);
-  return COPY_SPECIAL.test(text) ? text.replace(COPY_SPECIAL_ALL, (c) => COPY_ESCAPES[c]!) : text;
+  return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIAL_ALL, (c) => COPY_ESCAPES[c]!) : value;
 }
+
+const copyNumber = (value: number | null | undefined): string => (value === null || value === undefined ? '\\N' : String(value));
 
 /** One row of COPY text, in COPY_SQL's column order. */
 export function copyLine(r: RouteDecisionRow): string {
   return (
-    [
-      r.linkedid,
-      r.uniqueid,
-      r.step,
-      r.lastStatus,
-      r.callerRaw,
-      r.caller,
-      r.did,
-      r.action,
-      r.reason,
-      JSON.stringify(r.answer),
-      JSON.stringify(r.candidates),
-      r.clientId,
-      r.managerId,
-      r.latencyMs,
-    ]
-      .map(copyValue)
-      .join('\t') + '\n'
+    `${copyText(r.linkedid)}\t${copyText(r.uniqueid)}\t${copyNumber(r.step)}\t${copyText(r.lastStatus)}\t` +
+    `${copyText(r.callerRaw)}\t${copyText(r.caller)}\t${copyText(r.did)}\t${copyText(r.action)}\t${copyText(r.reason)}\t` +
+    `${copyText(JSON.stringify(r.answer))}\t${copyText(JSON.stringify(r.candidates))}\t` +
+    `${copyNumber(r.clientId)}\t${copyNumber(r.managerId)}\t${copyNumber(r.latencyMs)}\n`
   );
 }
 
