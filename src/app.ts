@@ -126,8 +126,12 @@ export async function buildApp(deps: AppDeps) {
   if (deps.clickToCallRoutes) await app.register(deps.clickToCallRoutes);
   if (deps.realtime) {
     const { hub, activePops, onConnect, onClientMessage } = deps.realtime;
-    await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-    await app.register(wsRoutes, { hub, activePops, onConnect, ...(onClientMessage && { onClientMessage }) });
+    // In a scope of its own: @fastify/websocket adds an onRequest and an onResponse hook to every
+    // route of the scope it is registered in, and /pbx/route is asked on every ring.
+    await app.register(async (realtime) => {
+      await realtime.register(websocket, { options: { maxPayload: 64 * 1024 } });
+      await realtime.register(wsRoutes, { hub, activePops, onConnect, ...(onClientMessage && { onClientMessage }) });
+    });
   }
 
   return app;
