@@ -53,11 +53,11 @@ export function copyLine(r: RouteDecisionRow): string {
   );
 }
 
-async function copyBatch(pool: pg.Pool, batch: RouteDecisionRow[]): Promise<void> {
+async function copyBatch(pool: pg.Pool, lines: string): Promise<void> {
   const client = await pool.connect();
   try {
     const stream = client.query(copyFrom(COPY_SQL));
-    stream.end(batch.map(copyLine).join(''));
+    stream.end(lines);
     await finished(stream);
   } catch (err) {
     // A connection that failed mid-COPY is not handed to anyone else.
@@ -68,13 +68,28 @@ async function copyBatch(pool: pg.Pool, batch: RouteDecisionRow[]): Promise<void
 }
 
 /**
+ * A decision waiting to be stored: its COPY line, made when it is queued, and what a next step
+ * of the same call needs to know. Queued rows live for up to 50 ms, long enough to survive a
+ * young-generation GC; one string instead of the row's ~20 objects is much less to copy.
+ */
+interface QueuedRow {
+  linkedid: string;
+  step: number;
+  reason: string;
+  action: string;
+  line: string;
+}
+
+/**
  * The routing trace is written off the hot path: /pbx/route answers first, and decisions are
  * inserted in batches every 50 ms. A database outage must not grow memory without bound, so past
  * MAX_QUEUED the oldest rows are dropped (and counted in the log) — the answer to Asterisk matters
  * more than its trace.
  */
 export function createTraceWriter(pool: pg.Pool, logger: Logger): TraceWriter {
-  let queue: RouteDecisionRow[] = [];
+  let queue: QueuedRow[] = [];
+  // The batch being written: still "pending" for a next step until it is committed.
+  let storing: QueuedRow[] = [];
   let timer: NodeJS.Timeout | null = null;
   let inFlight: Promise<void> = Promise.resolve();
   let dropped = 0;
@@ -84,13 +99,14 @@ export function createTraceWriter(pool: pg.Pool, logger: Logger): TraceWriter {
     timer = null;
     inFlight = inFlight.then(async () => {
       while (queue.length > 0) {
-        const batch = queue.slice(0, MAX_BATCH);
-        queue = queue.slice(batch.length);
+        storing = queue.slice(0, MAX_BATCH);
+        queue = queue.slice(storing.length);
         try {
-          await copyBatch(pool, batch);
+          await copyBatch(pool, storing.map((r) => r.line).join(''));
         } catch (err) {
-          logger.error({ err, rows: batch.length }, 'could not store routing trace');
+          logger.error({ err, rows: storing.length }, 'could not store routing trace');
         }
+        storing = [];
       }
       if (dropped > 0) {
         logger.warn({ dropped }, 'routing trace rows dropped while the database was slow');
@@ -102,7 +118,7 @@ export function createTraceWriter(pool: pg.Pool, logger: Logger): TraceWriter {
 
   return {
     write(row) {
-      queue.push(row);
+      queue.push({ linkedid: row.linkedid, step: row.step, reason: row.reason, action: row.action, line: copyLine(row) });
       if (queue.length > MAX_QUEUED) {
         queue.shift();
         dropped += 1;
@@ -110,7 +126,10 @@ export function createTraceWriter(pool: pg.Pool, logger: Logger): TraceWriter {
       timer ??= setTimeout(() => void flush(), FLUSH_EVERY_MS);
     },
     pending(linkedid) {
-      return queue.filter((r) => r.linkedid === linkedid).map((r) => ({ step: r.step, reason: r.reason, action: r.action }));
+      const found: Array<{ step: number; reason: string; action: string }> = [];
+      for (const r of storing) if (r.linkedid === linkedid) found.push({ step: r.step, reason: r.reason, action: r.action });
+      for (const r of queue) if (r.linkedid === linkedid) found.push({ step: r.step, reason: r.reason, action: r.action });
+      return found;
     },
     flush,
     close: flush,

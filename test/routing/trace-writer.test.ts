@@ -130,4 +130,24 @@ describe('trace writer', () => {
     expect(writer.pending('pending-1')).toEqual([]);
     expect(await stored('pending-1')).toHaveLength(2);
   });
+
+  it('keeps a batch visible to a next step while it is being written, not only while queued', async () => {
+    const writer = createTraceWriter(database.pool, logger);
+    // Another session holds the table: the COPY waits until it lets go.
+    const locker = await database.pool.connect();
+    await locker.query('begin; lock table route_decisions in access exclusive mode');
+    try {
+      writer.write(row('storing-1', { step: 1, reason: 'owner' }));
+      const flushed = writer.flush();
+      await expect.poll(async () => (await database.pool.query(`select count(*)::int as n from pg_locks where not granted`)).rows[0].n).toBeGreaterThan(0);
+      expect(writer.pending('storing-1')).toEqual([{ step: 1, reason: 'owner', action: 'dial' }]);
+      await locker.query('commit');
+      await flushed;
+    } finally {
+      await locker.query('rollback').catch(() => {});
+      locker.release();
+    }
+    expect(writer.pending('storing-1')).toEqual([]);
+    expect(await stored('storing-1')).toHaveLength(1);
+  });
 });
