@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import { normalizePhone } from '../phones/normalize.js';
 import { type RouteAnswer, toAnswer } from './answer-format.js';
+import { createBudget, OVER_BUDGET } from './budget.js';
 import { decideRoute, fallbackDecision } from './decide-route.js';
 import type { DirectorySync } from './directory/directory-sync.js';
 import { createEarlierStepsLoader } from './earlier-steps.js';
@@ -39,7 +40,6 @@ export interface RouteServiceDeps {
   now?: () => Date;
 }
 
-const NO_EARLIER_STEPS: Promise<TriedStep[]> = Promise.resolve([]);
 // Time kept back from the budget for encoding, the trace and the socket write.
 const BUDGET_MARGIN_MS = 15;
 
@@ -68,11 +68,14 @@ export function createRouteService(deps: RouteServiceDeps) {
   const now = deps.now ?? (() => new Date());
   const region = config.DEFAULT_REGION as Parameters<typeof normalizePhone>[1];
   const loadEarlierSteps = createEarlierStepsLoader(deps.database.pool);
+  const withinBudget = createBudget(Math.max(1, config.ROUTE_BUDGET_MS - BUDGET_MARGIN_MS));
 
   const fallbackDepartment = (did: string) => sync.directory.departmentFor(did, config.DEFAULT_DEPARTMENT);
 
   async function decide(query: RouteQuery, caller: string | null, did: string): Promise<RouteDecision> {
-    const [, tried] = await Promise.all([sync.barrier(), query.step > 1 ? loadEarlierSteps(query.linkedid) : NO_EARLIER_STEPS]);
+    let tried: TriedStep[] = [];
+    if (query.step > 1) [, tried] = await Promise.all([sync.barrier(), loadEarlierSteps(query.linkedid)]);
+    else await sync.barrier();
     const facts = sync.directory.factsFor(caller, did, config.DEFAULT_DEPARTMENT);
     const pending = query.step > 1 ? traceWriter.pending(query.linkedid) : [];
     const owners = deps.deviceState
@@ -97,14 +100,10 @@ export function createRouteService(deps: RouteServiceDeps) {
     const did = normalizePhone(query.did, region) ?? query.did;
     const callId = query.linkedid || query.uniqueid;
 
-    let timer: NodeJS.Timeout | undefined;
-    const budget = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), Math.max(1, config.ROUTE_BUDGET_MS - BUDGET_MARGIN_MS));
-    });
     let decision: RouteDecision;
     try {
-      const outcome = await Promise.race([decide(query, caller, did), budget]);
-      if (outcome === 'timeout') {
+      const outcome = await withinBudget(decide(query, caller, did));
+      if (outcome === OVER_BUDGET) {
         logger.error({ linkedid: query.linkedid, budgetMs: config.ROUTE_BUDGET_MS }, 'route decision over budget; answering with the department line');
         decision = fallbackDecision(fallbackDepartment(did), routeConfig, query.step, { lastStatus: query.lastStatus, now: now() });
       } else {
@@ -113,8 +112,6 @@ export function createRouteService(deps: RouteServiceDeps) {
     } catch (err) {
       logger.error({ err, linkedid: query.linkedid }, 'route decision failed; answering with the department line');
       decision = fallbackDecision(fallbackDepartment(did), routeConfig, query.step, { lastStatus: query.lastStatus, now: now() });
-    } finally {
-      clearTimeout(timer);
     }
 
     const answer = toAnswer(decision, { callId });
