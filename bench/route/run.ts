@@ -16,8 +16,8 @@
 //    its numbers mean something else). Server-side latency from route_decisions.latency_ms.
 // 5. bench/results/route.json and a markdown table on stdout.
 //
-// Knobs (environment): BENCH_CONNECTIONS (32), BENCH_DURATION (15 s), BENCH_WARMUP (3 s),
-// BENCH_RATE (1000), BENCH_RATE_DURATION (20 s), BENCH_RATE_CONNECTIONS (32),
+// Knobs (environment): BENCH_CONNECTIONS (32), BENCH_ROUNDS (7), BENCH_DURATION (4 s a round),
+// BENCH_WARMUP (3 s), BENCH_RATE (1000), BENCH_RATE_DURATION (20 s), BENCH_RATE_CONNECTIONS (32),
 // BENCH_CPU_PROF=1 (writes a .cpuprofile of the service to .data/bench/profiles/),
 // BENCH_SERVICE_ROOT=<dir> (run `src/server.ts` of another checkout, e.g. a patched worktree,
 // against the same database and load; the bare server and the seed stay this checkout's).
@@ -45,10 +45,13 @@ import { loadFixtures, seed, SEED, type SeedReport } from './seed.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RESULTS_DIR = path.join(ROOT, 'bench/results');
 const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 32);
-const DURATION_S = envNumber('BENCH_DURATION', 8);
-// The VM's speed drifts by up to 2× over minutes (other tenants), so bare and route are measured
-// in alternating rounds and the ratio is taken within each round; the median round is reported.
-const ROUNDS = envNumber('BENCH_ROUNDS', 3);
+const DURATION_S = envNumber('BENCH_DURATION', 4);
+// The VM's speed drifts by up to 2× over minutes, and by a third within seconds (other
+// tenants), so bare and route are measured in short alternating rounds, the ratio is taken
+// within each round, and the median round is reported. Odd rounds measure bare first, even
+// rounds the route first, so a drift within a round favours neither. (Three rounds of 8 s gave
+// round ratios as far apart as 0.36 and 0.60 in one run.)
+const ROUNDS = envNumber('BENCH_ROUNDS', 7);
 const WARMUP_S = envNumber('BENCH_WARMUP', 3);
 const RATE = envNumber('BENCH_RATE', 1000);
 const RATE_DURATION_S = envNumber('BENCH_RATE_DURATION', 20);
@@ -164,8 +167,17 @@ async function main(resultsWritten: () => void) {
   const routePaths = pathFactory('tp', fixtures, { seed: 3, token: PBX_TOKEN, knownShare: KNOWN_SHARE });
   const rounds: Array<{ bare: ThroughputFigures; route: ThroughputFigures; ratio: number }> = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    const bare = await throughput(`bare, round ${round}`, bareBase, barePaths, round === 1);
-    const route = await throughput(`route, round ${round}`, serviceBase, routePaths, round === 1);
+    const measureBare = () => throughput(`bare, round ${round}`, bareBase, barePaths, round === 1);
+    const measureRoute = () => throughput(`route, round ${round}`, serviceBase, routePaths, round === 1);
+    let bare: ThroughputFigures;
+    let route: ThroughputFigures;
+    if (round % 2 === 1) {
+      bare = await measureBare();
+      route = await measureRoute();
+    } else {
+      route = await measureRoute();
+      bare = await measureBare();
+    }
     rounds.push({ bare, route, ratio: route.rps / bare.rps });
   }
   const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor((rounds.length - 1) / 2)]!;
