@@ -1,6 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Config } from '../config.js';
 import { pbxGuard } from '../auth/pbx-guard.js';
+import { lazyChildLoggerFactory } from '../lazy-request-logger.js';
 import { ANSWER_KEYS, encodeHashBody } from './answer-format.js';
 import type { RouteQuery, RouteService } from './route-service.js';
 
@@ -38,6 +39,8 @@ export const pbxRouteRoutes: FastifyPluginAsyncTypebox<{ config: Config; routeSe
       // Documented schema, lenient parsing: a repeated or odd parameter must not become a 400
       // that leaves a caller in silence. `toRouteQuery` cleans every value instead.
       validatorCompiler: () => () => true,
+      // Asked on every ring and silent unless something fails: no pino child until it logs.
+      childLoggerFactory: lazyChildLoggerFactory,
     },
     async (request, reply) => {
       const query = request.query as Record<string, unknown>;
