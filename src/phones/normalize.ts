@@ -127,15 +127,11 @@ class Memo<V> {
 }
 
 function parseUncached(input: string, region: CountryCode): PhoneParseResult {
-  const fail = (why: string): PhoneParseResult => ({
-    ok: false,
-    error: `${JSON.stringify(input.length > MAX_INPUT_LENGTH ? `${input.slice(0, MAX_INPUT_LENGTH)}…` : input)} is not a phone number (${why})`,
-  });
-  if (input.length > MAX_INPUT_LENGTH) return fail('too long');
+  if (input.length > MAX_INPUT_LENGTH) return failure(input, 'too long');
   // What trunks send (`79161234567`, `+79161234567`): nothing to cut or check but the digits.
   // The extension pattern below is costly to run on every caller ID.
   const plain = PLAIN_NUMBER.exec(input);
-  if (plain !== null) return validDigits(plain[2]!, plain[1] === '+', region, fail);
+  if (plain !== null) return validDigits(plain[2]!, plain[1] === '+', region, input);
 
   let main = input;
   let ext: string | null = null;
@@ -144,23 +140,31 @@ function parseUncached(input: string, region: CountryCode): PhoneParseResult {
     ext = extMatch[1] ?? null;
     main = input.slice(0, extMatch.index);
   }
-  if (!ALLOWED.test(main)) return fail('unexpected characters');
+  if (!ALLOWED.test(main)) return failure(input, 'unexpected characters');
 
   const digits = main.replace(/\D/g, '');
-  if (digits.length === 0) return fail(input.trim() === '' ? 'empty' : 'no digits');
-  if (digits.length > MAX_DIGITS) return fail('too long');
+  if (digits.length === 0) return failure(input, input.trim() === '' ? 'empty' : 'no digits');
+  if (digits.length > MAX_DIGITS) return failure(input, 'too long');
   const plusAt = main.indexOf('+');
   if (plusAt !== main.lastIndexOf('+') || (plusAt >= 0 && /\d/.test(main.slice(0, plusAt)))) {
-    return fail('misplaced +');
+    return failure(input, 'misplaced +');
   }
-  const result = validDigits(digits, plusAt >= 0, region, fail);
+  const result = validDigits(digits, plusAt >= 0, region, input);
   return result.ok ? { ...result, ext } : result;
 }
 
 const PLAIN_NUMBER = /^(\+?)(\d{1,18})$/;
 
-/** The digits of a number, read in the order described at `parsePhone`. */
-function validDigits(digits: string, plus: boolean, region: CountryCode, fail: (why: string) => PhoneParseResult): PhoneParseResult {
+/** The refusal of `input`, saying why (for the person fixing the spreadsheet). */
+function failure(input: string, why: string): PhoneParseResult {
+  return {
+    ok: false,
+    error: `${JSON.stringify(input.length > MAX_INPUT_LENGTH ? `${input.slice(0, MAX_INPUT_LENGTH)}…` : input)} is not a phone number (${why})`,
+  };
+}
+
+/** The digits of a number, read in the order described at `parsePhone`; `input` is what was given. */
+function validDigits(digits: string, plus: boolean, region: CountryCode, input: string): PhoneParseResult {
   let e164: string | null;
   if (plus) {
     e164 = validE164(`+${digits}`, region);
@@ -176,7 +180,7 @@ function validDigits(digits: string, plus: boolean, region: CountryCode, fail: (
   if (e164 !== null) return { ok: true, e164, ext: null };
   // Only on failure: say why, for the person fixing the spreadsheet.
   const lengthProblem = validatePhoneNumberLength(plus ? `+${digits}` : digits, region, metadata);
-  return fail(LENGTH_PROBLEMS[lengthProblem ?? ''] ?? 'invalid number');
+  return failure(input, LENGTH_PROBLEMS[lengthProblem ?? ''] ?? 'invalid number');
 }
 
 const LENGTH_PROBLEMS: Readonly<Record<string, string>> = {

@@ -5,7 +5,9 @@ export const OVER_BUDGET = Symbol('over budget');
 interface Waiting {
   at: number;
   settled: boolean;
-  expire: () => void;
+  // The promise's own resolve, not a closure around it: under tsx every named closure made
+  // per request also costs a defineProperty (esbuild's keepNames).
+  resolve: (outcome: typeof OVER_BUDGET) => void;
 }
 
 /**
@@ -43,7 +45,7 @@ export function createBudget(budgetMs: number) {
       if (entry.settled) continue;
       if (entry.at > now) break;
       entry.settled = true;
-      entry.expire();
+      entry.resolve(OVER_BUDGET);
     }
     arm();
   }
@@ -51,7 +53,7 @@ export function createBudget(budgetMs: number) {
   /** `work`'s outcome, or OVER_BUDGET when `budgetMs` passes first (`work` is then ignored). */
   return function withinBudget<T>(work: Promise<T>): Promise<T | typeof OVER_BUDGET> {
     return new Promise((resolve, reject) => {
-      const entry: Waiting = { at: performance.now() + budgetMs, settled: false, expire: () => resolve(OVER_BUDGET) };
+      const entry: Waiting = { at: performance.now() + budgetMs, settled: false, resolve };
       waiting.push(entry);
       if (timer === null) arm();
       work.then(

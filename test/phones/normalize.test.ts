@@ -136,3 +136,25 @@ describe('the memo of parsed numbers', () => {
     }
   });
 });
+
+describe('E.164 reads back as itself', () => {
+  // /pbx/route skips parsing a caller ID that is exactly a number on a client's card (stored
+  // as normalizePhone's E.164). That is only right if every E.164 it produces parses to itself,
+  // whatever the region: checked on libphonenumber's example mobile and fixed-line numbers of
+  // every country.
+  it('for the example numbers of every country, from any default region', async () => {
+    const { getCountries, getExampleNumber } = await import('libphonenumber-js/core');
+    const metadata = (await import('libphonenumber-js/min/metadata')).default;
+    const examples = (await import('libphonenumber-js/mobile/examples')).default;
+    let checked = 0;
+    for (const country of getCountries(metadata)) {
+      const example = getExampleNumber(country, examples, metadata);
+      if (!example) continue;
+      const e164 = normalizePhone(example.nationalNumber, country) ?? normalizePhone(example.number, country);
+      if (e164 === null) continue;
+      for (const region of ['RU', 'US', 'DE', country] as const) expect(normalizePhone(e164, region)).toBe(e164);
+      checked += 1;
+    }
+    expect(checked).toBeGreaterThan(200);
+  });
+});

@@ -106,6 +106,11 @@ export class RoutingDirectory {
   }
 
   /** The department of a dialled number, else the one named `defaultName`; null when neither exists. */
+  /** Whether this exact E.164 string is a number on some client's card. */
+  hasNumber(phone: string): boolean {
+    return this.clientsByPhone.has(phone);
+  }
+
   departmentFor(did: string, defaultName: string): RouteDepartment | null {
     return this.departmentByDid.get(did) ?? this.departmentByName.get(defaultName) ?? null;
   }
