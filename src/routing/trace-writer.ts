@@ -43,12 +43,19 @@ function copyText(value: string | null | undefined): string {
 
 const copyNumber = (value: number | null | undefined): string => (value === null || value === undefined ? '\\N' : String(value));
 
+// JSON text has no raw tab, newline or carriage return (JSON.stringify escapes them), so only its
+// backslashes need doubling; indexOf is cheaper than a regex over a long non-Latin string.
+function copyJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  return json.includes('\\') ? json.replace(/\\/g, '\\\\') : json;
+}
+
 /** One row of COPY text, in COPY_SQL's column order. */
 export function copyLine(r: RouteDecisionRow): string {
   return (
     `${copyText(r.linkedid)}\t${copyText(r.uniqueid)}\t${copyNumber(r.step)}\t${copyText(r.lastStatus)}\t` +
     `${copyText(r.callerRaw)}\t${copyText(r.caller)}\t${copyText(r.did)}\t${copyText(r.action)}\t${copyText(r.reason)}\t` +
-    `${copyText(JSON.stringify(r.answer))}\t${copyText(JSON.stringify(r.candidates))}\t` +
+    `${copyJson(r.answer)}\t${copyJson(r.candidates)}\t` +
     `${copyNumber(r.clientId)}\t${copyNumber(r.managerId)}\t${copyNumber(r.latencyMs)}\n`
   );
 }
