@@ -1,11 +1,13 @@
 // `npx tsx bench/screenpop/fanout-ab.ts`: the fan-out write loop alone, A/B in one process so the
 // VM's drift between runs cancels out. 2,000 WebSockets to a child process (ws clients); per rep,
 // alternately: A = the old loop (`socket.send(text)` per socket), B = WsHub.deliver (the frame
-// built once, one raw write per socket: src/screenpop/ws-frame.ts). Prints the medians of the
+// built once, one raw write per socket: src/screenpop/ws-frame.ts), C = the same Buffer written
+// straight to each net.Socket (what is left without ws and the hub: Node's stream and the kernel). Prints the medians of the
 // synchronous loop and of the time until the child saw the last frame. No database, no Redis.
 import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { WebSocket, WebSocketServer } from 'ws';
+import { textFrame } from '../../src/screenpop/ws-frame.js';
 import { createWsHub } from '../../src/screenpop/ws-hub.js';
 
 const N = Number(process.env.BENCH_SOCKETS ?? 2000);
@@ -34,12 +36,18 @@ async function main() {
   const hub = createWsHub();
   let id = 0;
   for (const socket of wss.clients) hub.register({ socket, userId: ++id, role: 'curator', departmentId: 1, alive: true });
+  const raw = hub.connections().map((c) => (c.socket as unknown as { _socket: import('node:net').Socket })._socket);
   const frame = JSON.stringify({ type: 'reminder.acked', id: 12345, by: { id: 1, name: 'Some Body' }, at: new Date().toISOString() });
+  const framed = textFrame(frame);
   const modes: Record<string, () => void> = {
     'A socket.send per socket': () => {
       for (const c of hub.connections()) if (c.socket.readyState === 1) c.socket.send(frame);
     },
     'B WsHub.deliver (framed once)': () => hub.deliver({ to: { supervisorsOf: [1] }, frame }),
+    // The floor for JavaScript: the same Buffer written straight to each net.Socket, no ws, no hub.
+    'C net.Socket.write only': () => {
+      for (const c of raw) c.write(framed);
+    },
   };
   const results = new Map<string, { loop: number[]; last: number[] }>();
   for (let rep = 0; rep < REPS; rep++) {

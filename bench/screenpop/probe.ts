@@ -4,8 +4,11 @@
 //   `mem`   → two forced GCs (the service runs with --expose-gc), then process.memoryUsage();
 //   `stats` → event-loop delay (beyond the 5 ms sampling timer), GC pauses and when the loop
 //             stalled since the last `reset`, plus the extra timings service.ts registers;
-//   `reset` → starts a new measuring period.
+//   `reset` → starts a new measuring period;
+//   `watchWrites` + marker → times the socket writes of the next frame containing the marker
+//             (write-watch.ts); `writes` → their first and last write, epoch ms, and stops.
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import { createWriteWatch, type WriteSpan } from './write-watch.js';
 
 export interface ProbeStats {
   loopDelay: { p50: number; p99: number; max: number };
@@ -17,7 +20,8 @@ export interface ProbeStats {
   [extra: string]: unknown;
 }
 
-export type ProbeRequest = { cmd: 'mem' } | { cmd: 'stats' } | { cmd: 'reset' };
+export type ProbeRequest = { cmd: 'mem' } | { cmd: 'stats' } | { cmd: 'reset' } | { cmd: 'watchWrites'; marker: string } | { cmd: 'writes' };
+export type { WriteSpan };
 
 const extras: Array<{ collect: () => Record<string, unknown>; reset: () => void }> = [];
 
@@ -56,6 +60,7 @@ if (process.send) {
     last = now;
     lastCpu = cpu;
   }, 5).unref();
+  const writeWatch = createWriteWatch();
   process.on('message', (request: ProbeRequest) => {
     if (request?.cmd === 'mem') {
       const gc = (globalThis as { gc?: () => void }).gc;
@@ -71,6 +76,11 @@ if (process.send) {
       };
       for (const extra of extras) Object.assign(stats, extra.collect());
       process.send?.({ cmd: 'stats', stats });
+    } else if (request?.cmd === 'watchWrites') {
+      writeWatch.arm(request.marker);
+      process.send?.({ cmd: 'watchWrites' });
+    } else if (request?.cmd === 'writes') {
+      process.send?.({ cmd: 'writes', span: writeWatch.take() });
     } else if (request?.cmd === 'reset') {
       loop.reset();
       gc = { count: 0, totalMs: 0, maxMs: 0 };

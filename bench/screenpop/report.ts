@@ -80,6 +80,9 @@ export interface FanoutInput {
   incomplete: number;
   met: boolean;
   cpu: CpuShares | null;
+  /** From inside the service (write-watch.ts): when its socket writes of the frame began and ended. */
+  service?: { triggerToFirstWrite: Dist | null; writeLoop: Dist | null; writeLoopUserCpu: Dist | null; writeLoopSystemCpu: Dist | null; lastWriteToLastScreen: Dist | null; remoteStartLag?: Dist | null };
+  bench?: { mainLoopDelay: { p99: number; max: number }; screenThreadsLoopDelay: { p99: number; max: number } | null };
 }
 
 function fanoutRows(f: FanoutInput & { serverDeliver?: Dist | null }): string[] {
@@ -88,7 +91,19 @@ function fanoutRows(f: FanoutInput & { serverDeliver?: Dist | null }): string[] 
     `| **fan-out, ${where}**: reminder.ack sent → reminder.acked at the LAST of ${f.recipients.toLocaleString('en')} screens (${f.reps} reps): p50 / p90 / p99 / max | ${quad(f.triggerToLast)} — max ≤ 50 ms ${verdict(f.met)} |`,
     `| — trigger → first screen | ${quad(f.triggerToFirst)} |`,
     `| — first → last screen | ${quad(f.spread)} |`,
+    ...(f.service
+      ? [
+          `| — service: trigger → its first socket write (ack parsed, UPDATE, publish) | ${quad(f.service.triggerToFirstWrite)} |`,
+          `| — service: first → last socket write (the write loop${f.instances > 1 ? ', both instances' : ''}) | ${quad(f.service.writeLoop)} |`,
+          ...(f.service.remoteStartLag ? [`| — service: the other instance's first write − the sending instance's (over Redis) | ${quad(f.service.remoteStartLag)} |`] : []),
+          `| — service CPU in the write loop p50: user (JavaScript) / system (kernel) | ${ms(f.service.writeLoopUserCpu?.p50)} / ${ms(f.service.writeLoopSystemCpu?.p50)} |`,
+          `| — screens: the service's last write → the last screen's read | ${quad(f.service.lastWriteToLastScreen)} |`,
+        ]
+      : []),
     ...(f.serverDeliver ? [`| — service side: WsHub.deliver to ${f.recipients.toLocaleString('en')} sockets (the synchronous send loop) | ${quad(f.serverDeliver)} |`] : []),
+    ...(f.bench
+      ? [`| — benchmark event-loop delay p99 / max: main thread; screen threads | ${ms(f.bench.mainLoopDelay.p99)} / ${ms(f.bench.mainLoopDelay.max, 1)}; ${f.bench.screenThreadsLoopDelay ? `${ms(f.bench.screenThreadsLoopDelay.p99)} / ${ms(f.bench.screenThreadsLoopDelay.max, 1)}` : '– (in the main thread)'} |`]
+      : []),
     `| — reps where a screen got nothing within 5 s | ${f.incomplete} |`,
     `| — cores used | ${describeCpu(f.cpu)} |`,
   ];

