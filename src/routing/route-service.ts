@@ -9,7 +9,7 @@ import { decideRoute, fallbackDecision } from './decide-route.js';
 import type { DirectorySync } from './directory/directory-sync.js';
 import { createEarlierStepsLoader } from './earlier-steps.js';
 import type { TraceWriter } from './trace-writer.js';
-import type { DeviceState, RouteConfig, RouteDecision, TriedStep } from './types.js';
+import type { DeviceState, RouteConfig, RouteDecision, RouteOwner, TriedStep } from './types.js';
 
 /** What the dialplan sends, already made safe by the HTTP layer (strings, step ≥ 1). */
 export interface RouteQuery {
@@ -86,20 +86,34 @@ export function createRouteService(deps: RouteServiceDeps) {
     else await sync.barrier();
     const facts = sync.directory.factsFor(caller, did, config.DEFAULT_DEPARTMENT);
     const pending = query.step > 1 ? traceWriter.pending(query.linkedid) : [];
-    const owners = deps.deviceState
-      ? facts.owners.map((o) => (o.extension ? { ...o, deviceState: deps.deviceState!(o.extension) } : o))
-      : facts.owners;
     return decideRoute({
       step: query.step,
       lastStatus: query.lastStatus,
       caller,
       did,
       now: now(),
-      ...facts,
-      owners,
+      clients: facts.clients,
+      owners: withDeviceStates(facts.owners),
+      didDepartment: facts.didDepartment,
+      ownerDepartments: facts.ownerDepartments,
       alreadyTried: mergeTried(tried, pending),
       config: routeConfig,
     });
+  }
+
+  /** The owners with their phones' state from the PBX; a copy only of those whose state is known. */
+  function withDeviceStates(owners: RouteOwner[]): RouteOwner[] {
+    const stateOf = deps.deviceState;
+    if (stateOf === undefined) return owners;
+    let result = owners;
+    for (let i = 0; i < owners.length; i++) {
+      const owner = owners[i]!;
+      const deviceState = owner.extension ? stateOf(owner.extension) : undefined;
+      if (deviceState === undefined) continue;
+      if (result === owners) result = owners.slice();
+      result[i] = { ...owner, deviceState };
+    }
+    return result;
   }
 
   async function route(query: RouteQuery): Promise<RouteResult> {
