@@ -114,7 +114,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(departmentsRoutes, { prefix: '/api/departments', db, config });
   await app.register(usersRoutes, { prefix: '/api/users', db, config, onPresenceChanged: deps.onPresenceChanged });
   await app.register(clientsRoutes, { prefix: '/api/clients', db, config });
-  await app.register(routeTraceRoutes, { prefix: '/api/calls', db });
+  await app.register(routeTraceRoutes, { prefix: '/api/calls', db, traceWriter });
   await app.register(callsRoutes, { prefix: '/api/calls', db, config });
   await app.register(webhooksRoutes, { prefix: '/api/webhooks', db });
   await app.register(pbxRouteRoutes, { prefix: '/pbx', config, routeService });

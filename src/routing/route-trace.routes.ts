@@ -5,6 +5,7 @@ import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/client.js';
 import { AppError, ErrorBody } from '../errors.js';
 import { routeDecisions } from './route-decisions.table.js';
+import type { TraceWriter } from './trace-writer.js';
 
 const TraceStep = Type.Object({
   step: Type.Integer(),
@@ -30,7 +31,7 @@ function maySeeTrace(viewer: Viewer, managerIds: Array<number | null>): boolean 
   return self !== null && managerIds.includes(self);
 }
 
-export const routeTraceRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+export const routeTraceRoutes: FastifyPluginAsyncTypebox<{ db: Db; traceWriter: Pick<TraceWriter, 'flush'> }> = async (app, { db, traceWriter }) => {
   app.get(
     '/:linkedid/route-trace',
     {
@@ -44,6 +45,9 @@ export const routeTraceRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (ap
     },
     async (request) => {
       const { linkedid } = request.params;
+      // Decisions are written every 50 ms: a trace asked for right after a call's last step
+      // (the README's walk-through does exactly that) must not miss what this instance decided.
+      await traceWriter.flush();
       const rows = await db.select().from(routeDecisions).where(eq(routeDecisions.linkedid, linkedid)).orderBy(asc(routeDecisions.step), asc(routeDecisions.id));
       if (rows.length === 0 || !maySeeTrace(viewerOf(request), rows.map((r) => r.managerId))) {
         throw new AppError('NOT_FOUND', `no routing trace for call ${linkedid}`);

@@ -190,6 +190,19 @@ describe('GET /api/calls/:linkedid/route-trace', () => {
     expect(trace.steps[0].latencyMs).toBeGreaterThan(0);
   });
 
+  it('has every step of a call asked for right after its last step (the README walk-through)', async () => {
+    const call = { caller: '79161234567', did: '74951110001', uniqueid: 'tr-now', linkedid: 'tr-now' };
+    await route({ ...call, step: '1' });
+    await route({ ...call, step: '2', last_status: 'NOANSWER' });
+    // No waiting: decisions are queued for up to 50 ms, and this instance must still show them.
+    const res = await t.app.inject({ method: 'GET', url: '/api/calls/tr-now/route-trace', headers: bearer(director.token) });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().steps.map((s: { step: number; reason: string }) => [s.step, s.reason])).toEqual([
+      [1, 'owner'],
+      [2, 'owner_mobile'],
+    ]);
+  });
+
   it('hides the trace from a manager the call was not routed to', async () => {
     await waitForTrace('tr-1', 2);
     const res = await t.app.inject({ method: 'GET', url: '/api/calls/tr-1/route-trace', headers: bearer(boris.token) });
