@@ -18,7 +18,7 @@
 //
 // The `core` entry points with the min metadata passed explicitly: the same functions and data
 // as the default bundle, without its per-call wrapper that copies the arguments to add the
-// metadata (7.5 instead of 12.8 µs a parse of a new caller ID).
+// metadata (0.2–2.8 µs less a parse of a new caller ID: `npx tsx bench/route/hot-path.ts`).
 import {
   getCountryCallingCode,
   parsePhoneNumberFromString,
@@ -101,8 +101,9 @@ const memos = new Map<CountryCode, Memo<PhoneParseResult>>();
  * Remembers the last 10,000–20,000 keys in two generations: when the young one is full it
  * becomes the old one and the previous old one is dropped; a hit in the old one moves the key
  * back to the young one. Trimming a single Map from its oldest end instead (`keys().next()` then
- * `delete`) cost ~15 µs a miss, more than the parse: V8 leaves a hole per deleted entry at the
- * front of its table, and every `keys().next()` walks over them until the next rehash.
+ * `delete`) cost 8–14 µs more a miss, about as much as the parse (`bench/route/hot-path.ts`):
+ * V8 leaves a hole per deleted entry at the front of its table, and every `keys().next()` walks
+ * over them until the next rehash.
  */
 class Memo<V> {
   private young = new Map<string, V>();
