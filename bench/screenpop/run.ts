@@ -54,7 +54,7 @@ import { planPinning, pin } from '../shared/pin.js';
 import { openFilesLimit, procMemory } from '../shared/proc.js';
 import { inboundCall } from './ami-calls.js';
 import { cpuMeter, describeCpu, type CpuShares } from './cpu.js';
-import { fanoutPhase } from './fanout.js';
+import { fanoutPhase, type FanoutRep } from './fanout.js';
 import { dist, table, type PhaseInput, type TableInput } from './report.js';
 import { DEPARTMENT_NAME, seed, type Seeded } from './seed.js';
 import { openScreens, type Screens, type ScreensOptions } from './screens.js';
@@ -317,7 +317,15 @@ async function popPhase(o: {
   };
 }
 
-const withoutRaw = <T extends { raw: unknown }>({ raw: _raw, ...rest }: T): Omit<T, 'raw'> => rest;
+/** The raw reps as compact rows (ms, 0.1 ms): enough to see whether a slow rep was slow on the
+ *  way in, in the loop (and whether the loop had the CPU: loop ≈ user + system) or after it. */
+const withPerRep = <T extends { raw: FanoutRep[] }>({ raw, ...rest }: T) => ({
+  ...rest,
+  perRep: {
+    columns: ['trigger → last screen', 'trigger → first write', 'write loop', 'loop CPU user', 'loop CPU system', 'last write → last screen'],
+    rows: raw.map((r) => [r.last, r.serverFirstWrite, r.serverLastWrite - r.serverFirstWrite, r.loopUserMs, r.loopSystemMs, r.last - r.serverLastWrite].map((v) => Math.round(v * 10) / 10)),
+  },
+});
 const rotate = <T>(list: T[], by: number) => [...list.slice(by % list.length), ...list.slice(0, by % list.length)];
 
 // ---- main ---------------------------------------------------------------------------------------
@@ -482,13 +490,13 @@ async function main(resultsWritten: () => void) {
     fanout: {
       path: 'WebSocket reminder.ack of a fired department reminder → UPDATE reminders → bus.publish({supervisorsOf:[department]}, reminder.acked) → WsHub.deliver to every curator of the department',
       oneInstance: {
-        ...withoutRaw(fanout),
+        ...withPerRep(fanout),
         serverDeliver: fanStats.fanoutDeliverMs ? dist(fanStats.fanoutDeliverMs.slice(FANOUT_WARMUP)) : null,
         /** The SERVICE's event-loop delay and GC during the phase (the write loop blocks it). */
         serviceLoopDelay: fanStats.loopDelay,
         serviceGc: fanStats.gc,
       },
-      twoInstances: { ...withoutRaw(fanout2), note: 'second instance on the same PostgreSQL/Redis/PBX; screens split 1,000/1,000; senders alternate; the other instance gets the frame over Redis pub/sub' },
+      twoInstances: { ...withPerRep(fanout2), note: 'second instance on the same PostgreSQL/Redis/PBX; screens split 1,000/1,000; senders alternate; the other instance gets the frame over Redis pub/sub' },
     },
     targets: {
       popP99: {
