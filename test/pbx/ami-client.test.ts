@@ -208,6 +208,34 @@ describe('AMI client against the fake server', () => {
     });
   });
 
+  it('reads an event whose bytes arrive one at a time, split inside CRLF and inside UTF-8', async () => {
+    const c = await connected();
+    const got: AmiEvent[] = [];
+    c.onEvent((e) => got.push(e));
+    const bytes = Buffer.from(
+      'Event: Newchannel\r\nPrivilege: call,all\r\nChannel: PJSIP/trunk-00000001\r\nChannelState: 4\r\n' +
+        'ChannelStateDesc: Ring\r\nCallerIDNum: 79161234567\r\nCallerIDName: Пётр Иванов\r\nConnectedLineNum: <unknown>\r\n' +
+        'ConnectedLineName: <unknown>\r\nLanguage: ru\r\nAccountCode: \r\nContext: from-pstn\r\nExten: 74951110001\r\nPriority: 1\r\n' +
+        'Uniqueid: pbx-1700000000.1\r\nLinkedid: pbx-1700000000.1\r\n\r\n',
+    );
+    const [session] = server.sessions;
+    session!.socket.setNoDelay(true); // else Nagle holds each 1-byte write for the last one's ACK
+    for (const byte of bytes) await session!.write(Buffer.from([byte]));
+    await waitFor(() => got.some((e) => e.event === 'Newchannel'), 'the Newchannel');
+    expect(got.filter((e) => e.event === 'Newchannel')).toHaveLength(1);
+    expect(got.find((e) => e.event === 'Newchannel')).toMatchObject({ event: 'Newchannel', callerIdName: 'Пётр Иванов', callerIdNum: '79161234567', linkedid: 'pbx-1700000000.1' });
+  });
+
+  it('drops and reopens a session whose peer sends a line longer than 1 MiB, instead of buffering it', async () => {
+    const c = await connected();
+    const before = server.connectionsAccepted;
+    const [session] = server.sessions;
+    await session!.write(Buffer.alloc((1 << 20) + 1024, 'x'));
+    await waitFor(() => server.connectionsAccepted > before, 'a new connection', 5_000);
+    await waitForStatus(c, 'connected', 2_000);
+    expect(logLines.some((l) => l['msg'] === 'AMI down; reconnect scheduled' && String(l['error']).includes('longer than'))).toBe(true);
+  });
+
   it('survives a throwing event handler', async () => {
     const c = await connected();
     const got: string[] = [];
