@@ -7,7 +7,7 @@
 //   `reset` → starts a new measuring period;
 //   `watchWrites` + marker → times the socket writes of the next frame containing the marker
 //             (write-watch.ts); `writes` → their first and last write, epoch ms, and stops.
-import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { createWriteWatch, type WriteSpan } from './write-watch.js';
 
 export interface ProbeStats {
@@ -16,9 +16,19 @@ export interface ProbeStats {
   /** Wall-clock (epoch ms) start and length of each event-loop stall over 15 ms (with the
    *  process's CPU time in it) and of each GC pause over 5 ms. */
   stalls: Array<{ at: number; ms: number; cpuMs: number }>;
-  gcPauses: Array<{ at: number; ms: number }>;
+  /** `kind`: V8's collector (minor = scavenge of the young generation, major = mark-compact). */
+  gcPauses: Array<{ at: number; ms: number; kind: string }>;
   [extra: string]: unknown;
 }
+
+/** A 'gc' entry's detail.kind is one of perf_hooks.constants.NODE_PERFORMANCE_GC_*. */
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+const gcKind = (entry: object) => GC_KINDS[(entry as { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other';
 
 export type ProbeRequest = { cmd: 'mem' } | { cmd: 'stats' } | { cmd: 'reset' } | { cmd: 'watchWrites'; marker: string } | { cmd: 'writes' };
 export type { WriteSpan };
@@ -43,7 +53,7 @@ if (process.send) {
       gc.count += 1;
       gc.totalMs += entry.duration;
       gc.maxMs = Math.max(gc.maxMs, entry.duration);
-      if (entry.duration > 5) gcPauses.push({ at: performance.timeOrigin + entry.startTime, ms: entry.duration });
+      if (entry.duration > 5) gcPauses.push({ at: performance.timeOrigin + entry.startTime, ms: entry.duration, kind: gcKind(entry) });
     }
   }).observe({ entryTypes: ['gc'] });
   // A 5 ms tick that notes when it came late: when the loop was blocked, and for how long. The

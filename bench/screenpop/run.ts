@@ -238,8 +238,20 @@ interface PopPhase extends PhaseInput {
     loopDelay: ProbeStats['loopDelay'];
     gc: ProbeStats['gc'];
     stallsOver15Ms: { count: number; totalMs: number; cpuMs: number; longest: Array<{ ms: number; cpuMs: number }> };
+    gcPausesOver5Ms: Record<string, { count: number; maxMs: number }>;
     queries: Array<{ statement: string; perCall: number; meanMs: number; maxMs: number }> | null;
   };
+}
+
+/** GC pauses over 5 ms by collector: which one the slow pops wait for. */
+function byKind(pauses: ProbeStats['gcPauses']): Record<string, { count: number; maxMs: number }> {
+  const out: Record<string, { count: number; maxMs: number }> = {};
+  for (const p of pauses) {
+    const k = (out[p.kind] ??= { count: 0, maxMs: 0 });
+    k.count += 1;
+    k.maxMs = Math.max(k.maxMs, round(p.ms, 1));
+  }
+  return out;
 }
 
 async function popPhase(o: {
@@ -306,6 +318,7 @@ async function popPhase(o: {
         cpuMs: round(stats.stalls.reduce((sum, x) => sum + x.cpuMs, 0), 1),
         longest: [...stats.stalls].sort((a, b) => b.ms - a.ms).slice(0, 5).map((x) => ({ ms: round(x.ms, 1), cpuMs: round(x.cpuMs, 1) })),
       },
+      gcPausesOver5Ms: byKind(stats.gcPauses),
       poolWaitingMax: stats.poolWaitingMax ?? null,
       queries: stats.queries
         ? Object.entries(stats.queries)
