@@ -81,9 +81,9 @@ const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const BREAKDOWN = process.env.BENCH_BREAKDOWN === '1';
 /** Extra node flags for the service, e.g. `--max-semi-space-size=32` (GC experiments). */
 const SERVICE_NODE_ARGS = envWords('BENCH_SERVICE_NODE_ARGS');
-/** How the screens receive (screens.ts): lean clients in worker threads, or `ws` clients here (BENCH_SCREENS=ws BENCH_SCREEN_THREADS=0: the method until 2026-11-22 17:20 UTC). */
 /** Where the service and this process run: anywhere unless BENCH_PIN=1 (bench/shared/pin.ts). */
 const PINNING = planPinning();
+/** How the screens receive (screens.ts): lean clients in worker threads, or `ws` clients here (BENCH_SCREENS=ws BENCH_SCREEN_THREADS=0: the method until 2026-11-22 17:20 UTC). */
 const SCREENS: ScreensOptions = { kind: process.env.BENCH_SCREENS === 'ws' ? 'ws' : 'lean', threads: screenThreads() };
 const PBX_TOKEN = `bench-screenpop-${process.pid}-0123456789abcdef`;
 const AMI_USER = 'switchboard-bench';
