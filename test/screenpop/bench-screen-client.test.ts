@@ -85,7 +85,7 @@ describe('lean-ws (the benchmark screens)', () => {
 });
 
 describe('write-watch (the service side of the fan-out figures)', () => {
-  it('times the writes of one frame to many sockets, and unwraps net.Socket#write again', async () => {
+  it('times the writes of one frame to many sockets; the wrapper is installed once and stays', async () => {
     const tcp = net.createServer((s) => s.resume());
     await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
     const port = (tcp.address() as net.AddressInfo).port;
@@ -101,10 +101,19 @@ describe('write-watch (the service side of the fan-out figures)', () => {
       expect(span.writes).toBe(3);
       expect(span.first).not.toBeNull();
       expect(span.last!).toBeGreaterThanOrEqual(span.first!);
-      expect(Object.hasOwn(net.Socket.prototype, 'write')).toBe(false);
       sockets[1]!.write(frame); // after take: not counted
       expect(span.writes).toBe(3);
+      // Re-adding or deleting a prototype property per rep would de-optimize the code being
+      // timed (BENCHMARKS.md, "Screen-pop", the correction): the next rep keeps the same wrapper.
+      const wrapper = net.Socket.prototype.write;
+      expect(Object.hasOwn(net.Socket.prototype, 'write')).toBe(true);
+      watch.arm('"id":8}');
+      const next = textFrame('{"type":"reminder.acked","id":8}');
+      for (const s of sockets) s.write(next);
+      expect(watch.take().writes).toBe(3);
+      expect(net.Socket.prototype.write).toBe(wrapper);
     } finally {
+      delete (net.Socket.prototype as { write?: unknown }).write; // the rest of this file writes unwatched
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => tcp.close(resolve));
     }
