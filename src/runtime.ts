@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, getTableColumns, sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
@@ -89,16 +89,23 @@ export async function createRuntime(opts: RuntimeOptions) {
     ...(opts.webhookBackoffMs !== undefined && { backoffMs: opts.webhookBackoffMs }),
   });
 
-  // Prepared once: this runs for every call (drizzle's query building is not free).
-  const callById = database.db.select().from(calls).where(eq(calls.id, sql.placeholder('id'))).prepare('switchboard-call-by-id');
+  // The stored call with the department of its DID (department_dids.did is the primary key),
+  // in one statement prepared once: this runs for every call, and drizzle's query building is
+  // not free.
+  const endedCall = database.db
+    .select({
+      ...getTableColumns(calls),
+      // Spelt out: drizzle leaves column names unqualified in a one-table select, and a bare
+      // "did" inside the subquery would be department_dids' own.
+      departmentId: sql<number | null>`(select dd.department_id from department_dids dd where dd.did = "calls"."did")`,
+    })
+    .from(calls)
+    .where(eq(calls.id, sql.placeholder('id')))
+    .prepare('switchboard-ended-call');
   const reminderHooks: CallHooks = {
     async onEnded(call) {
-      const [row] = await callById.execute({ id: call.id });
-      if (!row) return;
-      const department = call.parties.did
-        ? await database.db.execute<{ department_id: number }>(sql`select department_id from department_dids where did = ${call.parties.did}`)
-        : null;
-      await reminders.onCallEnded({ ...row, departmentId: department?.rows[0]?.department_id ?? null });
+      const [row] = await endedCall.execute({ id: call.id });
+      if (row) await reminders.onCallEnded(row);
     },
   };
 
