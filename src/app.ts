@@ -57,6 +57,8 @@ export interface AppDeps {
    * shares them with presence); started and stopped by that caller. Otherwise the app has its own.
    */
   directory?: DirectorySync;
+  /** After the webhook endpoints changed through this app: the dispatcher reads them again. */
+  onWebhooksChanged?: () => void;
   /** After PUT /api/users/:id/presence: tells the screens (presence.changed). */
   onPresenceChanged?: (user: { id: number; departmentId: number | null; extension: string | null; presence: Presence }) => void;
 }
@@ -116,7 +118,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(clientsRoutes, { prefix: '/api/clients', db, config });
   await app.register(routeTraceRoutes, { prefix: '/api/calls', db, traceWriter });
   await app.register(callsRoutes, { prefix: '/api/calls', db, config });
-  await app.register(webhooksRoutes, { prefix: '/api/webhooks', db });
+  await app.register(webhooksRoutes, { prefix: '/api/webhooks', db, ...(deps.onWebhooksChanged && { changed: deps.onWebhooksChanged }) });
   await app.register(pbxRouteRoutes, { prefix: '/pbx', config, routeService });
   if (deps.storage) {
     await app.register(pbxRecordingsRoutes, { prefix: '/pbx', db, config, storage: deps.storage });

@@ -170,6 +170,7 @@ export async function createRuntime(opts: RuntimeOptions) {
     clickToCallRoutes: clickToCall.routes,
     deviceState: presence.deviceState,
     onPresenceChanged: presence.onPresenceChanged,
+    onWebhooksChanged: webhooks.endpointsChanged,
   });
 
   let housekeeping: NodeJS.Timeout | null = null;

@@ -27,6 +27,8 @@ export interface WebhookDispatcherOptions {
 }
 
 const QUEUE = 'webhooks';
+/** How stale the cached list of active endpoints may be on an instance that did not change it. */
+const ENDPOINTS_MAX_AGE_MS = 1_000;
 
 /**
  * Delivers call events to the configured endpoints through BullMQ: one job per (event, call,
@@ -40,12 +42,28 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
   queue.on('error', (err) => opts.logger.warn({ err }, 'webhook queue error'));
   let worker: Worker<DeliveryJob> | null = null;
 
-  // Every call runs this three times (started, answered, ended): built once, not per call
-  // (drizzle's query building cost more CPU than the query; BENCHMARKS.md, "Screen-pop").
-  const activeEndpoints = opts.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.active, true)).prepare('switchboard-webhook-endpoints');
+  // Every call needs the list three times (started, answered, ended), and it changes when a
+  // director edits it, a few times a year: it is read at most once a second. A change through
+  // this instance's API applies at once (`endpointsChanged`); one made through another
+  // instance, within ENDPOINTS_MAX_AGE_MS. Prepared once: drizzle's query building cost more
+  // CPU than the query (BENCHMARKS.md, "Screen-pop").
+  const activeEndpointsQuery = opts.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.active, true)).prepare('switchboard-webhook-endpoints');
+  type Endpoint = typeof webhookEndpoints.$inferSelect;
+  let cached: { readAt: number; endpoints: Promise<Endpoint[]> } | null = null;
+  const activeEndpoints = (): Promise<Endpoint[]> => {
+    const now = Date.now();
+    if (cached === null || now - cached.readAt > ENDPOINTS_MAX_AGE_MS) {
+      const read = { readAt: now, endpoints: activeEndpointsQuery.execute() };
+      cached = read;
+      read.endpoints.catch(() => {
+        if (cached === read) cached = null; // a failed read is not kept: the next call tries again
+      });
+    }
+    return cached.endpoints;
+  };
 
   async function enqueue(event: WebhookEvent, call: StoredCall): Promise<void> {
-    const endpoints = await activeEndpoints.execute();
+    const endpoints = await activeEndpoints();
     const targets = endpoints.filter((e) => e.events.includes(event));
     if (targets.length === 0) return;
     const body = JSON.stringify(callPayload(event, call, opts.publicUrl));
@@ -111,6 +129,10 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
   return {
     hooks,
     queue,
+    /** After this instance's API changed the endpoints: the next call reads them again. */
+    endpointsChanged() {
+      cached = null;
+    },
     startWorker(concurrency = 10) {
       worker = new Worker<DeliveryJob>(QUEUE, (job) => deliver(job.data), { connection: opts.connection, prefix, concurrency });
       worker.on('failed', (job, err) => opts.logger.warn({ err, deliveryId: job?.data.deliveryId, attempts: job?.attemptsMade }, 'webhook delivery failed'));

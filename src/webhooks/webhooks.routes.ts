@@ -17,8 +17,9 @@ const Endpoint = Type.Object({
 
 const view = (e: typeof webhookEndpoints.$inferSelect) => ({ id: e.id, url: e.url, events: e.events, active: e.active, createdAt: e.createdAt.toISOString() });
 
-/** Directors register the CRM endpoints that receive call events; the secret is shown once. */
-export const webhooksRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+/** Directors register the CRM endpoints that receive call events; the secret is shown once.
+ *  `changed` tells this instance's dispatcher, which caches the list (webhook-dispatcher.ts). */
+export const webhooksRoutes: FastifyPluginAsyncTypebox<{ db: Db; changed?: () => void }> = async (app, { db, changed }) => {
   app.addHook('preHandler', app.requireRole('director'));
 
   app.get('/', { schema: { tags: ['webhooks'], summary: 'Registered webhook endpoints', response: { 200: Type.Array(Endpoint) } } }, async () =>
@@ -46,6 +47,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app,
       }
       const secret = `whsec_${randomBytes(24).toString('base64url')}`;
       const [row] = await db.insert(webhookEndpoints).values({ url: request.body.url, events: request.body.events, secret }).returning();
+      changed?.();
       return reply.status(201).send({ ...view(row!), secret });
     },
   );
@@ -56,6 +58,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app,
     async (request, reply) => {
       const deleted = await db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, request.params.id)).returning({ id: webhookEndpoints.id });
       if (deleted.length === 0) throw new AppError('NOT_FOUND', `webhook endpoint ${request.params.id} does not exist`);
+      changed?.();
       return reply.status(204).send(null);
     },
   );

@@ -9,6 +9,7 @@ import { eventually, insertUser, startInstance, uniquePrefix, type TestInstance,
 // An existing CRM gets the call history through signed webhooks delivered by BullMQ.
 
 interface Received {
+  path: string;
   event: string;
   key: string;
   signature: string;
@@ -32,7 +33,7 @@ beforeAll(async () => {
       const key = String(req.headers['idempotency-key']);
       // The first attempt at call.ended fails, to see the retry carry the same key.
       const status = failFirst && req.headers['x-switchboard-event'] === 'call.ended' && !received.some((r) => r.key === key) ? 503 : 200;
-      received.push({ event: String(req.headers['x-switchboard-event']), key, signature: String(req.headers['x-switchboard-signature']), body, status });
+      received.push({ path: String(req.url), event: String(req.headers['x-switchboard-event']), key, signature: String(req.headers['x-switchboard-signature']), body, status });
       res.writeHead(status).end();
     });
   });
@@ -102,5 +103,25 @@ describe('outbound webhooks', () => {
     await instance.runtime.pipeline.drain();
     await new Promise((r) => setTimeout(r, 500));
     expect(received.length).toBe(before);
+  });
+
+  it('an endpoint registered right after a call gets the next call from its start (the cached list is read again)', async () => {
+    // Call c fills the dispatcher's list of endpoints (cached for up to a second) …
+    await fake.replay('c_inbound_busy');
+    await eventually(async () => received.some((r) => r.event === 'call.ended' && JSON.parse(r.body).call.linkedid === '1795348842.18'), 'call c delivered');
+    // … a second endpoint is registered through this instance's API, and call b2 comes at once.
+    const director = await insertUser(database, { role: 'director', name: 'd2' });
+    const res = await fetch(`${instance.baseUrl}/api/webhooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${director.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `${receiverUrl}-second` }),
+    });
+    expect(res.status).toBe(201);
+    await fake.replay('b2_inbound_noanswer_fallback_answered');
+    const second = await eventually(async () => {
+      const got = received.filter((r) => r.path === '/hooks-second' && JSON.parse(r.body).call.linkedid === '1795348825.12').map((r) => r.event);
+      return got.includes('call.ended') ? got : null;
+    }, 'call b2 at the second endpoint');
+    expect(second.sort()).toEqual(['call.answered', 'call.ended', 'call.started']);
   });
 });
