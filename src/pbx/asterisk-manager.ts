@@ -65,6 +65,8 @@ export function createManager(host: string, username: string, secret: string): M
   const connect = m.connect.bind(m);
   m.connect = (port, connectHost, cb) => {
     const socket = socketCreatedBy(() => connect(port, connectHost, cb));
+    // None when the package reused a socket it still had: its reader, already replaced, stays.
+    if (!socket) return;
     // Only the package's reader listens to 'data' (errors, close and connect have their own).
     socket.removeAllListeners('data');
     const frames = new AmiFrameParser();
@@ -85,7 +87,7 @@ export function createManager(host: string, username: string, secret: string): M
 /** The socket that `connect` creates, seen through Node's `net.client.socket` diagnostics
  *  channel (public API): the package keeps its socket in a closure. Synchronous, so the one
  *  socket created during the call is the package's. */
-function socketCreatedBy(connect: () => void): Socket {
+function socketCreatedBy(connect: () => void): Socket | undefined {
   const channel = diagnostics.channel('net.client.socket');
   let socket: Socket | undefined;
   const seen = (message: unknown) => {
@@ -97,7 +99,6 @@ function socketCreatedBy(connect: () => void): Socket {
   } finally {
     channel.unsubscribe(seen);
   }
-  if (!socket) throw new Error('asterisk-manager: connect() created no socket');
   return socket;
 }
 
