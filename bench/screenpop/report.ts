@@ -83,6 +83,8 @@ export interface FanoutInput {
   /** From inside the service (write-watch.ts): when its socket writes of the frame began and ended. */
   service?: { triggerToFirstWrite: Dist | null; writeLoop: Dist | null; writeLoopUserCpu: Dist | null; writeLoopSystemCpu: Dist | null; lastWriteToLastScreen: Dist | null; remoteStartLag?: Dist | null };
   bench?: { mainLoopDelay: { p99: number; max: number }; screenThreadsLoopDelay: { p99: number; max: number } | null };
+  /** The loopback floor measured right after (floor.ts), as many sender threads as instances. */
+  floor?: { senders: number; goToLast: Dist | null; writeLoop: Dist | null };
 }
 
 function fanoutRows(f: FanoutInput & { serverDeliver?: Dist | null }): string[] {
@@ -106,6 +108,9 @@ function fanoutRows(f: FanoutInput & { serverDeliver?: Dist | null }): string[] 
       : []),
     `| — reps where a screen got nothing within 5 s | ${f.incomplete} |`,
     `| — cores used | ${describeCpu(f.cpu)} |`,
+    ...(f.floor
+      ? [`| — the machine's floor, measured next: ${f.floor.senders === 1 ? 'a bare thread writes' : `${f.floor.senders} bare threads write`} the same-size frame to ${f.recipients.toLocaleString('en')} loopback TCP sockets (floor.ts): go → last read | ${quad(f.floor.goToLast)} |`]
+      : []),
   ];
 }
 

@@ -55,6 +55,7 @@ import { openFilesLimit, procMemory } from '../shared/proc.js';
 import { inboundCall } from './ami-calls.js';
 import { cpuMeter, describeCpu, type CpuShares } from './cpu.js';
 import { fanoutPhase, type FanoutRep } from './fanout.js';
+import { loopbackFloor } from './floor.js';
 import { dist, table, type PhaseInput, type TableInput } from './report.js';
 import { DEPARTMENT_NAME, seed, type Seeded } from './seed.js';
 import { openScreens, type Screens, type ScreensOptions } from './screens.js';
@@ -71,6 +72,8 @@ const WARMUP_POPS = envNumber('BENCH_WARMUP_POPS', 100);
 const ARRIVE_GAP_MS = envNumber('BENCH_ARRIVE_GAP_MS', 50);
 const FANOUT_REPS = envNumber('BENCH_FANOUT_REPS', 30);
 const FANOUT_WARMUP = 3;
+/** The fan-out's frame, {"type":"reminder.acked","id":…} with its 2-byte WebSocket header, for the loopback floor. */
+const FLOOR_FRAME_BYTES = 36;
 const ANSWER_AFTER_MS = 300;
 const HANGUP_AFTER_MS = 800;
 const POP_TIMEOUT_MS = 3_000;
@@ -344,7 +347,7 @@ const rotate = <T>(list: T[], by: number) => [...list.slice(by % list.length), .
 // ---- main ---------------------------------------------------------------------------------------
 async function main(resultsWritten: () => void) {
   const limit = openFilesLimit();
-  const needed = USERS + 1_000;
+  const needed = 3 * USERS + 1_000; // the screens, then the loopback floor's both ends
   if (limit !== null && limit < needed) {
     throw new Error(`open files limit is ${limit}; ${USERS} sockets need about ${needed} in this process and in the service: run \`ulimit -n ${needed * 2}\` first`);
   }
@@ -472,6 +475,13 @@ async function main(resultsWritten: () => void) {
   const fanout2 = await fanoutPhase({ ...fanoutOptions, groups: halves, services: [service, second.child], meter: meter2 });
   log(`fan-out, 2 instances: trigger → last p50 ${fanout2.triggerToLast?.p50} ms, max ${fanout2.triggerToLast?.max} ms; cores: ${describeCpu(fanout2.cpu)}`);
 
+  // The loopback floor (floor.ts): the same number of sockets written by bare threads (one, then
+  // two as the two instances), in the same minute, so the report shows what the machine allowed.
+  const floorOptions = { sockets: USERS, frameBytes: FLOOR_FRAME_BYTES, reps: FANOUT_REPS, warmup: FANOUT_WARMUP, gapMs: 250 };
+  const floor1 = await loopbackFloor({ ...floorOptions, senders: 1 });
+  const floor2 = await loopbackFloor({ ...floorOptions, senders: 2 });
+  log(`loopback floor: go → last read p50 ${floor1.goToLast?.p50} ms, max ${floor1.goToLast?.max} ms (1 thread); p50 ${floor2.goToLast?.p50} ms, max ${floor2.goToLast?.max} ms (2 threads)`);
+
   const perConn = (a: number | null, b: number | null) => (a === null || b === null ? null : Math.round((b - a) / USERS));
   const loadEnd = load();
   const result = {
@@ -508,8 +518,9 @@ async function main(resultsWritten: () => void) {
         /** The SERVICE's event-loop delay and GC during the phase (the write loop blocks it). */
         serviceLoopDelay: fanStats.loopDelay,
         serviceGc: fanStats.gc,
+        floor: floor1,
       },
-      twoInstances: { ...withPerRep(fanout2), note: 'second instance on the same PostgreSQL/Redis/PBX; screens split 1,000/1,000; senders alternate; the other instance gets the frame over Redis pub/sub' },
+      twoInstances: { ...withPerRep(fanout2), floor: floor2, note: 'second instance on the same PostgreSQL/Redis/PBX; screens split 1,000/1,000; senders alternate; the other instance gets the frame over Redis pub/sub' },
     },
     targets: {
       popP99: {
@@ -539,6 +550,7 @@ async function main(resultsWritten: () => void) {
     if (f.service.writesPerRep.min !== USERS || f.service.writesPerRep.max !== USERS) result.problems.push(`fan-out, ${name}: the service wrote the frame ${f.service.writesPerRep.min}–${f.service.writesPerRep.max} times a rep, not ${USERS} (write-watch.ts missed writes?)`);
     if (f.clockCheckMs !== null && f.clockCheckMs < 0) result.problems.push(`fan-out, ${name}: a screen read the frame ${-f.clockCheckMs} ms before the service wrote it: the processes' clocks disagree`);
   }
+  for (const f of [floor1, floor2]) if (f.writesPerRep.min !== USERS || f.writesPerRep.max !== USERS) result.problems.push(`loopback floor, ${f.senders} thread(s): ${f.writesPerRep.min}–${f.writesPerRep.max} writes a rep, not ${USERS}`);
   for (const h of halves) if (h.unexpectedCloses || h.errors) result.problems.push(`screens (two instances): ${h.unexpectedCloses} closed by the server, ${h.errors} errors`);
   const callsExpected = phases.reduce((n, p) => n + p.count, WARMUP_POPS);
   if (result.pops.callsStored.ended !== callsExpected) result.problems.push(`calls table: ${result.pops.callsStored.ended} ended calls, expected ${callsExpected}`);

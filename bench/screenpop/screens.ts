@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import { tsWorker } from '../shared/ts-worker.js';
 import { createScreenSet, type ScreenKind } from './screen-set.js';
 import type { FromWorker, ScreenWorkerData, ToWorker } from './screen-worker.js';
 
@@ -165,15 +165,9 @@ function inThread(url: string, tokens: string[], kind: ScreenKind, concurrency: 
   return slice;
 }
 
-/** tsx's loader is not inherited by worker threads: the worker registers it, then imports the TypeScript. */
-function bootstrap(script: URL): string {
-  const api = import.meta.resolve('tsx/esm/api');
-  return `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(script.href)}); })`;
-}
-
 function inWorker(url: string, tokens: string[], kind: ScreenKind, concurrency: number, offset: number, events: Events, marker: () => string): Slice {
   const data: ScreenWorkerData = { url, tokens, kind, concurrency };
-  const worker = new Worker(bootstrap(new URL('./screen-worker.ts', import.meta.url)), { eval: true, workerData: data });
+  const worker = tsWorker(new URL('./screen-worker.ts', import.meta.url), { workerData: data });
   let fatal: Error | null = null;
   type Waiter = { resolve: (m: FromWorker) => void; reject: (err: Error) => void };
   const waiters = new Map<FromWorker['cmd'], Waiter[]>();
