@@ -5,7 +5,8 @@ import { groupCpuMeter } from '../shared/cpu-meter.js';
 // the machine (bench/shared/cpu-meter.ts does the sampling).
 
 export type CpuGroup = 'loadgen' | 'service' | 'bare' | 'postgres' | 'redis' | 'other';
-export type CpuShares = Record<CpuGroup, number> & { wallS: number; cores: number };
+/** `other` includes the host's steal; `steal` is that part alone (bench/shared/cpu-meter.ts). */
+export type CpuShares = Record<CpuGroup, number> & { steal: number; wallS: number; cores: number };
 
 export function cpuMeter(pids: () => { service?: number; bare?: number }) {
   const meter = groupCpuMeter((table) => {
@@ -28,7 +29,7 @@ export function cpuMeter(pids: () => { service?: number; bare?: number }) {
         /** Average cores used per group over the phase; `cores` is the whole machine's. */
         stop(): CpuShares | null {
           const s = phase.stop();
-          return s && { ...s.groups, other: s.other, wallS: s.wallS, cores: s.machine };
+          return s && { ...s.groups, other: s.other, steal: s.steal, wallS: s.wallS, cores: s.machine };
         },
       };
     },

@@ -11,7 +11,10 @@ export interface CpuShares {
   service: number;
   postgres: number;
   redis: number;
+  /** Everything else on the machine, host steal included. */
   other: number;
+  /** Of `other`: the hypervisor's steal. */
+  steal: number;
   machine: number;
   cores: number;
   wallS: number;
@@ -41,7 +44,7 @@ export function cpuMeter(servicePids: () => ReadonlyArray<number | undefined>) {
       return {
         stop() {
           const s = phase.stop();
-          return s && { ...s.groups, other: s.other, machine: s.machine, cores: os.cpus().length, wallS: s.wallS };
+          return s && { ...s.groups, other: s.other, steal: s.steal, machine: s.machine, cores: os.cpus().length, wallS: s.wallS };
         },
       };
     },
@@ -49,4 +52,4 @@ export function cpuMeter(servicePids: () => ReadonlyArray<number | undefined>) {
 }
 
 export const describeCpu = (c: CpuShares | null) =>
-  c ? `bench ${c.bench}, service ${c.service}, postgres ${c.postgres}, redis ${c.redis}, other processes ${c.other} (machine ${c.machine} of ${c.cores} cores)` : '–';
+  c ? `bench ${c.bench}, service ${c.service}, postgres ${c.postgres}, redis ${c.redis}, other ${c.other} of which host steal ${c.steal} (machine ${c.machine} of ${c.cores} cores)` : '–';

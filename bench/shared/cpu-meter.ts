@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { machineBusyTicks, readProcesses, TICKS_PER_S, type ProcessTable } from './proc.js';
+import { machineTicks, readProcesses, TICKS_PER_S, type ProcessTable } from './proc.js';
 
 // Average cores used per group of processes over a phase (Linux /proc; null elsewhere), and by
 // everything else on the machine. On a shared 2-core box "other" decides whether a run's figures
@@ -11,12 +11,15 @@ export interface GroupShares<G extends string> {
   other: number;
   /** Busy cores of the whole machine. */
   machine: number;
+  /** Of `other`: cores the hypervisor gave to something else while this machine wanted them
+   *  (/proc/stat steal). A phase with steal did not have the CPU it seemed to have. */
+  steal: number;
   wallS: number;
 }
 
 interface Sample<G extends string> {
   at: number;
-  machine: number;
+  machine: { busy: number; steal: number };
   groups: Record<G, number>;
 }
 
@@ -26,7 +29,7 @@ export function groupCpuMeter<G extends string>(groupTicks: (table: ProcessTable
   const sample = (): Sample<G> | null => {
     if (!supported) return null;
     const groups = groupTicks(readProcesses());
-    return { at: performance.now(), machine: machineBusyTicks(), groups };
+    return { at: performance.now(), machine: machineTicks(), groups };
   };
   return {
     /** Call before the phase; `stop()` after it. */
@@ -42,8 +45,9 @@ export function groupCpuMeter<G extends string>(groupTicks: (table: ProcessTable
             (Object.keys(last.groups) as G[]).map((g) => [g, cores(last.groups[g] - first.groups[g])]),
           ) as Record<G, number>;
           const ours = (Object.values(groups) as number[]).reduce((a, b) => a + b, 0);
-          const machine = cores(last.machine - first.machine);
-          return { groups, other: Math.max(0, Math.round((machine - ours) * 100) / 100), machine, wallS: Math.round(wallS * 10) / 10 };
+          const machine = cores(last.machine.busy - first.machine.busy);
+          const steal = cores(last.machine.steal - first.machine.steal);
+          return { groups, other: Math.max(0, Math.round((machine - ours) * 100) / 100), machine, steal, wallS: Math.round(wallS * 10) / 10 };
         },
       };
     },

@@ -62,11 +62,12 @@ export function readProcesses(): ProcessTable {
   };
 }
 
-/** Busy ticks of the whole machine (all cores) since boot: user, nice, system, irq, softirq, steal. */
-export function machineBusyTicks(): number {
+/** Ticks of the whole machine (all cores) since boot. busy: user, nice, system, irq, softirq and
+ *  steal; steal alone: the time the hypervisor ran something else while a virtual CPU wanted to run. */
+export function machineTicks(): { busy: number; steal: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-  return user + nice + system + irq + softirq + steal;
+  return { busy: user + nice + system + irq + softirq + steal, steal };
 }
 
 /** VmRSS / VmHWM of a process in bytes, null where unknown. */
