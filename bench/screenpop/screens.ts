@@ -31,6 +31,8 @@ export interface Screens {
   /** Sockets the server closed while the benchmark ran (must stay 0). */
   unexpectedCloses: number;
   errors: number;
+  /** How the screens' worker threads were placed (pin.ts `screensApart`); null: not at all. */
+  placement: string | null;
   /** Frames containing `filter` go to `handler` (`at` in this thread's performance.now()) until stopForwarding. */
   forward(filter: string, handler: FrameHandler): Promise<void>;
   stopForwarding(): Promise<void>;
@@ -48,6 +50,7 @@ export interface Screens {
 /** The same operations on one slice of the screens, in this thread or in a worker. */
 interface Slice {
   count: number;
+  placement: string | null;
   open(): Promise<void>;
   forward(filter: string | null): void;
   watch(): Promise<void>;
@@ -70,6 +73,7 @@ export async function openScreens(wsUrl: string, tokens: readonly string[], opti
     count: tokens.length,
     unexpectedCloses: 0,
     errors: 0,
+    placement: null,
     slices: [],
     offsets: [],
     async forward(filter, h) {
@@ -120,6 +124,7 @@ export async function openScreens(wsUrl: string, tokens: readonly string[], opti
   }
   try {
     await Promise.all(screens.slices.map((s) => s.open()));
+    screens.placement = screens.slices[0]?.placement ?? null;
   } catch (error) {
     await screens.close();
     throw error;
@@ -146,6 +151,7 @@ function inThread(url: string, tokens: string[], kind: ScreenKind, concurrency: 
   let receipts: Float64Array = new Float64Array(tokens.length);
   const slice: Slice = {
     count: tokens.length,
+    placement: null, // the benchmark's main thread is not moved
     open: () => set.open(),
     forward: (filter) => set.setForwardFilter(filter),
     complete: Promise.resolve(),
@@ -197,9 +203,10 @@ function inWorker(url: string, tokens: string[], kind: ScreenKind, concurrency: 
   const tell = (m: ToWorker) => worker.postMessage(m);
   const slice: Slice = {
     count: tokens.length,
+    placement: null,
     async open() {
       tell({ cmd: 'open' });
-      await next('opened');
+      slice.placement = (await next('opened')).placement;
     },
     forward: (filter) => tell({ cmd: 'forward', filter }),
     complete: Promise.resolve(),

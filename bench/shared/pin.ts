@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import os from 'node:os';
 
 // CPU placement for a benchmark whose clients stand for other machines (bench/screenpop: 2,000
@@ -13,6 +14,9 @@ import os from 'node:os';
 //
 // `taskset` (util-linux) sets the affinity of every thread of a running process (-a); threads
 // created later inherit it from the thread that creates them.
+//
+// The default since 2026-11-22 21:45 UTC is lighter (`screensApart` below): only the screens'
+// threads are placed, on the last CPU and under SCHED_BATCH; the service keeps every CPU.
 
 export interface Pinning {
   /** CPU list for the service processes, e.g. "0" or "0-6". */
@@ -42,4 +46,34 @@ function hasTaskset(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Keeps a thread of simulated screens (by default the calling one) out of the service's way, unless
+ * BENCH_SCREENS_SCHED=normal: SCHED_BATCH (`chrt -b`), so its wake-ups never preempt a running
+ * thread, and the LAST CPU only (`taskset`, this thread alone; the service keeps every CPU).
+ * Why: on loopback a screen is woken by the service's own socket write, and the kernel put it
+ * on the service's CPU while the other one idled. perf sched over one fan-out phase: the
+ * service's write loop preempted ~170 times a rep, ~11 ms a rep spent waiting behind the screens'
+ * thread; with SCHED_BATCH alone, 9 preemptions a rep but still ~9 ms waiting (it ran at the next
+ * tick instead). A real screen is another machine and takes no CPU from the service; the
+ * service still does the screens' kernel TCP receive work, which loopback runs on the sender.
+ * Returns what was done, for the report (null: nothing, or the tools are missing).
+ */
+export function screensApart(tid = threadId()): string | null {
+  if (process.env.BENCH_SCREENS_SCHED === 'normal') return null;
+  try {
+    execFileSync('chrt', ['-b', '-p', '0', tid], { stdio: 'ignore' });
+    const cpus = os.availableParallelism();
+    if (cpus < 2) return 'SCHED_BATCH';
+    execFileSync('taskset', ['-p', '-c', String(cpus - 1), tid], { stdio: 'ignore' });
+    return `SCHED_BATCH, CPU ${cpus - 1}`;
+  } catch {
+    return null;
+  }
+}
+
+/** The kernel's id of the calling thread (Linux: /proc/thread-self is "<pid>/task/<tid>"). */
+export function threadId(): string {
+  return readlinkSync('/proc/thread-self').split('/').pop()!;
 }

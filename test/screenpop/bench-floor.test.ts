@@ -1,5 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { loopbackFloor } from '../../bench/screenpop/floor.js';
+import { screensApart, threadId } from '../../bench/shared/pin.js';
 
 // bench/screenpop/floor.ts: the bare socket loop that bench:screenpop reports next to its
 // fan-out. A rep only completes when every receiver has read every socket's frame, so a sender
@@ -14,3 +19,62 @@ describe('loopback floor (bench:screenpop)', () => {
     expect(result.goToLast!.p50).toBeGreaterThan(0);
   }, 30_000);
 });
+
+// bench/shared/pin.ts, screensApart: the screens' threads, and only they, are moved.
+const linux = process.platform === 'linux' && os.availableParallelism() >= 2 && hasTools();
+describe.skipIf(!linux)('screensApart (bench placement of the screens)', () => {
+  const status = (tid: string) => readFileSync(`/proc/${process.pid}/task/${tid}/status`, 'utf8');
+  const cpus = (tid: string) => /^Cpus_allowed_list:\s*(\S+)/m.exec(status(tid))![1];
+  const policy = (tid: string) => execFileSync('chrt', ['-p', tid], { encoding: 'utf8' });
+
+  /** A worker thread that idles; its kernel thread id. */
+  async function idleThread(): Promise<{ tid: string; stop: () => Promise<number> }> {
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads'); const { readlinkSync } = require('node:fs');
+       parentPort.postMessage(readlinkSync('/proc/thread-self').split('/').pop()); setInterval(() => {}, 1000);`,
+      { eval: true },
+    );
+    const tid = await new Promise<string>((resolve) => worker.once('message', resolve));
+    return { tid, stop: () => worker.terminate() };
+  }
+
+  it('puts one thread under SCHED_BATCH on the last CPU and leaves the others alone', async () => {
+    const thread = await idleThread();
+    try {
+      const before = { mine: cpus(threadId()), theirs: cpus(thread.tid) };
+      const last = String(os.availableParallelism() - 1);
+      expect(before.theirs).not.toBe(last);
+      expect(screensApart(thread.tid)).toBe(`SCHED_BATCH, CPU ${last}`);
+      expect(cpus(thread.tid)).toBe(last);
+      expect(policy(thread.tid)).toMatch(/SCHED_BATCH/);
+      expect(cpus(threadId())).toBe(before.mine);
+      expect(policy(threadId())).not.toMatch(/SCHED_BATCH/);
+    } finally {
+      await thread.stop();
+    }
+  });
+
+  it('does nothing with BENCH_SCREENS_SCHED=normal', async () => {
+    const thread = await idleThread();
+    process.env.BENCH_SCREENS_SCHED = 'normal';
+    try {
+      const before = cpus(thread.tid);
+      expect(screensApart(thread.tid)).toBeNull();
+      expect(cpus(thread.tid)).toBe(before);
+      expect(policy(thread.tid)).not.toMatch(/SCHED_BATCH/);
+    } finally {
+      delete process.env.BENCH_SCREENS_SCHED;
+      await thread.stop();
+    }
+  });
+});
+
+function hasTools(): boolean {
+  try {
+    execFileSync('chrt', ['--version'], { stdio: 'ignore' });
+    execFileSync('taskset', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
