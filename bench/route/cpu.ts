@@ -5,7 +5,7 @@ import { groupCpuMeter } from '../shared/cpu-meter.js';
 // the machine (bench/shared/cpu-meter.ts does the sampling).
 
 export type CpuGroup = 'loadgen' | 'service' | 'bare' | 'postgres' | 'redis' | 'other';
-/** `other` includes the host's steal; `steal` is that part alone (bench/shared/cpu-meter.ts). */
+/** `steal`: cores the hypervisor took away; not in `other` since 2026-11-22 22:00 UTC (bench/shared/cpu-meter.ts). */
 export type CpuShares = Record<CpuGroup, number> & { steal: number; wallS: number; cores: number };
 
 export function cpuMeter(pids: () => { service?: number; bare?: number }) {

@@ -6,7 +6,7 @@ import type { PacedResult } from './paced.js';
 // The markdown table printed at the end of `npm run bench:route` (the figures BENCHMARKS.md quotes).
 
 export const describeCpu = (c: CpuShares) =>
-  `load generator ${c.loadgen}, service ${c.service}, bare ${c.bare}, postgres ${c.postgres}, redis ${c.redis}, other ${c.other} of which host steal ${c.steal} (machine ${c.cores} of ${os.cpus().length})`;
+  `load generator ${c.loadgen}, service ${c.service}, bare ${c.bare}, postgres ${c.postgres}, redis ${c.redis}, other processes ${c.other}, host steal ${c.steal} (machine ${c.cores} of ${os.cpus().length})`;
 
 const cpuCell = (f: ThroughputFigures) => {
   const p = perRequest(f);

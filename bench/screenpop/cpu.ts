@@ -11,9 +11,9 @@ export interface CpuShares {
   service: number;
   postgres: number;
   redis: number;
-  /** Everything else on the machine, host steal included. */
+  /** Everything else the machine ran (host steal not included since 2026-11-22 22:00 UTC). */
   other: number;
-  /** Of `other`: the hypervisor's steal. */
+  /** Cores the hypervisor took away (bench/shared/cpu-meter.ts). */
   steal: number;
   machine: number;
   cores: number;
@@ -52,4 +52,4 @@ export function cpuMeter(servicePids: () => ReadonlyArray<number | undefined>) {
 }
 
 export const describeCpu = (c: CpuShares | null) =>
-  c ? `bench ${c.bench}, service ${c.service}, postgres ${c.postgres}, redis ${c.redis}, other ${c.other} of which host steal ${c.steal} (machine ${c.machine} of ${c.cores} cores)` : '–';
+  c ? `bench ${c.bench}, service ${c.service}, postgres ${c.postgres}, redis ${c.redis}, other processes ${c.other} (machine ${c.machine} of ${c.cores} cores); host steal ${c.steal}` : '–';

@@ -2,17 +2,19 @@ import { performance } from 'node:perf_hooks';
 import { machineTicks, readProcesses, TICKS_PER_S, type ProcessTable } from './proc.js';
 
 // Average cores used per group of processes over a phase (Linux /proc; null elsewhere), and by
-// everything else on the machine. On a shared 2-core box "other" decides whether a run's figures
-// mean anything. Each benchmark says which processes form its groups (its own cpu.ts).
+// everything else on the machine, and what the hypervisor took away (steal). On a shared 2-core
+// VM those two decide whether a run's figures mean anything. Each benchmark says which processes
+// form its groups (its own cpu.ts).
 
 export interface GroupShares<G extends string> {
   groups: Record<G, number>;
-  /** Busy cores of the machine minus the groups' (never below 0). */
+  /** Busy cores of the machine minus the groups' (never below 0), host steal NOT included
+   *  (it was until 2026-11-22 22:00 UTC: older figures' "other" is this plus steal). */
   other: number;
-  /** Busy cores of the whole machine. */
+  /** Busy cores of the whole machine, host steal NOT included (it was until 2026-11-22 22:00 UTC). */
   machine: number;
-  /** Of `other`: cores the hypervisor gave to something else while this machine wanted them
-   *  (/proc/stat steal). A phase with steal did not have the CPU it seemed to have. */
+  /** Cores the hypervisor gave to something else while this machine wanted them (/proc/stat
+   *  steal). A phase with steal did not have the CPU it seemed to have. */
   steal: number;
   wallS: number;
 }
@@ -45,8 +47,8 @@ export function groupCpuMeter<G extends string>(groupTicks: (table: ProcessTable
             (Object.keys(last.groups) as G[]).map((g) => [g, cores(last.groups[g] - first.groups[g])]),
           ) as Record<G, number>;
           const ours = (Object.values(groups) as number[]).reduce((a, b) => a + b, 0);
-          const machine = cores(last.machine.busy - first.machine.busy);
           const steal = cores(last.machine.steal - first.machine.steal);
+          const machine = Math.round((cores(last.machine.busy - first.machine.busy) - steal) * 100) / 100;
           return { groups, other: Math.max(0, Math.round((machine - ours) * 100) / 100), machine, steal, wallS: Math.round(wallS * 10) / 10 };
         },
       };
