@@ -90,7 +90,7 @@ export interface FanoutInput {
 function fanoutRows(f: FanoutInput & { serverDeliver?: Dist | null }): string[] {
   const where = f.instances === 1 ? 'one instance' : `${f.instances} instances, ${(f.recipients / f.instances).toLocaleString('en')} sockets each`;
   return [
-    `| **fan-out, ${where}**: reminder.ack sent → reminder.acked at the LAST of ${f.recipients.toLocaleString('en')} screens (${f.reps} reps): p50 / p90 / p99 / max | ${quad(f.triggerToLast)} — max ≤ 50 ms ${verdict(f.met)} |`,
+    `| **fan-out, ${where}**: reminder.ack sent → reminder.acked at the LAST of ${f.recipients.toLocaleString('en')} screens (${f.reps} reps): p50 / p90 / p99 / max | ${quad(f.triggerToLast)} — ≤ 50 ms at the median ${verdict((f.triggerToLast?.p50 ?? Infinity) <= 50)}, at the slowest rep ${verdict(f.met)} |`,
     `| — trigger → first screen | ${quad(f.triggerToFirst)} |`,
     `| — first → last screen | ${quad(f.spread)} |`,
     ...(f.service
