@@ -68,7 +68,7 @@ if (data.role === 'sender') {
       if (++connected === data.sockets) tell({ cmd: 'connected' });
     });
     socket.on('error', (err) => {
-      throw err;
+      throw err; // ends this thread; floor.ts fails the run with it
     });
   }
   port.on('message', (m: ToFloorThread) => {

@@ -15,7 +15,7 @@ import { dist, type Dist } from './report.js';
 //
 // bench:screenpop runs it right after its fan-out phases, so each report shows what the same
 // machine allowed in the same minute: the fan-out's figures minus these are what the service
-// adds. `npx tsx bench/screenpop/floor.ts` runs it alone (FLOOR_SOCKETS, FLOOR_REPS).
+// adds. `npx tsx bench/screenpop/floor.ts` runs it alone (FLOOR_SOCKETS, FLOOR_REPS, FLOOR_GAP_MS).
 
 export interface FloorOptions {
   sockets: number;

@@ -54,23 +54,27 @@ function hasTaskset(): boolean {
  * thread, and the LAST CPU only (`taskset`, this thread alone; the service keeps every CPU).
  * Why: on loopback a screen is woken by the service's own socket write, and the kernel put it
  * on the service's CPU while the other one idled. perf sched over one fan-out phase: the
- * service's write loop preempted ~170 times a rep, ~11 ms a rep spent waiting behind the screens'
- * thread; with SCHED_BATCH alone, 9 preemptions a rep but still ~9 ms waiting (it ran at the next
- * tick instead). A real screen is another machine and takes no CPU from the service; the
+ * service's write loop was preempted ~170 times a rep and waited ~11 ms a rep behind the
+ * screens' thread; with SCHED_BATCH alone, 9 preemptions a rep but still ~9 ms of waiting (the
+ * thread ran there at the next tick instead). A real screen is another machine and takes no CPU from the service; the
  * service still does the screens' kernel TCP receive work, which loopback runs on the sender.
  * Returns what was done, for the report (null: nothing, or the tools are missing).
  */
 export function screensApart(tid = threadId()): string | null {
   if (process.env.BENCH_SCREENS_SCHED === 'normal') return null;
-  try {
-    execFileSync('chrt', ['-b', '-p', '0', tid], { stdio: 'ignore' });
-    const cpus = os.availableParallelism();
-    if (cpus < 2) return 'SCHED_BATCH';
-    execFileSync('taskset', ['-p', '-c', String(cpus - 1), tid], { stdio: 'ignore' });
-    return `SCHED_BATCH, CPU ${cpus - 1}`;
-  } catch {
-    return null;
-  }
+  const done: string[] = [];
+  const run = (what: string, command: string, args: string[]) => {
+    try {
+      execFileSync(command, args, { stdio: 'ignore' });
+      done.push(what);
+    } catch {
+      // not on this machine (no util-linux, not Linux): the report shows what was done
+    }
+  };
+  run('SCHED_BATCH', 'chrt', ['-b', '-p', '0', tid]);
+  const last = os.availableParallelism() - 1;
+  if (last > 0) run(`CPU ${last}`, 'taskset', ['-p', '-c', String(last), tid]);
+  return done.length > 0 ? done.join(', ') : null;
 }
 
 /** The kernel's id of the calling thread (Linux: /proc/thread-self is "<pid>/task/<tid>"). */
