@@ -49,15 +49,17 @@ function hasTaskset(): boolean {
 }
 
 /**
- * Keeps a thread of simulated screens (by default the calling one) out of the service's way, unless
- * BENCH_SCREENS_SCHED=normal: SCHED_BATCH (`chrt -b`), so its wake-ups never preempt a running
- * thread, and the LAST CPU only (`taskset`, this thread alone; the service keeps every CPU).
+ * Keeps a thread of simulated screens (by default the calling one) out of the service's way:
+ * SCHED_BATCH (`chrt -b`), so its wake-ups never preempt a running thread, and the LAST CPU only
+ * (`taskset`, this thread alone; the service keeps every CPU). BENCH_SCREENS_SCHED=batch does
+ * the first only, =normal neither.
  * Why: on loopback a screen is woken by the service's own socket write, and the kernel put it
- * on the service's CPU while the other one idled. perf sched over one fan-out phase: the
- * service's write loop was preempted ~170 times a rep and waited ~11 ms a rep behind the
- * screens' thread; with SCHED_BATCH alone, 9 preemptions a rep but still ~9 ms of waiting (the
- * thread ran there at the next tick instead). A real screen is another machine and takes no CPU from the service; the
- * service still does the screens' kernel TCP receive work, which loopback runs on the sender.
+ * on the service's CPU while the other one idled. Over one fan-out phase (bench/screenpop/
+ * sched-waits.ts): the service's write loop was preempted ~170 times a rep and waited ~11 ms a
+ * rep behind the screens' thread; with SCHED_BATCH alone, 9 preemptions a rep but still ~9 ms
+ * of waiting (the thread ran there at the next tick instead). A real screen is another machine
+ * and takes no CPU from the service; the service still does the screens' kernel TCP receive
+ * work, which loopback runs on the sender.
  * Returns what was done, for the report (null: nothing, or the tools are missing).
  */
 export function screensApart(tid = threadId()): string | null {
@@ -73,7 +75,7 @@ export function screensApart(tid = threadId()): string | null {
   };
   run('SCHED_BATCH', 'chrt', ['-b', '-p', '0', tid]);
   const last = os.availableParallelism() - 1;
-  if (last > 0) run(`CPU ${last}`, 'taskset', ['-p', '-c', String(last), tid]);
+  if (last > 0 && process.env.BENCH_SCREENS_SCHED !== 'batch') run(`CPU ${last}`, 'taskset', ['-p', '-c', String(last), tid]);
   return done.length > 0 ? done.join(', ') : null;
 }
 

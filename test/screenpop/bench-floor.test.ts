@@ -54,6 +54,20 @@ describe.skipIf(!linux)('screensApart (bench placement of the screens)', () => {
     }
   });
 
+  it('with BENCH_SCREENS_SCHED=batch, changes the policy and leaves the CPUs', async () => {
+    const thread = await idleThread();
+    process.env.BENCH_SCREENS_SCHED = 'batch';
+    try {
+      const before = cpus(thread.tid);
+      expect(screensApart(thread.tid)).toBe('SCHED_BATCH');
+      expect(policy(thread.tid)).toMatch(/SCHED_BATCH/);
+      expect(cpus(thread.tid)).toBe(before);
+    } finally {
+      delete process.env.BENCH_SCREENS_SCHED;
+      await thread.stop();
+    }
+  });
+
   it('does nothing with BENCH_SCREENS_SCHED=normal', async () => {
     const thread = await idleThread();
     process.env.BENCH_SCREENS_SCHED = 'normal';
