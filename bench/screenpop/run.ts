@@ -12,7 +12,9 @@
 //    point at it. probe.ts is preloaded into the service for memory and event-loop figures over
 //    IPC; BENCH_BREAKDOWN=1 runs service.ts instead, which also times the runtime's own steps.
 // 3. Memory: service VmRSS and heap after a forced GC, before and after opening the idle sockets.
-// 4. Pops: one phase per rate in BENCH_RATES, BENCH_PHASE_S long (100/s × 20 s = 2,000 pops),
+// 4. Pops: one phase per rate in BENCH_RATES, BENCH_PHASE_POPS pops each (default 1,000, so that
+//    every rate's p99 leaves out its 10 slowest pops; 10/s takes 100 s). BENCH_PHASE_S=20 gives
+//    the earlier fixed-length phases: 10/s × 20 s = 200 pops, whose p99 leaves out only two),
 //    one call per user, open loop, alternating "cold" (the whole call start in one write) and
 //    "warm" (trunk channel BENCH_ARRIVE_GAP_MS before the dial). The clock starts when the
 //    DialBegin bytes are written to the AMI socket and stops when the call.ringing frame for that
@@ -69,9 +71,11 @@ import type { BreakdownStats } from './service.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const USERS = envNumber('BENCH_USERS', 2000);
-/** Calls per second, one phase each (lowest first), each BENCH_PHASE_S long: 100/s × 20 s = 2,000 pops. */
+/** Calls per second, one phase each (lowest first), BENCH_PHASE_POPS pops each (or BENCH_PHASE_S long). */
 const RATES = (process.env.BENCH_RATES ?? '10,50,100').split(',').map(Number).filter((r) => r > 0).sort((a, b) => a - b);
-const PHASE_S = envNumber('BENCH_PHASE_S', 20);
+const PHASE_POPS = envNumber('BENCH_PHASE_POPS', 1000);
+/** Set: every phase lasts this long instead (the method until 2026-11-22 22:20 UTC used 20 s). */
+const PHASE_S = process.env.BENCH_PHASE_S ? envNumber('BENCH_PHASE_S', 20) : null;
 const WARMUP_POPS = envNumber('BENCH_WARMUP_POPS', 100);
 const ARRIVE_GAP_MS = envNumber('BENCH_ARRIVE_GAP_MS', 50);
 const FANOUT_REPS = envNumber('BENCH_FANOUT_REPS', 30);
@@ -83,7 +87,7 @@ const HANGUP_AFTER_MS = 800;
 const POP_TIMEOUT_MS = 3_000;
 const TARGET_POP_P99_MS = 20;
 const TARGET_FANOUT_MS = 50;
-const WATCHDOG_MS = 6 * 60_000;
+const WATCHDOG_MS = 8 * 60_000;
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const BREAKDOWN = process.env.BENCH_BREAKDOWN === '1';
 /** Extra node flags for the service, e.g. `--max-semi-space-size=32` (GC experiments). */
@@ -449,7 +453,7 @@ async function main(resultsWritten: () => void) {
   const meter = cpuMeter(() => [service.process.pid]);
   const phases: PopPhase[] = [];
   for (const rate of RATES) {
-    const count = Math.round(rate * PHASE_S);
+    const count = PHASE_S === null ? PHASE_POPS : Math.round(rate * PHASE_S);
     log(`pops: ${count} calls at ${rate}/s (half cold, half warm)`);
     phases.push(await popPhase({ service, fake, screens, seeded, sql, meter, order: rotate(order, phases.length * 397), rate, count }));
   }
