@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loopbackFloor } from '../../bench/screenpop/floor.js';
 import { screensApart, threadId } from '../../bench/shared/pin.js';
 
@@ -38,48 +38,41 @@ describe.skipIf(!linux)('screensApart (bench placement of the screens)', () => {
     return { tid, stop: () => worker.terminate() };
   }
 
+  let thread: { tid: string; stop: () => Promise<number> } | null = null;
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await thread?.stop();
+    thread = null;
+  });
+
   it('puts one thread under SCHED_BATCH on the last CPU and leaves the others alone', async () => {
-    const thread = await idleThread();
-    try {
-      const before = { mine: cpus(threadId()), theirs: cpus(thread.tid) };
-      const last = String(os.availableParallelism() - 1);
-      expect(before.theirs).not.toBe(last);
-      expect(screensApart(thread.tid)).toBe(`SCHED_BATCH, CPU ${last}`);
-      expect(cpus(thread.tid)).toBe(last);
-      expect(policy(thread.tid)).toMatch(/SCHED_BATCH/);
-      expect(cpus(threadId())).toBe(before.mine);
-      expect(policy(threadId())).not.toMatch(/SCHED_BATCH/);
-    } finally {
-      await thread.stop();
-    }
+    const { tid } = (thread = await idleThread());
+    const before = { mine: cpus(threadId()), theirs: cpus(tid) };
+    const last = String(os.availableParallelism() - 1);
+    expect(before.theirs).not.toBe(last);
+    expect(screensApart(tid)).toBe(`SCHED_BATCH, CPU ${last}`);
+    expect(cpus(tid)).toBe(last);
+    expect(policy(tid)).toMatch(/SCHED_BATCH/);
+    expect(cpus(threadId())).toBe(before.mine);
+    expect(policy(threadId())).not.toMatch(/SCHED_BATCH/);
   });
 
   it('with BENCH_SCREENS_SCHED=batch, changes the policy and leaves the CPUs', async () => {
-    const thread = await idleThread();
-    process.env.BENCH_SCREENS_SCHED = 'batch';
-    try {
-      const before = cpus(thread.tid);
-      expect(screensApart(thread.tid)).toBe('SCHED_BATCH');
-      expect(policy(thread.tid)).toMatch(/SCHED_BATCH/);
-      expect(cpus(thread.tid)).toBe(before);
-    } finally {
-      delete process.env.BENCH_SCREENS_SCHED;
-      await thread.stop();
-    }
+    const { tid } = (thread = await idleThread());
+    vi.stubEnv('BENCH_SCREENS_SCHED', 'batch');
+    const before = cpus(tid);
+    expect(screensApart(tid)).toBe('SCHED_BATCH');
+    expect(policy(tid)).toMatch(/SCHED_BATCH/);
+    expect(cpus(tid)).toBe(before);
   });
 
   it('does nothing with BENCH_SCREENS_SCHED=normal', async () => {
-    const thread = await idleThread();
-    process.env.BENCH_SCREENS_SCHED = 'normal';
-    try {
-      const before = cpus(thread.tid);
-      expect(screensApart(thread.tid)).toBeNull();
-      expect(cpus(thread.tid)).toBe(before);
-      expect(policy(thread.tid)).not.toMatch(/SCHED_BATCH/);
-    } finally {
-      delete process.env.BENCH_SCREENS_SCHED;
-      await thread.stop();
-    }
+    const { tid } = (thread = await idleThread());
+    vi.stubEnv('BENCH_SCREENS_SCHED', 'normal');
+    const before = cpus(tid);
+    expect(screensApart(tid)).toBeNull();
+    expect(cpus(tid)).toBe(before);
+    expect(policy(tid)).not.toMatch(/SCHED_BATCH/);
   });
 });
 
