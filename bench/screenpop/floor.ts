@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import type { Worker } from 'node:worker_threads';
 import { envNumber } from '../shared/knobs.js';
-import { tsWorker } from '../shared/ts-worker.js';
+import { tsWorker, workerAnswers } from '../shared/ts-worker.js';
 import type { FloorThreadData, FromFloorThread, ToFloorThread } from './floor-thread.js';
 import { dist, type Dist } from './report.js';
 
@@ -17,10 +16,13 @@ import { dist, type Dist } from './report.js';
 // machine allowed in the same minute: the fan-out's figures minus these are what the service
 // adds. `npx tsx bench/screenpop/floor.ts` runs it alone (FLOOR_SOCKETS, FLOOR_REPS, FLOOR_GAP_MS).
 
+/** The fan-out's frame, {"type":"reminder.acked","id":…} with its 2-byte WebSocket header. */
+export const FANOUT_FRAME_BYTES = 36;
+
 export interface FloorOptions {
   sockets: number;
   senders: number;
-  /** Bytes of the frame: the fan-out's `reminder.acked` frame is about 36. */
+  /** Bytes of the frame (FANOUT_FRAME_BYTES for the fan-out's). */
   frameBytes: number;
   reps: number;
   warmup: number;
@@ -46,29 +48,11 @@ const epoch = () => performance.timeOrigin + performance.now();
 
 /** A floor-thread.ts worker and a way to wait for its next message of one kind. */
 function floorThread(data: FloorThreadData) {
-  const worker: Worker = tsWorker(new URL('./floor-thread.ts', import.meta.url), { workerData: data });
-  let failure: Error | null = null;
-  const waiting = new Map<FromFloorThread['cmd'], Array<{ resolve: (m: FromFloorThread) => void; reject: (e: Error) => void }>>();
-  const fail = (err: Error) => {
-    failure ??= err;
-    for (const list of waiting.values()) for (const w of list.splice(0)) w.reject(err);
-  };
-  worker.on('message', (m: FromFloorThread) => waiting.get(m.cmd)?.shift()?.resolve(m));
-  worker.on('error', fail);
-  worker.on('exit', (code) => fail(new Error(`floor thread (${data.role}) exited with code ${code}`)));
+  const worker = tsWorker(new URL('./floor-thread.ts', import.meta.url), { workerData: data });
+  const answers = workerAnswers<FromFloorThread>(worker, `floor thread (${data.role})`);
+  worker.on('message', answers.answer);
   return {
-    next<C extends FromFloorThread['cmd']>(cmd: C, timeoutMs = 15_000): Promise<Extract<FromFloorThread, { cmd: C }>> {
-      return new Promise((resolve, reject) => {
-        if (failure) return reject(failure);
-        const timer = setTimeout(() => reject(new Error(`floor thread (${data.role}): no "${cmd}" within ${timeoutMs} ms`)), timeoutMs);
-        const list = waiting.get(cmd) ?? [];
-        waiting.set(cmd, list);
-        list.push({
-          resolve: (m) => (clearTimeout(timer), resolve(m as Extract<FromFloorThread, { cmd: C }>)),
-          reject: (e) => (clearTimeout(timer), reject(e)),
-        });
-      });
-    },
+    next: <C extends FromFloorThread['cmd']>(cmd: C, timeoutMs = 15_000) => answers.next(cmd, timeoutMs),
     tell: (m: ToFloorThread) => worker.postMessage(m),
     stop: () => worker.terminate(),
   };
@@ -117,7 +101,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const sockets = envNumber('FLOOR_SOCKETS', 2000);
   const reps = envNumber('FLOOR_REPS', 30);
   for (const senders of [1, 2]) {
-    const r = await loopbackFloor({ sockets, senders, frameBytes: 36, reps, warmup: 3, gapMs: envNumber('FLOOR_GAP_MS', 250) });
+    const r = await loopbackFloor({ sockets, senders, frameBytes: FANOUT_FRAME_BYTES, reps, warmup: 3, gapMs: envNumber('FLOOR_GAP_MS', 250) });
     const d = (x: Dist | null) => (x ? `${x.p50} / ${x.p90} / ${x.max} ms` : '–');
     process.stdout.write(`${senders} sender thread(s), ${sockets} sockets, ${reps} reps: go → last read p50/p90/max ${d(r.goToLast)}; slowest write loop ${d(r.writeLoop)}\n`);
   }

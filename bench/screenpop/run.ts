@@ -61,7 +61,7 @@ import { openFilesLimit, procMemory } from '../shared/proc.js';
 import { inboundCall } from './ami-calls.js';
 import { cpuMeter, describeCpu, type CpuShares } from './cpu.js';
 import { fanoutPhase, type FanoutRep } from './fanout.js';
-import { loopbackFloor } from './floor.js';
+import { FANOUT_FRAME_BYTES, loopbackFloor } from './floor.js';
 import { dist, table, type PhaseInput, type TableInput } from './report.js';
 import { DEPARTMENT_NAME, seed, type Seeded } from './seed.js';
 import { openScreens, type Screens, type ScreensOptions } from './screens.js';
@@ -80,8 +80,6 @@ const WARMUP_POPS = envNumber('BENCH_WARMUP_POPS', 100);
 const ARRIVE_GAP_MS = envNumber('BENCH_ARRIVE_GAP_MS', 50);
 const FANOUT_REPS = envNumber('BENCH_FANOUT_REPS', 30);
 const FANOUT_WARMUP = 3;
-/** The fan-out's frame, {"type":"reminder.acked","id":…} with its 2-byte WebSocket header, for the loopback floor. */
-const FLOOR_FRAME_BYTES = 36;
 const ANSWER_AFTER_MS = 300;
 const HANGUP_AFTER_MS = 800;
 const POP_TIMEOUT_MS = 3_000;
@@ -485,7 +483,7 @@ async function main(resultsWritten: () => void) {
 
   // The loopback floor (floor.ts): the same number of sockets written by bare threads (one, then
   // two as the two instances), in the same minute, so the report shows what the machine allowed.
-  const floorOptions = { sockets: USERS, frameBytes: FLOOR_FRAME_BYTES, reps: FANOUT_REPS, warmup: FANOUT_WARMUP, gapMs: 250 };
+  const floorOptions = { sockets: USERS, frameBytes: FANOUT_FRAME_BYTES, reps: FANOUT_REPS, warmup: FANOUT_WARMUP, gapMs: 250 };
   const floor1 = await loopbackFloor({ ...floorOptions, senders: 1 });
   const floor2 = await loopbackFloor({ ...floorOptions, senders: 2 });
   log(`loopback floor: go → last read p50 ${floor1.goToLast?.p50} ms, max ${floor1.goToLast?.max} ms (1 thread); p50 ${floor2.goToLast?.p50} ms, max ${floor2.goToLast?.max} ms (2 threads)`);

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { tsWorker } from '../shared/ts-worker.js';
+import { tsWorker, workerAnswers } from '../shared/ts-worker.js';
 import { createScreenSet, type ScreenKind } from './screen-set.js';
 import type { FromWorker, ScreenWorkerData, ToWorker } from './screen-worker.js';
 
@@ -174,32 +174,17 @@ function inThread(url: string, tokens: string[], kind: ScreenKind, concurrency: 
 function inWorker(url: string, tokens: string[], kind: ScreenKind, concurrency: number, offset: number, events: Events, marker: () => string): Slice {
   const data: ScreenWorkerData = { url, tokens, kind, concurrency };
   const worker = tsWorker(new URL('./screen-worker.ts', import.meta.url), { workerData: data });
-  let fatal: Error | null = null;
-  type Waiter = { resolve: (m: FromWorker) => void; reject: (err: Error) => void };
-  const waiters = new Map<FromWorker['cmd'], Waiter[]>();
+  const answers = workerAnswers<FromWorker>(worker, 'screen worker');
+  const next = answers.next;
   let completeNow!: () => void;
-  /** The worker's next answer `cmd` (it answers each request in order). */
-  const next = <C extends FromWorker['cmd']>(cmd: C) =>
-    new Promise<Extract<FromWorker, { cmd: C }>>((resolve, reject) => {
-      if (fatal) return reject(fatal);
-      const list = waiters.get(cmd) ?? [];
-      waiters.set(cmd, list);
-      list.push({ resolve: resolve as (m: FromWorker) => void, reject });
-    });
-  const failAll = (err: Error) => {
-    fatal ??= err;
-    for (const list of waiters.values()) for (const w of list.splice(0)) w.reject(err);
-  };
   worker.on('message', (m: FromWorker) => {
     if (m.cmd === 'frame') return events.frame(offset, m.index, m.at, Buffer.from(m.payload));
     if (m.cmd === 'unexpectedClose') return events.unexpectedClose();
     if (m.cmd === 'error') return events.error();
     if (m.cmd === 'complete') return completeNow();
-    if (m.cmd === 'failed') return failAll(new Error(m.message));
-    waiters.get(m.cmd)?.shift()?.resolve(m);
+    if (m.cmd === 'failed') return answers.fail(new Error(m.message));
+    answers.answer(m);
   });
-  worker.on('error', failAll);
-  worker.on('exit', (code) => failAll(new Error(`screen worker exited (${code})`)));
   const tell = (m: ToWorker) => worker.postMessage(m);
   const slice: Slice = {
     count: tokens.length,
@@ -229,7 +214,7 @@ function inWorker(url: string, tokens: string[], kind: ScreenKind, concurrency: 
       return { p99: m.p99, max: m.max };
     },
     async close() {
-      if (fatal) return;
+      if (answers.failed) return;
       tell({ cmd: 'close' });
       await next('closed');
       await worker.terminate();

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loopbackFloor } from '../../bench/screenpop/floor.js';
 import { screensApart, threadId } from '../../bench/shared/pin.js';
+import { workerAnswers } from '../../bench/shared/ts-worker.js';
 
 // bench/screenpop/floor.ts: the bare socket loop that bench:screenpop reports next to its
 // fan-out. A rep only completes when every receiver has read every socket's frame, so a sender
@@ -85,3 +86,27 @@ function hasTools(): boolean {
     return false;
   }
 }
+
+// bench/shared/ts-worker.ts, workerAnswers: the waits of screens.ts and floor.ts.
+describe('workerAnswers (bench worker threads)', () => {
+  it('hands each answer to the oldest wait of its kind; a timed-out wait does not swallow a later answer', async () => {
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       parentPort.on('message', (m) => setTimeout(() => parentPort.postMessage({ cmd: m.cmd, n: m.n }), m.delay));`,
+      { eval: true },
+    );
+    const answers = workerAnswers<{ cmd: 'a' | 'b'; n: number }>(worker, 'test worker');
+    worker.on('message', answers.answer);
+    try {
+      worker.postMessage({ cmd: 'a', n: 1, delay: 200 });
+      await expect(answers.next('a', 20)).rejects.toThrow('test worker: no "a" within 20 ms');
+      worker.postMessage({ cmd: 'b', n: 2, delay: 0 });
+      expect(await answers.next('b')).toEqual({ cmd: 'b', n: 2 });
+      expect(await answers.next('a')).toEqual({ cmd: 'a', n: 1 }); // the late one, not lost
+    } finally {
+      await worker.terminate();
+    }
+    await expect(answers.next('a')).rejects.toThrow('test worker exited with code 1');
+    expect(answers.failed).toBe(true);
+  });
+});
