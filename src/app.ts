@@ -18,7 +18,7 @@ import { createRouteService } from './routing/route-service.js';
 import { routeTraceRoutes } from './routing/route-trace.routes.js';
 import { pbxRouteRoutes } from './routing/route.routes.js';
 import type { DeviceState } from './routing/types.js';
-import { createTraceWriter } from './routing/trace-writer.js';
+import { createTraceWriter, type TraceWriter } from './routing/trace-writer.js';
 import { callsRoutes } from './calls/calls.routes.js';
 import type { EventBus } from './events/event-bus.js';
 import { callRecordingRoutes, pbxRecordingsRoutes } from './recordings/recordings.routes.js';
@@ -57,6 +57,8 @@ export interface AppDeps {
    * shares them with presence); started and stopped by that caller. Otherwise the app has its own.
    */
   directory?: DirectorySync;
+  /** The runtime's, so the call pipeline sees decisions not yet stored; else the app's own. */
+  traceWriter?: TraceWriter;
   /** After the webhook endpoints changed through this app: the dispatcher reads them again. */
   onWebhooksChanged?: () => void;
   /** After PUT /api/users/:id/presence: tells the screens (presence.changed). */
@@ -98,7 +100,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(authPlugin, { db });
 
-  const traceWriter = createTraceWriter(database.pool, deps.logger);
+  const traceWriter = deps.traceWriter ?? createTraceWriter(database.pool, deps.logger);
   app.addHook('onClose', () => traceWriter.close());
   const directory = deps.directory ?? (await ownDirectory(app, database, deps.logger));
   const routeService = createRouteService({ database, directory, config, traceWriter, logger: deps.logger, deviceState: deps.deviceState });

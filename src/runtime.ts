@@ -22,6 +22,7 @@ import { createWebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { createClickToCallModule } from './clicktocall/clicktocall.module.js';
 import { createPresenceModule } from './presence/presence.module.js';
 import { createDirectorySync } from './routing/directory/directory-sync.js';
+import { createTraceWriter } from './routing/trace-writer.js';
 import { byFrameType } from './screenpop/ws.routes.js';
 
 export interface RuntimeOptions {
@@ -125,6 +126,8 @@ export async function createRuntime(opts: RuntimeOptions) {
   // Kept open when idle: a quiet hour must not make the next pop wait for a new connection.
   const popPool = new pg.Pool({ ...database.pool.options, max: 2, idleTimeoutMillis: 0 });
   popPool.on('error', () => {}); // as in db/client.ts: an idle client's lost connection
+  // Shared with the route service (buildApp): the pipeline reads the decisions it has not stored yet.
+  const traceWriter = createTraceWriter(database.pool, logger);
   const pipeline = createCallPipeline({
     pool: database.pool,
     popPool,
@@ -136,6 +139,7 @@ export async function createRuntime(opts: RuntimeOptions) {
     systemName: config.PBX_SYSTEM_NAME,
     region: config.DEFAULT_REGION,
     cardUrlTemplate: config.CARD_URL_TEMPLATE,
+    pendingDecisions: (linkedid) => traceWriter.pending(linkedid),
     hooks: [recordingHooks, webhooks.hooks, reminderHooks],
   });
   ami.onEvent((event) => pipeline.handle(event));
@@ -164,6 +168,7 @@ export async function createRuntime(opts: RuntimeOptions) {
     redis,
     amiStatus: () => (config.AMI_HOST === '' ? 'disabled' : leader.isLeader() ? (ami.status() === 'connected' ? 'ok' : 'down') : 'ok'),
     directory,
+    traceWriter,
     realtime: { hub, activePops, bus, onConnect: [presence.onConnect, reminders.onConnect], onClientMessage: byFrameType({ 'reminder.ack': reminders.onClientMessage, 'presence.set': presence.onClientMessage }) },
     storage,
     reminderRoutes: reminders.routes,

@@ -9,7 +9,9 @@ import type { UserDirectory } from '../users/user-directory.js';
 import type { CallEffect, ExpectedOriginate } from './call-state.js';
 import { summarize, type CallSummary } from './call-summary.js';
 import type { CallTracker } from './call-tracker.js';
-import { findCallClient, touchClient, upsertCall, type CallParties } from './calls.repository.js';
+import { findCallClient, touchClient, upsertCall, type CallParties, type ClientEvidence } from './calls.repository.js';
+
+const END_GRACE_MS = 250;
 
 /** A call as the hooks (webhooks, reminders, recordings) see it once it is stored. */
 export interface StoredCall {
@@ -40,15 +42,27 @@ export interface CallPipelineDeps {
   systemName: string;
   region: string;
   cardUrlTemplate: string;
+  /** This instance's routing decisions not yet written (trace-writer.ts `pending`): a call's
+   *  first AMI events can arrive before its decision is in the database. */
+  pendingDecisions?: (linkedid: string) => ReadonlyArray<{ clientId: number | null }>;
+  /** How long an inbound call's end waits for a routing decision still on its way to the
+   *  database (another instance's trace writer flushes every 50 ms). Default 250 ms. */
+  endGraceMs?: number;
   hooks?: CallHooks[];
 }
 
 /** What the pipeline remembers of a live call beyond the tracker's state. */
 interface CallContext {
   id: number | null;
-  client: { clientId: number; ownerId: number | null } | null;
-  clientLoad: Promise<void> | null;
+  client: { clientId: number; ownerId: number | null; evidence: ClientEvidence } | null;
+  /** No stronger evidence can come: the click-to-call named the client, or routing decided. */
+  clientSettled: boolean;
+  /** The lookup under way; concurrent steps share it. */
+  clientLookup: Promise<void> | null;
+  clientLookedUp: boolean;
   card: ClientCard | null;
+  /** The frame a screen that reconnects is shown (active-pops.ts); updated when the card comes. */
+  lastFrame: Record<string, unknown> | null;
   popped: Set<number>;
   started: boolean;
   answered: boolean;
@@ -74,7 +88,7 @@ export function createCallPipeline(deps: CallPipelineDeps) {
   const contextOf = (linkedid: string): CallContext => {
     let ctx = contexts.get(linkedid);
     if (!ctx) {
-      ctx = { id: null, client: null, clientLoad: null, card: null, popped: new Set(), started: false, answered: false, persistQueued: false, stored: Promise.resolve(null), queue: Promise.resolve() };
+      ctx = { id: null, client: null, clientSettled: false, clientLookup: null, clientLookedUp: false, card: null, lastFrame: null, popped: new Set(), started: false, answered: false, persistQueued: false, stored: Promise.resolve(null), queue: Promise.resolve() };
       contexts.set(linkedid, ctx);
     }
     return ctx;
@@ -88,22 +102,67 @@ export function createCallPipeline(deps: CallPipelineDeps) {
 
   const normalise = (n: string | null) => (n ? normalizePhone(n, deps.region as CountryCode) ?? n : null);
 
-  // Once per call, shared by the pop and the upsert, which run concurrently: both wait for the
-  // same lookup, so a pop never goes out without the card another path is still loading.
-  function loadClient(ctx: CallContext, summary: CallSummary): Promise<void> {
-    ctx.clientLoad ??= (async () => {
-      const found = await findCallClient(deps.popPool ?? deps.pool, summary.linkedid, normalise(summary.clientNumber), deps.cardUrlTemplate);
-      ctx.client = found && { clientId: found.clientId, ownerId: found.ownerId };
-      ctx.card = found?.card ?? null;
-    })().catch((err: unknown) => {
-      ctx.clientLoad = null; // a failed lookup is tried again by the next step
-      throw err;
+  /**
+   * Settles the call's client on the strongest evidence there is yet: the click-to-call's own
+   * client, then the routing decision of this Linkedid (queued here or stored), then the number.
+   * "No client" is never final while a decision may still come: each step of the call asks again
+   * until routing has decided (or the click named the client). Shared by the pop and the upsert,
+   * which run concurrently, so a pop never goes out without a card another path is loading.
+   */
+  function settleClient(ctx: CallContext, summary: CallSummary): Promise<void> {
+    if (ctx.clientSettled) return Promise.resolve();
+    ctx.clientLookup ??= lookUpClient(ctx, summary).finally(() => {
+      ctx.clientLookup = null;
     });
-    return ctx.clientLoad;
+    return ctx.clientLookup;
+  }
+
+  /** The pop and the answer frame go out with the card known so far when the lookup fails. */
+  const settleClientForFrame = (ctx: CallContext, summary: CallSummary) =>
+    settleClient(ctx, summary).catch((err: unknown) => logger.warn({ err, linkedid: summary.linkedid }, 'call client lookup failed; frame sent without it'));
+
+  async function lookUpClient(ctx: CallContext, summary: CallSummary): Promise<void> {
+    ctx.clientLookedUp = true;
+    const clicked = summary.clickToCall?.clientId ?? null;
+    const queued = clicked === null ? deps.pendingDecisions?.(summary.linkedid) ?? [] : [];
+    const routedHere = queued.find((d) => d.clientId !== null)?.clientId ?? null;
+    const number = normalise(summary.clientNumber);
+    // An internal call, or one whose number is not known yet, with nothing naming a client yet.
+    if (clicked === null && queued.length === 0 && number === null && summary.direction !== 'inbound') return;
+    const found = await findCallClient(deps.popPool ?? deps.pool, { linkedid: summary.linkedid, number, knownClientId: clicked ?? routedHere }, deps.cardUrlTemplate);
+    const evidence: ClientEvidence = clicked !== null ? 'clicked' : routedHere !== null || found.client?.routed ? 'routed' : 'number';
+    // Outbound calls that we did not originate are never routed: the dialled number is all there is.
+    ctx.clientSettled = clicked !== null || queued.length > 0 || found.decided || (summary.direction === 'outbound' && number !== null);
+    const client = found.client;
+    if (!client || client.clientId === ctx.client?.clientId) {
+      if (client && ctx.client) ctx.client = { ...ctx.client, evidence };
+      return;
+    }
+    const linked = ctx.client === null;
+    ctx.client = { clientId: client.clientId, ownerId: client.ownerId, evidence };
+    ctx.card = client.card;
+    logger.debug({ linkedid: summary.linkedid, clientId: client.clientId, evidence, replaced: !linked }, 'call client settled');
+    if (ctx.popped.size > 0) void enqueue(summary.linkedid, (c) => sendClientLinked(c, summary));
+    if (!linked || ctx.id !== null) void store(ctx, summary.linkedid); // the stored row catches up
+  }
+
+  /** The screens that popped without this card get it now, and so does a screen that reconnects. */
+  async function sendClientLinked(ctx: CallContext, summary: CallSummary): Promise<void> {
+    if (ctx.card === null || ctx.popped.size === 0) return;
+    const audience = [...ctx.popped];
+    deps.bus.publish({ userIds: audience }, { type: 'call.client_linked', ...frameBase(ctx, summary), client: ctx.card, newClient: false });
+    if (ctx.lastFrame) await remember(ctx, audience, summary.linkedid, ctx.lastFrame);
+  }
+
+  async function remember(ctx: CallContext, userIds: number[], linkedid: string, frame: Record<string, unknown>): Promise<void> {
+    ctx.lastFrame = frame;
+    await deps.activePops.remember(userIds, linkedid, JSON.stringify({ ...frame, client: ctx.card, ...(frame.type === 'call.ringing' && { newClient: ctx.card === null }) }));
   }
 
   async function parties(ctx: CallContext, summary: CallSummary): Promise<CallParties> {
-    await loadClient(ctx, summary);
+    // Upserts come with every milestone; the frames' steps (ring, answer, end) ask again for a
+    // better client, so an upsert only waits for the first lookup or one under way.
+    await (ctx.clientLookedUp ? ctx.clientLookup : settleClient(ctx, summary));
     const userId = async (ext: string | null) => (ext ? (await deps.users.byExtension(ext))?.id ?? null : null);
     const clicked = summary.clickToCall?.userId;
     return {
@@ -162,6 +221,19 @@ export function createCallPipeline(deps: CallPipelineDeps) {
     }
   }
 
+  /**
+   * The end is the client's last chance: the stored call, its webhooks and the missed-call
+   * callback take the client as it is then. An inbound call whose routing decision has not been
+   * seen yet (written by another instance, or in a batch still being stored) gets one short wait.
+   */
+  async function awaitLateDecision(ctx: CallContext, summary: CallSummary): Promise<void> {
+    if (ctx.clientSettled || summary.direction !== 'inbound') return;
+    await settleClient(ctx, summary);
+    if (ctx.clientSettled) return;
+    await new Promise((resolve) => setTimeout(resolve, deps.endGraceMs ?? END_GRACE_MS));
+    await settleClient(ctx, summary);
+  }
+
   const frameBase = (ctx: CallContext, summary: CallSummary) => ({
     callId: ctx.id,
     linkedid: summary.linkedid,
@@ -183,11 +255,11 @@ export function createCallPipeline(deps: CallPipelineDeps) {
           // manager's screen must not wait for a disk flush. `callId` is null until stored;
           // `linkedid` identifies the call everywhere (API, route trace) from the first frame.
           const summary = summarize(state);
-          await loadClient(ctx, summary);
+          await settleClientForFrame(ctx, summary);
           const frame = { type: 'call.ringing', ...frameBase(ctx, summary), at: now.toISOString(), client: ctx.card, newClient: ctx.card === null };
           ctx.popped.add(user.id);
           deps.bus.publish({ userIds: [user.id] }, frame);
-          await deps.activePops.remember([user.id], effect.linkedid, JSON.stringify(frame));
+          await remember(ctx, [user.id], effect.linkedid, frame);
         });
       case 'ringing_stopped':
         return void enqueue(effect.linkedid, async (ctx) => {
@@ -208,16 +280,18 @@ export function createCallPipeline(deps: CallPipelineDeps) {
           ctx.answered = true;
           const user = await deps.users.byExtension(effect.extension);
           const summary = summarize(state);
+          await settleClientForFrame(ctx, summary);
           const frame = { type: 'call.answered', ...frameBase(ctx, summary), at: now.toISOString(), answeredBy: user ? { id: user.id, name: user.name } : { extension: effect.extension }, client: ctx.card };
           const audience = [...ctx.popped, ...(user ? [user.id] : [])];
           if (user) ctx.popped.add(user.id);
           deps.bus.publish({ userIds: [...new Set(audience)] }, frame);
-          await deps.activePops.remember([...ctx.popped], effect.linkedid, JSON.stringify(frame));
+          await remember(ctx, [...ctx.popped], effect.linkedid, frame);
           const stored = await store(ctx, effect.linkedid);
           if (stored) await runHooks('onAnswered', stored);
         });
       case 'ended':
         return void enqueue(effect.linkedid, async (ctx) => {
+          await awaitLateDecision(ctx, effect.summary);
           const stored = await store(ctx, effect.linkedid);
           if (!stored) return;
           const { summary } = stored;

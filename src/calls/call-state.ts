@@ -78,6 +78,8 @@ export interface ExpectedOriginate {
   readonly callId: string;
   /** The Originate's ChannelId: the Uniqueid, hence the Linkedid, the call will have. */
   readonly channelId?: string;
+  /** The client the user clicked to call: the strongest evidence of whose call this is. */
+  readonly clientId?: number | null;
 }
 
 export interface CallState {
@@ -114,7 +116,7 @@ export interface CallState {
   readonly cancelled: boolean;
   readonly callerHungUpWhileRinging: boolean;
   readonly recording: Recording | null;
-  readonly clickToCall: { readonly actionId: string; readonly userId: string; readonly callId: string } | null;
+  readonly clickToCall: { readonly actionId: string; readonly userId: string; readonly callId: string; readonly clientId: number | null } | null;
   readonly originateResult: { readonly actionId: string; readonly response: 'Success' | 'Failure'; readonly reason: number } | null;
   /** CRM_CALL_ID / SWITCHBOARD_CALL_ID channel variable of our own Originate. */
   readonly crmCallId: string | null;
@@ -190,8 +192,8 @@ export function reduce(state: CallState | undefined, event: AmiEvent, ctx: Reduc
       next = s;
   }
   if (ctx.originate && next.clickToCall === null) {
-    const { actionId, userId, callId } = ctx.originate;
-    next = { ...next, clickToCall: { actionId, userId, callId }, relevant: true };
+    const { actionId, userId, callId, clientId } = ctx.originate;
+    next = { ...next, clickToCall: { actionId, userId, callId, clientId: clientId ?? null }, relevant: true };
   }
   return finish(state, next, fx);
 }

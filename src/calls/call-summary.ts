@@ -41,7 +41,7 @@ export interface CallSummary {
   legs: LegSummary[];
   failureReason: FailureReason | null;
   /** Our click-to-call: who clicked and our call id (from expectOriginate or CRM_CALL_ID). */
-  clickToCall: { userId: string | null; callId: string | null } | null;
+  clickToCall: { userId: string | null; callId: string | null; clientId: number | null } | null;
 }
 
 const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
@@ -79,7 +79,7 @@ export function summarize(s: CallState): CallSummary {
       };
     }),
     failureReason: outcome?.failureReason ?? null,
-    clickToCall: s.clickToCall || callId ? { userId: s.clickToCall?.userId ?? null, callId: callId ?? null } : null,
+    clickToCall: s.clickToCall || callId ? { userId: s.clickToCall?.userId ?? null, callId: callId ?? null, clientId: s.clickToCall?.clientId ?? null } : null,
   };
 }
 

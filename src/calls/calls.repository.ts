@@ -18,7 +18,8 @@ export interface CallParties {
 // Idempotent on (system_name, linkedid): a replayed or duplicated event, or a second instance
 // finishing the same call after a failover, updates the row instead of adding one. Facts only
 // move forward: coalesce keeps a known time or party when a later, poorer update (a Cdr-only
-// reconstruction) lacks it.
+// reconstruction) lacks it. The client is the exception that proves it: the pipeline only ever
+// replaces it with one named by stronger evidence (call-pipeline.ts), so the newest one wins.
 const UPSERT_SQL = `
 insert into calls (system_name, linkedid, direction, did, caller_number, external_number, client_id, owner_id,
   initiated_by_id, answered_by_id, final_user_id, started_at, ringing_at, answered_at, ended_at, talk_seconds,
@@ -29,8 +30,8 @@ on conflict (system_name, linkedid) do update set
   did = coalesce(excluded.did, calls.did),
   caller_number = coalesce(excluded.caller_number, calls.caller_number),
   external_number = coalesce(excluded.external_number, calls.external_number),
-  client_id = coalesce(calls.client_id, excluded.client_id),
-  owner_id = coalesce(calls.owner_id, excluded.owner_id),
+  client_id = coalesce(excluded.client_id, calls.client_id),
+  owner_id = case when excluded.client_id is null then calls.owner_id else excluded.owner_id end,
   initiated_by_id = coalesce(calls.initiated_by_id, excluded.initiated_by_id),
   answered_by_id = coalesce(excluded.answered_by_id, calls.answered_by_id),
   final_user_id = coalesce(excluded.final_user_id, calls.final_user_id),
@@ -68,34 +69,53 @@ export async function upsertCall(
   return { ...rows[0], id: Number(rows[0].id) };
 }
 
+/** What named the call's client, strongest first (call-pipeline.ts settles on the strongest). */
+export type ClientEvidence = 'clicked' | 'routed' | 'number';
+
+export interface CallClientLookup {
+  linkedid: string;
+  /** The outside party in E.164: the caller (inbound) or the dialled customer (outbound). */
+  number: string | null;
+  /** A client already named by stronger evidence than this query can find: the click-to-call's
+   *  own client, or the routing decision still queued in this instance's trace writer. */
+  knownClientId: number | null;
+}
+
+export interface CallClientFound {
+  /** A routing decision of this call is in the database: routing has had its say. */
+  decided: boolean;
+  client: { clientId: number; ownerId: number | null; card: ClientCard; routed: boolean } | null;
+}
+
 /**
- * The client of a call: the one routing chose for this Linkedid (it saw the tie-break), else
- * the most recently active client with this number. With its card (screenpop/client-card.ts) in
- * the same query: the pop waits for this one round trip only.
+ * The client of a call, with its card (screenpop/client-card.ts) in the same query, so the pop
+ * waits for one round trip only. In order: the client already known, the one routing chose for
+ * this Linkedid (it saw the tie-break), else the client with this number whose owner still works
+ * here and who was active most recently (the routing directory's tie-break).
  */
-export async function findCallClient(
-  pool: pg.Pool,
-  linkedid: string,
-  number: string | null,
-  cardUrlTemplate: string,
-): Promise<{ clientId: number; ownerId: number | null; card: ClientCard } | null> {
+export async function findCallClient(pool: pg.Pool, lookup: CallClientLookup, cardUrlTemplate: string): Promise<CallClientFound> {
   const { rows } = await pool.query({
     name: 'switchboard-call-client',
     text: `
       with chosen as (
-        (select r.client_id as "clientId", 0 as rank
-           from route_decisions r join clients c on c.id = r.client_id
+        (select $3::int as "clientId", 0 as rank where $3::int is not null)
+        union all
+        (select r.client_id, 1 from route_decisions r
           where r.linkedid = $1 and r.client_id is not null order by r.step limit 1)
         union all
-        (select c.id, 1 from client_phones p join clients c on c.id = p.client_id
-          where $2::text is not null and p.phone = $2 order by c.last_activity_at desc nulls last, c.id limit 1)
+        (select c.id, 2 from client_phones p join clients c on c.id = p.client_id left join users o on o.id = c.owner_id
+          where $2::text is not null and p.phone = $2
+          order by coalesce(o.active, false) desc, c.last_activity_at desc nulls last, c.id limit 1)
         order by rank limit 1)
-      select c.owner_id as "ownerId", ${CARD_COLUMNS}
-        from chosen join clients c on c.id = chosen."clientId"`,
-    values: [linkedid, number],
+      select exists (select 1 from route_decisions r where r.linkedid = $1) as decided, chosen.rank,
+             c.owner_id as "ownerId", ${CARD_COLUMNS}
+        from (select 1) one left join chosen on true left join clients c on c.id = chosen."clientId"`,
+    values: [lookup.linkedid, lookup.number, lookup.knownClientId],
   });
   const row = rows[0];
-  return row ? { clientId: row.id, ownerId: row.ownerId, card: cardFromRow(row, cardUrlTemplate) } : null;
+  const decided = Boolean(row?.decided);
+  if (!row || row.id === null) return { decided, client: null };
+  return { decided, client: { clientId: row.id, ownerId: row.ownerId, card: cardFromRow(row, cardUrlTemplate), routed: row.rank === 1 } };
 }
 
 /** A call with a client counts as activity: it breaks future ties in favour of this client. */

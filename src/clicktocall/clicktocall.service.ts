@@ -119,7 +119,7 @@ export function createClickToCall(deps: ClickToCallDeps) {
       throw err;
     }
     try {
-      await deps.relay.send({ fields, expect: { userId: String(viewer.id), callId, channelId } });
+      await deps.relay.send({ fields, expect: { userId: String(viewer.id), callId, channelId, clientId: client?.id ?? null } });
     } catch (err) {
       throw unavailable(err);
     }

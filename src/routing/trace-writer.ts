@@ -6,11 +6,19 @@ import type { routeDecisions } from './route-decisions.table.js';
 
 export type RouteDecisionRow = typeof routeDecisions.$inferInsert;
 
+export interface PendingDecision {
+  step: number;
+  reason: string;
+  action: string;
+  clientId: number | null;
+}
+
 export interface TraceWriter {
   /** Queues a decision; never throws and never waits for the database. */
   write(row: RouteDecisionRow): void;
-  /** Decisions of a call not yet in the database: a quick next step must still see them. */
-  pending(linkedid: string): Array<{ step: number; reason: string; action: string }>;
+  /** Decisions of a call not yet in the database: a quick next step, and the call pipeline
+   *  settling the call's client, must still see them. */
+  pending(linkedid: string): PendingDecision[];
   /** Writes what is queued now (tests, shutdown). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -79,11 +87,8 @@ async function copyBatch(pool: pg.Pool, lines: string): Promise<void> {
  * of the same call needs to know. Queued rows live for up to 50 ms, long enough to survive a
  * young-generation GC; one string instead of the row's ~20 objects is much less to copy.
  */
-interface QueuedRow {
+interface QueuedRow extends PendingDecision {
   linkedid: string;
-  step: number;
-  reason: string;
-  action: string;
   line: string;
 }
 
@@ -125,7 +130,7 @@ export function createTraceWriter(pool: pg.Pool, logger: Logger): TraceWriter {
 
   return {
     write(row) {
-      queue.push({ linkedid: row.linkedid, step: row.step, reason: row.reason, action: row.action, line: copyLine(row) });
+      queue.push({ linkedid: row.linkedid, step: row.step, reason: row.reason, action: row.action, clientId: row.clientId ?? null, line: copyLine(row) });
       if (queue.length > MAX_QUEUED) {
         queue.shift();
         dropped += 1;
@@ -133,9 +138,10 @@ export function createTraceWriter(pool: pg.Pool, logger: Logger): TraceWriter {
       timer ??= setTimeout(() => void flush(), FLUSH_EVERY_MS);
     },
     pending(linkedid) {
-      const found: Array<{ step: number; reason: string; action: string }> = [];
-      for (const r of storing) if (r.linkedid === linkedid) found.push({ step: r.step, reason: r.reason, action: r.action });
-      for (const r of queue) if (r.linkedid === linkedid) found.push({ step: r.step, reason: r.reason, action: r.action });
+      const found: PendingDecision[] = [];
+      const take = (r: QueuedRow) => found.push({ step: r.step, reason: r.reason, action: r.action, clientId: r.clientId });
+      for (const r of storing) if (r.linkedid === linkedid) take(r);
+      for (const r of queue) if (r.linkedid === linkedid) take(r);
       return found;
     },
     flush,
