@@ -9,7 +9,8 @@ const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace',
 
 export const ConfigSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
-  HOST: Type.String({ default: '0.0.0.0' }),
+  /** Default: `0.0.0.0` in production, `127.0.0.1` otherwise (set in loadConfig). */
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   LOG_LEVEL: Type.Unsafe<string>({ ...LogLevel, default: 'info' }),
   DATA_DIR: Type.String({ minLength: 1, default: '.data' }),
@@ -55,7 +56,8 @@ export const ConfigSchema = Type.Object({
   S3_ACCESS_KEY_ID: Type.String({ default: '' }),
   S3_SECRET_ACCESS_KEY: Type.String({ default: '' }),
   S3_FORCE_PATH_STYLE: Type.Boolean({ default: true }),
-  PUBLIC_URL: Type.String({ default: 'http://localhost:3000' }),
+  /** Empty: this service on the port it actually listens on, see publicUrl(). */
+  PUBLIC_URL: Type.String({ pattern: '^$|^https?://', default: '' }),
   CARD_URL_TEMPLATE: Type.String({ default: '' }),
 
   ORIGINATE_TIMEOUT_SECONDS: Type.Integer({ minimum: 5, maximum: 120, default: 30 }),
@@ -95,8 +97,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const value = env[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
-  // Outside production a fixed token keeps the two-command start working; production must set one.
+  // Outside production a fixed token keeps the two-command start working; production must set
+  // one. A fixed, published token is only safe where nobody else can reach the service: a
+  // development instance listens on loopback unless told otherwise, and the PBX guard accepts
+  // the development token from loopback only (auth/pbx-guard.ts).
   if (raw.PBX_TOKEN === undefined && raw.NODE_ENV !== 'production') raw.PBX_TOKEN = DEV_PBX_TOKEN;
+  if (raw.HOST === undefined) raw.HOST = raw.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1';
 
   const withDefaults = Value.Default(ConfigSchema, raw);
   const converted = Value.Convert(ConfigSchema, withDefaults);
@@ -110,6 +116,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const extra = validateCrossField(config);
   if (extra.length > 0) throw new ConfigError(extra);
   return config;
+}
+
+/** Whether this is the published development token, which is accepted from loopback only. */
+export const isDevPbxToken = (token: string): boolean => token === DEV_PBX_TOKEN;
+
+/**
+ * The service's address for links (webhooks' recordingUrl): PUBLIC_URL, else this service on
+ * `listeningPort` (the port the server really got: with PORT=0, or a caller that listens on
+ * another port than PORT, the configured one would be wrong), else on PORT.
+ */
+export function publicUrl(config: Pick<Config, 'PUBLIC_URL' | 'HOST' | 'PORT'>, listeningPort?: number): string {
+  return config.PUBLIC_URL !== '' ? config.PUBLIC_URL.replace(/\/+$/, '') : defaultPublicUrl(config.HOST, listeningPort ?? config.PORT);
+}
+
+/**
+ * The service's own address when PUBLIC_URL is not set: the host it listens on, with
+ * `localhost` for a wildcard or loopback address (a link to 0.0.0.0 opens nothing), and the
+ * port it actually listens on.
+ */
+export function defaultPublicUrl(host: string, port: number): string {
+  const local = host === '0.0.0.0' || host === '::' || host === '::1' || host.startsWith('127.') || host === 'localhost';
+  const name = local ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${name}:${port}`;
 }
 
 function validateCrossField(config: Config): string[] {

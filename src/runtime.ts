@@ -6,7 +6,8 @@ import { createCallPipeline, type CallHooks } from './calls/call-pipeline.js';
 import { CallTracker } from './calls/call-tracker.js';
 import { calls } from './calls/calls.table.js';
 import { identityFromConfig } from './calls/channel-identity.js';
-import type { Config } from './config.js';
+import type { AddressInfo } from 'node:net';
+import { type Config, publicUrl } from './config.js';
 import type { Database } from './db/client.js';
 import { createEventBus } from './events/event-bus.js';
 import { createLeaderLock } from './infra/leader-lock.js';
@@ -85,7 +86,8 @@ export async function createRuntime(opts: RuntimeOptions) {
     db: database.db,
     connection: bullConnection,
     logger,
-    publicUrl: config.PUBLIC_URL,
+    // Read per event: with PORT=0 the port is known only once listening.
+    publicUrl: () => publicUrl(config, (app.server.address() as AddressInfo | null)?.port),
     prefix,
     ...(opts.webhookBackoffMs !== undefined && { backoffMs: opts.webhookBackoffMs }),
   });

@@ -6,6 +6,7 @@ import { startEmbeddedPostgres } from './db/embedded-postgres.js';
 import { runMigrations } from './db/migrate.js';
 import { ensureRedis } from './infra/embedded-redis.js';
 import { createLogger } from './logger.js';
+import { unknownDidNotice } from './routing/unknown-did-notice.js';
 import { createRuntime } from './runtime.js';
 
 // Process entry: configuration, embedded services when nothing is configured, listen, and a
@@ -62,7 +63,8 @@ async function main(): Promise<void> {
       const embeddedRedis = await ensureRedis({ url: config.REDIS_URL, dataDir: config.DATA_DIR, logger });
       stack.push({ name: 'embedded redis', close: embeddedRedis.stop });
     }
-    if (!config.DEFAULT_DEPARTMENT) logger.warn('DEFAULT_DEPARTMENT is not set: callers to unknown DIDs get the FALLBACK_DIAL line or the dialplan fallback');
+    const notice = unknownDidNotice(config);
+    if (notice !== null) logger.warn({ defaultDepartment: null, fallbackDial: config.FALLBACK_DIAL || null }, notice);
 
     const runtime = await createRuntime({ config, logger, database });
     stack.push({ name: 'runtime', close: () => runtime.stop() });

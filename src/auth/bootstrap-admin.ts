@@ -16,7 +16,7 @@ export async function bootstrapAdmin(db: Db, logger: Logger, adminPassword: stri
     const [{ count } = { count: 0 }] = await tx.select({ count: sql<number>`count(*)::int` }).from(users);
     if (count > 0) return;
     const password = adminPassword ?? randomBytes(12).toString('base64url');
-    await tx.insert(users).values({ login: 'admin', name: 'Administrator', role: 'director', passwordHash: await hashPassword(password), presence: 'offline' });
+    await tx.insert(users).values({ login: 'admin', name: 'Administrator', role: 'director', passwordHash: await hashPassword(password) });
     if (adminPassword) {
       logger.info({ login: 'admin' }, 'created the director account "admin" with ADMIN_PASSWORD');
     } else {

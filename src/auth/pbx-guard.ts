@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { allowedIps, type Config } from '../config.js';
+import { allowedIps, isDevPbxToken, type Config } from '../config.js';
 
 /**
  * onRequest hook for the /pbx/* endpoints that Asterisk calls: the shared PBX_TOKEN (header
@@ -8,14 +8,22 @@ import { allowedIps, type Config } from '../config.js';
  * headers), and the optional PBX_ALLOWED_IPS list. Compared in constant time; only the
  * token's length can be learnt from timing, which says nothing of a random token. (Hashing both
  * sides to hide the length cost a SHA-256 on every ring of every call.)
+ *
+ * The development token (no PBX_TOKEN outside production) is printed in the README: it is
+ * accepted from a loopback address only, so that a development instance someone exposed on
+ * the network does not take routing questions or recordings from anyone.
  */
 export function pbxGuard(config: Pick<Config, 'PBX_TOKEN' | 'PBX_ALLOWED_IPS'>) {
   const expected = Buffer.from(config.PBX_TOKEN);
   const ips = new Set(allowedIps(config).map(normaliseIp));
+  const loopbackOnly = isDevPbxToken(config.PBX_TOKEN);
   // Callback style, not async: an async hook costs a promise and a microtask on every ring.
   return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
     if (ips.size > 0 && !ips.has(normaliseIp(request.ip))) {
       return void reply.status(403).send({ code: 'FORBIDDEN', message: `address ${request.ip} is not in PBX_ALLOWED_IPS`, reqId: String(request.id) });
+    }
+    if (loopbackOnly && !isLoopback(normaliseIp(request.ip))) {
+      return void reply.status(403).send({ code: 'FORBIDDEN', message: `the development PBX token is accepted from this host only; set PBX_TOKEN to take requests from ${request.ip}`, reqId: String(request.id) });
     }
     const header = request.headers['x-switchboard-token'];
     const fromQuery = (request.query as { token?: unknown } | undefined)?.token;
@@ -33,3 +41,5 @@ export function pbxGuard(config: Pick<Config, 'PBX_TOKEN' | 'PBX_ALLOWED_IPS'>) 
 
 /** `::ffff:127.0.0.1` (IPv4-mapped, what Node reports on dual-stack sockets) equals `127.0.0.1`. */
 const normaliseIp = (ip: string) => ip.replace(/^::ffff:/i, '');
+
+const isLoopback = (ip: string) => ip === '::1' || ip.startsWith('127.');

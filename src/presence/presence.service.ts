@@ -1,6 +1,8 @@
 // A user's availability has two sources: the status they set (available / away / dnd / offline,
-// stored on the user, changed through the API or the WebSocket) and their phone's device state
-// from the PBX. Routing reads both (decide-route.ts). The phone never overwrites the status:
+// stored on the user, changed through the API or the WebSocket; a new user starts available) and
+// their phone's device state from the PBX. Routing reads both (decide-route.ts): away and dnd
+// skip the desk phone, offline (no screen) leaves it to the device state. The phone never
+// overwrites the status:
 // when a call ends there would be nothing to restore. Supervisors see both in one frame:
 //   { type: 'presence.changed', userId, presence, deviceState?, at }
 // sent to the department's curators (and directors) and to the user's own screens.

@@ -3,11 +3,15 @@
 // The dialplan asks once per step and executes the answer; the decision is a plan (an ordered
 // list of targets, each either possible now or skipped with a reason) and a pointer into it.
 //
-// Known client (caller matched a client; ties go to the most recent activity, nulls last,
-// then the lowest id):
-//   owner's device     if presence is available and the device is not inuse/busy/unavailable
-//                      ('ringing' and 'unknown' do not skip: the owner is at the desk / we do
-//                      not know). Rung even after hours: a manager who answers late is working.
+// Known client (caller matched a client; ties go to a client whose owner is active, then the
+// most recent activity, nulls last, then the lowest id: a deactivated owner never wins a tie,
+// whatever their client's activity, since their client's call would only skip them):
+//   owner's device     unless presence is away or dnd (explicit choices of the manager) or
+//                      the device is inuse/busy/unavailable ('ringing' and 'unknown' do not
+//                      skip: the owner is at the desk / we do not know). `offline` (no screen
+//                      connected) is no reason to skip: the desk phone works without the
+//                      console, and only the PBX knows whether it is reachable. Rung even after
+//                      hours: a manager who answers late is working.
 //   then by the owner's absence rule:
 //   mobile      → owner's mobile (not on dnd, not without a mobile, not after hours unless
 //                 config.mobileAfterHours: a personal phone at night needs an explicit yes)
@@ -20,8 +24,13 @@
 //   The department is the OWNER's (the client belongs to that team), else the DID's.
 //   A client without a loadable owner goes to the DID department's line and box.
 // Unknown caller: the DID department's line (reason unknown_caller), then its box.
-// No department at all: config.defaultLine and config.defaultMailbox, the same way; with
-//   neither the caller is hung up on, because there is nobody to hear them.
+// No department at all: config.defaultLine and config.defaultMailbox, the same way. When the
+//   plan runs out before any voicemail, the call goes to the dialplan's own fallback
+//   (action `fallback`, reason no_department): an unknown dialled number never hangs up on a
+//   caller. The same for a department that has nothing usable at all (no_target); a closed
+//   department with no mailbox hangs up (after_hours), as its schedule says.
+// Hangup with steps_exhausted only when the steps really ran out: answered, past maxSteps, or
+//   every target of the plan tried (voicemail included when there is one).
 // Closed department: its line is skipped and the voicemail step says after_hours.
 // The owner's box is `userMailboxTemplate` with the owner's extension; any missing box falls
 // through to the next one in the order above, then to config.defaultMailbox.
@@ -29,7 +38,7 @@ import { isOpen } from './business-hours.js';
 import { dialStringProblem, fillTemplate } from './dial-templates.js';
 import type {
   DepartmentLine, EntityId, RouteCandidate, RouteClient, RouteConfig, RouteDecision,
-  RouteDepartment, RouteInput, RouteOwner, RouteReason, TargetKind, TriedStep,
+  RouteDepartment, RouteInput, RouteOwner, RouteReason, TargetKind, TieClient, TriedStep,
 } from './types.js';
 
 const DEFAULT_MAX_STEPS = 5;
@@ -77,19 +86,50 @@ function activity(client: RouteClient): number {
   return t === undefined || Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
 }
 
-/** The client a call belongs to when several match: most recent activity, then lowest id. */
-export function pickClient(clients: readonly RouteClient[]): RouteClient | null {
+function ownerOf(client: RouteClient, owners: readonly RouteOwner[]): RouteOwner | null {
+  if (client.ownerId === null) return null;
+  return owners.find((o) => sameId(o.id, client.ownerId) && o.active !== false) ?? null;
+}
+
+// Negative when `a` wins the tie over `b`.
+function tieOrder(a: RouteClient, b: RouteClient, owners: readonly RouteOwner[] | undefined): number {
+  if (owners !== undefined) {
+    const activeA = ownerOf(a, owners) !== null;
+    if (activeA !== (ownerOf(b, owners) !== null)) return activeA ? -1 : 1;
+  }
+  const ta = activity(a);
+  const tb = activity(b);
+  if (ta !== tb) return ta > tb ? -1 : 1;
+  return compareIds(a.id, b.id);
+}
+
+/**
+ * The client a call belongs to when several match: with `owners` given (the loaded owners,
+ * inactive ones absent or marked), a client whose owner is active first; then the most recent
+ * activity, then the lowest id.
+ */
+export function pickClient(clients: readonly RouteClient[], owners?: readonly RouteOwner[]): RouteClient | null {
   let best: RouteClient | null = null;
   for (const c of clients) {
-    if (best === null) {
-      best = c;
-      continue;
-    }
-    const a = activity(c);
-    const b = activity(best);
-    if (a > b || (a === b && compareIds(c.id, best.id) < 0)) best = c;
+    if (best === null || tieOrder(c, best, owners) < 0) best = c;
   }
   return best;
+}
+
+/** The clients of a tie in the order they ranked, for the trace; undefined without a tie. */
+function tieClients(clients: readonly RouteClient[], owners: readonly RouteOwner[], chosen: RouteClient | null): TieClient[] | undefined {
+  if (clients.length < 2) return undefined;
+  return [...clients].sort((a, b) => tieOrder(a, b, owners)).map((c) => {
+    const at = activity(c);
+    const entry: TieClient = {
+      clientId: c.id,
+      ownerId: c.ownerId,
+      ownerActive: ownerOf(c, owners) !== null,
+      lastActivityAt: Number.isFinite(at) ? new Date(at).toISOString() : null,
+    };
+    if (c === chosen) entry.chosen = true;
+    return entry;
+  });
 }
 
 // A schedule in an unknown zone must not silence a department: treat it as open.
@@ -143,7 +183,7 @@ function ownerItem(owner: RouteOwner, config: RouteConfig): PlanItem {
   const candidate: RouteCandidate = { target: 'owner', userId: owner.id };
   const item: PlanItem = { candidate, reason: 'owner' };
   const device = owner.deviceState;
-  if (owner.presence !== 'available') candidate.skipped = `presence:${owner.presence}`;
+  if (owner.presence === 'away' || owner.presence === 'dnd') candidate.skipped = `presence:${owner.presence}`;
   else if (device === 'inuse' || device === 'busy' || device === 'unavailable') {
     candidate.skipped = `device:${device}`;
   } else if (owner.extension === null || owner.extension === '') candidate.skipped = 'no_extension';
@@ -175,18 +215,23 @@ interface Plan {
   items: PlanItem[];
   client: RouteClient | null;
   owner: RouteOwner | null;
+  /** Whose line and hours apply; null: no department at all (the config defaults). */
+  department: RouteDepartment | null;
+  open: boolean;
 }
 
 function buildPlan(input: RouteInput): Plan {
   const { config, now } = input;
   // A caller that did not parse cannot be anybody's client, whatever was loaded.
-  const client = input.caller === null ? null : pickClient(input.clients);
+  const client = input.caller === null ? null : pickClient(input.clients, input.owners);
   if (client === null) {
     const dept = input.didDepartment;
     const open = openAt(dept, now);
     return {
       client,
       owner: null,
+      department: dept,
+      open,
       items: [
         lineItem(dept, config, open, 'unknown_caller'),
         voicemailItem([dept?.voicemailBox, config.defaultMailbox], open, dept),
@@ -194,13 +239,15 @@ function buildPlan(input: RouteInput): Plan {
     };
   }
 
-  const owner = input.owners.find((o) => sameId(o.id, client.ownerId)) ?? null;
+  const owner = ownerOf(client, input.owners);
   if (owner === null) {
     const dept = input.didDepartment;
     const open = openAt(dept, now);
     return {
       client,
       owner,
+      department: dept,
+      open,
       items: [
         { candidate: { target: 'owner', skipped: 'no_owner' }, reason: 'owner' },
         lineItem(dept, config, open, 'department'),
@@ -230,7 +277,7 @@ function buildPlan(input: RouteInput): Plan {
         voicemailItem([dept?.voicemailBox, ownerBox, config.defaultMailbox], open, dept),
       );
   }
-  return { client, owner, items };
+  return { client, owner, department: dept, open, items };
 }
 
 /** Which target an earlier decision rang, read from its trace entry. */
@@ -259,11 +306,14 @@ function isAnswered(step: number, lastStatus: string): boolean {
  */
 export function decideRoute(input: RouteInput): RouteDecision {
   const step = sanitizeStep(input.step);
-  const { items, client, owner } = buildPlan(input);
+  const plan = buildPlan(input);
+  const { items, client, owner } = plan;
   const candidates = items.map((i) => i.candidate);
+  const tie = input.caller !== null && input.clients.length > 1;
   const base: DecisionBase = {
     step,
-    tie: input.caller !== null && input.clients.length > 1,
+    tie,
+    tieClients: tie ? tieClients(input.clients, input.owners, client) : undefined,
     candidates,
     clientId: client?.id,
     clientName: client?.name,
@@ -289,10 +339,25 @@ export function decideRoute(input: RouteInput): RouteDecision {
       }
     }
   }
-  return decision(base, 'steps_exhausted');
+  if (tried.has('voicemail')) return decision(base, 'steps_exhausted');
+  return nothingLeft(base, plan);
 }
 
-type DecisionBase = Pick<RouteDecision, 'step' | 'tie' | 'candidates' | 'clientId' | 'clientName' | 'managerId'>;
+const TO_DIALPLAN: Answer = { action: 'fallback' };
+
+/**
+ * The plan ran out before any voicemail. Without a department the service knows nobody else,
+ * but the dialplan has its own line and mailbox: hand the call over rather than hang up. A
+ * department with nothing usable at all is a configuration gap, treated the same; a closed
+ * department without a mailbox is closed. Otherwise the targets were tried: the steps ran out.
+ */
+function nothingLeft(base: DecisionBase, plan: Plan): RouteDecision {
+  if (plan.department === null) return decision(base, 'no_department', TO_DIALPLAN);
+  if (plan.items.some((i) => i.answer !== undefined)) return decision(base, 'steps_exhausted');
+  return plan.open ? decision(base, 'no_target', TO_DIALPLAN) : decision(base, 'after_hours');
+}
+
+type DecisionBase = Pick<RouteDecision, 'step' | 'tie' | 'tieClients' | 'candidates' | 'clientId' | 'clientName' | 'managerId'>;
 
 /**
  * The decision object, always with every key in one order: built with spreads of the plan's
@@ -313,6 +378,7 @@ function decision(base: DecisionBase, reason: RouteReason, answer?: Answer, depa
     managerId: base.managerId,
     departmentId,
     tie: base.tie,
+    tieClients: base.tieClients,
     candidates: base.candidates,
   };
 }
@@ -322,7 +388,8 @@ function decision(base: DecisionBase, reason: RouteReason, answer?: Answer, depa
  * Steps 1 and 2 ring the department line (or config.defaultLine): step 2 is often the first
  * step that failed, after a normal step 1 that rang the owner, so the team was not rung yet.
  * Step 3 takes the voicemail; later steps hang up. Without a line, step 1 takes the voicemail.
- * Non-hangup answers say fallback_error; hangups keep their cause.
+ * With neither line nor mailbox the dialplan's own fallback takes the call (after hours: hang
+ * up). Non-hangup answers say fallback_error; hangups keep their cause.
  */
 export function fallbackDecision(
   department: RouteDepartment | null,
@@ -337,6 +404,9 @@ export function fallbackDecision(
   const base: DecisionBase = { step: s, tie: false, candidates: [line.candidate, mail.candidate] };
   if (isAnswered(s, options.lastStatus ?? '')) return decision(base, 'steps_exhausted');
   if (s > maxSteps(config)) return decision(base, 'steps_exhausted');
+  if (line.answer === undefined && mail.answer === undefined) {
+    return open ? decision(base, 'fallback_error', TO_DIALPLAN) : decision(base, 'after_hours');
+  }
   const plan = line.answer !== undefined ? [line, line, mail] : [mail];
   const pick = plan[s - 1];
   if (pick?.answer === undefined) return decision(base, 'steps_exhausted');

@@ -1,4 +1,5 @@
-import { bigint, index, integer, json, pgTable, real, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, json, pgTable, real, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import type { TieClient } from './types.js';
 
 /**
  * One row per answer of /pbx/route: the per-call routing trace.
@@ -23,6 +24,10 @@ export const routeDecisions = pgTable(
     answer: json().$type<Record<string, string>>().notNull(),
     candidates: json().$type<unknown[]>().notNull(),
     clientId: integer(),
+    /** Several clients have the caller's number (migration 0004). */
+    tie: boolean().notNull().default(false),
+    /** The clients of a tie, the winner marked; null without a tie. */
+    tieClients: json().$type<TieClient[]>(),
     managerId: integer(),
     latencyMs: real().notNull(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),

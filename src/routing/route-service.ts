@@ -151,6 +151,8 @@ export function createRouteService(deps: RouteServiceDeps) {
       candidates: decision.candidates,
       clientId: typeof decision.clientId === 'number' ? decision.clientId : null,
       managerId: typeof decision.managerId === 'number' ? decision.managerId : null,
+      tie: decision.tie,
+      tieClients: decision.tieClients ?? null,
       latencyMs: performance.now() - started,
     });
     return { decision, callId, answer };

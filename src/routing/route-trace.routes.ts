@@ -21,6 +21,17 @@ const TraceStep = Type.Object({
   candidates: Type.Array(Type.Unknown()),
   clientId: Type.Union([Type.Integer(), Type.Null()]),
   managerId: Type.Union([Type.Integer(), Type.Null()]),
+  tie: Type.Boolean({ description: 'several clients have the caller’s number' }),
+  tieClients: Type.Union([
+    Type.Array(Type.Object({
+      clientId: Type.Union([Type.Integer(), Type.String()]),
+      ownerId: Type.Union([Type.Integer(), Type.String(), Type.Null()]),
+      ownerActive: Type.Boolean(),
+      lastActivityAt: Type.Union([Type.String(), Type.Null()]),
+      chosen: Type.Optional(Type.Boolean()),
+    })),
+    Type.Null(),
+  ], { description: 'the clients of the tie in the order they ranked, the winner chosen; null without a tie' }),
   latencyMs: Type.Number(),
 });
 

@@ -34,7 +34,7 @@ const MAX_QUEUED = 20_000;
 // rest of the difference is the json instead of jsonb columns, migration 0002). At the route
 // benchmark's rate the trace was most of PostgreSQL's CPU, on the cores the route shares with it.
 const COPY_SQL = `copy route_decisions
-  (linkedid, uniqueid, step, last_status, caller_raw, caller, did, action, reason, answer, candidates, client_id, manager_id, latency_ms)
+  (linkedid, uniqueid, step, last_status, caller_raw, caller, did, action, reason, answer, candidates, client_id, manager_id, latency_ms, tie, tie_clients)
   from stdin`;
 
 // COPY's text format: a tab between columns, a newline after each row, \N for null, and a
@@ -64,7 +64,8 @@ export function copyLine(r: RouteDecisionRow): string {
     `${copyText(r.linkedid)}\t${copyText(r.uniqueid)}\t${copyNumber(r.step)}\t${copyText(r.lastStatus)}\t` +
     `${copyText(r.callerRaw)}\t${copyText(r.caller)}\t${copyText(r.did)}\t${copyText(r.action)}\t${copyText(r.reason)}\t` +
     `${copyJson(r.answer)}\t${copyJson(r.candidates)}\t` +
-    `${copyNumber(r.clientId)}\t${copyNumber(r.managerId)}\t${copyNumber(r.latencyMs)}\n`
+    `${copyNumber(r.clientId)}\t${copyNumber(r.managerId)}\t${copyNumber(r.latencyMs)}\t` +
+    `${r.tie === true ? 't' : 'f'}\t${r.tieClients ? copyJson(r.tieClients) : '\\N'}\n`
   );
 }
 

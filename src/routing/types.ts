@@ -33,6 +33,8 @@ export interface RouteOwner {
   mobile: string | null;
   presence: Presence;
   absentRule: AbsentRule;
+  /** false: deactivated; such an owner is never rung and never wins a tie. Absent: active. */
+  active?: boolean;
   /** From the PBX; absent or 'unknown' when not known, which does not skip the owner. */
   deviceState?: DeviceState;
   departmentId: EntityId | null;
@@ -101,7 +103,13 @@ export interface RouteInput {
   config: RouteConfig;
 }
 
-export type RouteAction = 'dial' | 'queue' | 'voicemail' | 'hangup';
+/**
+ * `fallback`: the service has nobody to offer (no department, no default line or mailbox) and
+ * hands the call to the dialplan's own fallback (SWITCHBOARD_FALLBACK_DIAL, then
+ * SWITCHBOARD_FALLBACK_MAILBOX). A dialplan that does not know the word does the same: any
+ * unknown action goes to its fallback (dialplan/switchboard.conf).
+ */
+export type RouteAction = 'dial' | 'queue' | 'voicemail' | 'hangup' | 'fallback';
 
 export type RouteReason =
   | 'owner'
@@ -110,13 +118,19 @@ export type RouteReason =
   | 'voicemail'
   | 'unknown_caller'
   | 'after_hours'
+  /** The call has been through its steps: past maxSteps, answered, or every target tried. */
   | 'steps_exhausted'
-  | 'fallback_error';
+  | 'fallback_error'
+  /** Nothing to offer and no department for the call: the dialplan's fallback takes it. */
+  | 'no_department'
+  /** Nothing to offer from the start (a department without a usable line or mailbox): the same. */
+  | 'no_target';
 
 export type TargetKind = 'owner' | 'owner_mobile' | 'department' | 'voicemail';
 
 export type SkipReason =
-  | `presence:${Exclude<Presence, 'available'>}`
+  /** away and dnd only: `offline` (no screen connected) leaves the decision to the device state. */
+  | `presence:${Exclude<Presence, 'available' | 'offline'>}`
   | 'device:inuse'
   | 'device:busy'
   | 'device:unavailable'
@@ -142,6 +156,17 @@ export interface RouteCandidate {
   chosen?: true;
 }
 
+/** One client of a tie (several clients with the caller's number), for the trace. */
+export interface TieClient {
+  clientId: EntityId;
+  ownerId: EntityId | null;
+  /** The owner is an active user; false: deactivated, deleted or none, and the client loses the tie. */
+  ownerActive: boolean;
+  /** ISO time, or null: never. */
+  lastActivityAt: string | null;
+  chosen?: true;
+}
+
 export interface RouteDecision {
   action: RouteAction;
   dial?: string;
@@ -158,5 +183,7 @@ export interface RouteDecision {
   /** The department of the plan (whose line and hours apply); absent for the config defaults. */
   departmentId?: EntityId;
   tie: boolean;
+  /** The clients of the tie in the order they ranked; absent without a tie. */
+  tieClients?: TieClient[];
   candidates: RouteCandidate[];
 }

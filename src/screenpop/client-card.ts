@@ -4,6 +4,11 @@ export interface ClientCard {
   company: string | null;
   important: boolean;
   owner: { id: number; name: string } | null;
+  /**
+   * The other clients with a number of this card (a company's switchboard, a family phone): the
+   * manager answering sees that the caller may be one of them. Most recent activity first.
+   */
+  sharedWith: Array<{ clientId: number; name: string; owner: { id: number; name: string } | null }>;
   openDeals: Array<{ id: number; title: string; status: string; amount: string | null }>;
   lastCalls: Array<{ id: number; at: string; direction: string; disposition: string | null; talkSeconds: number | null; who: string | null }>;
   lastNote: { text: string; at: string; author: string | null } | null;
@@ -15,8 +20,18 @@ export interface ClientCard {
 // The card's columns, over a client row `c`: each part is a subquery, so a card is one round
 // trip, and with the call's client lookup in front of it (calls.repository.ts) the pop needs one
 // query in all: the card must be on the screen while the phone is still ringing.
+// A number typed into many cards must not make the pop list them all (routing keeps 20 too).
+const SHARED_WITH_MAX = 20;
+
 export const CARD_COLUMNS = `c.id, c.name, c.company, c.important,
   (select json_build_object('id', u.id, 'name', u.name) from users u where u.id = c.owner_id) as owner,
+  (select coalesce(json_agg(json_build_object('clientId', o.id, 'name', o.name,
+            'owner', (select json_build_object('id', u.id, 'name', u.name) from users u where u.id = o.owner_id))
+          order by o.last_activity_at desc nulls last, o.id), '[]'::json)
+     from (select o.id, o.name, o.owner_id, o.last_activity_at from clients o
+            where o.id <> c.id and exists (select 1 from client_phones mine join client_phones theirs on theirs.phone = mine.phone
+                                            where mine.client_id = c.id and theirs.client_id = o.id)
+            order by o.last_activity_at desc nulls last, o.id limit ${SHARED_WITH_MAX}) o) as shared_with,
   (select coalesce(json_agg(json_build_object('id', d.id, 'title', d.title, 'status', d.status, 'amount', d.amount) order by d.updated_at desc), '[]'::json)
      from deals d where d.client_id = c.id and d.status in ('new', 'negotiation', 'proposal')) as open_deals,
   (select coalesce(json_agg(x order by x.at desc), '[]'::json) from (
@@ -38,6 +53,7 @@ export function cardFromRow(row: Record<string, unknown>, cardUrlTemplate: strin
     company: row.company as string | null,
     important: row.important as boolean,
     owner: row.owner as ClientCard['owner'],
+    sharedWith: row.shared_with as ClientCard['sharedWith'],
     openDeals: row.open_deals as ClientCard['openDeals'],
     lastCalls: row.last_calls as ClientCard['lastCalls'],
     lastNote: row.last_note as ClientCard['lastNote'],

@@ -128,7 +128,7 @@ export async function createUser(db: Db, actor: Actor, viewer: Viewer, input: Cr
         name: input.name.trim(),
         passwordHash,
         extension: input.extension ?? null,
-        presence: input.presence ?? 'offline',
+        presence: input.presence ?? 'available',
       })
       .returning(userColumns);
     await recordAudit(tx, { ...actor, action: 'user.create', entity: 'user', entityId: row!.id, details: { fields: Object.keys(input).filter((f) => f !== 'password') } });

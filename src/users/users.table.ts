@@ -22,7 +22,8 @@ export const users = pgTable(
     extension: text().unique(),
     mobile: text(),
     absentRule: text({ enum: ABSENT_RULES }).notNull().default('department'),
-    presence: text({ enum: PRESENCES }).notNull().default('offline'),
+    /** A new user is reachable from the start (migration 0004): `offline` silently dropped their clients' calls. */
+    presence: text({ enum: PRESENCES }).notNull().default('available'),
     presenceChangedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     active: boolean().notNull().default(true),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),

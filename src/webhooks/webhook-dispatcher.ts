@@ -19,7 +19,8 @@ export interface WebhookDispatcherOptions {
   db: Db;
   connection: ConnectionOptions;
   logger: Logger;
-  publicUrl: string;
+  /** The service's address for links (recordingUrl); asked per event. */
+  publicUrl: () => string;
   prefix?: string;
   attempts?: number;
   backoffMs?: number;
@@ -66,7 +67,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
     const endpoints = await activeEndpoints();
     const targets = endpoints.filter((e) => e.events.includes(event));
     if (targets.length === 0) return;
-    const body = JSON.stringify(callPayload(event, call, opts.publicUrl));
+    const body = JSON.stringify(callPayload(event, call, opts.publicUrl()));
     await queue.addBulk(
       targets.map((endpoint) => {
         const deliveryId = `${event}-${call.id}-${endpoint.id}`;

@@ -13,7 +13,9 @@ export function callPayload(event: WebhookEvent, call: StoredCall, publicUrl: st
       id: call.id,
       linkedid: s.linkedid,
       direction: s.direction,
-      did: s.did,
+      // The parties' numbers, normalised to E.164 by the pipeline (the summary keeps the DID as
+      // the trunk sent it, often without '+'): a CRM matching on them gets one form on every event.
+      did: p.did,
       number: p.externalNumber,
       clientId: p.clientId,
       ownerId: p.ownerId,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, defaultPublicUrl, loadConfig, publicUrl } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('starts with no configuration at all (development defaults)', () => {
@@ -37,5 +37,31 @@ describe('loadConfig', () => {
       expect(String(error)).toContain('PBX_TOKEN');
       expect(String(error)).not.toContain('short');
     }
+  });
+});
+
+describe('network defaults', () => {
+  it('listens on loopback outside production and everywhere in production, unless HOST says otherwise', () => {
+    expect(loadConfig({}).HOST).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'test' }).HOST).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'production', PBX_TOKEN: 'a-real-token-0123456789' }).HOST).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '' }).HOST).toBe('127.0.0.1');
+  });
+
+  it('points the public URL at the port listened on and the host unless PUBLIC_URL is set', () => {
+    expect(publicUrl(loadConfig({}))).toBe('http://localhost:3000');
+    expect(publicUrl(loadConfig({ PORT: '8080' }))).toBe('http://localhost:8080');
+    expect(publicUrl(loadConfig({ PORT: '0' }), 41234)).toBe('http://localhost:41234');
+    expect(publicUrl(loadConfig({ PORT: '8080', HOST: '10.1.2.3' }))).toBe('http://10.1.2.3:8080');
+    expect(publicUrl(loadConfig({ PORT: '8080', PUBLIC_URL: 'https://sb.example.com/' }), 41234)).toBe('https://sb.example.com');
+    expect(() => loadConfig({ PUBLIC_URL: 'sb.example.com' })).toThrow(/PUBLIC_URL/);
+  });
+
+  it.each([
+    ['0.0.0.0', 'http://localhost:3000'], ['::', 'http://localhost:3000'], ['127.0.0.1', 'http://localhost:3000'],
+    ['::1', 'http://localhost:3000'], ['sb.internal', 'http://sb.internal:3000'], ['fd00::5', 'http://[fd00::5]:3000'],
+  ])('defaultPublicUrl(%s) is %s', (host, url) => {
+    expect(defaultPublicUrl(host, 3000)).toBe(url);
   });
 });

@@ -4,6 +4,8 @@ import {
   type Dialplan, balanceError, findPriority, functionsIn, jumpsOf, parseConf, parseDialplan, resolveTarget, unguardedCalls,
 } from './parse-dialplan.js';
 import { KEPT_VARIABLES } from '../../src/pbx/events.js';
+import { toHashBody } from '../../src/routing/answer-format.js';
+import { decideRoute } from '../../src/routing/decide-route.js';
 import { type SimCall, type SimResult, simulate } from './simulate-dialplan.js';
 
 const read = (name: string) => readFileSync(new URL(`../../dialplan/${name}`, import.meta.url), 'utf8');
@@ -177,6 +179,18 @@ describe('switchboard-inbound, simulated', () => {
       curl: (() => { const b = [dial('PJSIP/101'), HTML_500]; return () => b.shift() ?? ''; })(),
       outcome: (() => { const o = ['NOANSWER', 'ANSWER']; return () => o.shift() ?? ''; })(),
     }).trace.filter((t) => t.startsWith('Dial'))).toEqual(['Dial(PJSIP/101,20)', 'Dial(PJSIP/101,20)']);
+  });
+
+  it('an unknown dialled number with no defaults reaches SWITCHBOARD_FALLBACK_DIAL, then its mailbox', () => {
+    // The service's real answer for a DID no department lists, no DEFAULT_DEPARTMENT, no FALLBACK_DIAL.
+    const routeConfig = { deviceDialTemplate: 'PJSIP/{extension}', mobileDialTemplate: 'PJSIP/{number}@trunk', userMailboxTemplate: '{extension}@default', ringTimeouts: { owner: 20, mobile: 25, department: 30 }, maxSteps: 6 };
+    const decision = decideRoute({
+      step: 1, lastStatus: '', caller: '+79161234567', did: '+74950000000', now: new Date(), clients: [], owners: [],
+      didDepartment: null, ownerDepartments: [], alreadyTried: [], config: routeConfig,
+    });
+    const r = call([toHashBody(decision, { callId: '1795348783.3' })], ['NOANSWER']);
+    expect(r.steps).toEqual(['Ringing()', 'CURL', 'Dial(PJSIP/200,30)', 'VoiceMail(200@default,u)', 'Hangup()']);
+    expect(r.urls).toHaveLength(1);
   });
 
   it('hangs up when told to, without dialling', () => {

@@ -45,14 +45,15 @@ const input = (over: Partial<RouteInput> = {}): RouteInput => ({
 
 const short = (d: RouteDecision) => `${d.action}:${d.reason}:${d.dial ?? d.queue ?? d.mailbox ?? ''}`;
 
-/** Asks step after step like the dialplan (nobody answers) until hangup. */
+/** Asks step after step like the dialplan (nobody answers) until hangup or fallback. */
 function walk(over: Partial<RouteInput>, withTrace: boolean): string[] {
   const seen: string[] = [];
   const tried: TriedStep[] = [];
   for (let step = 1; step <= 10; step += 1) {
     const d = decideRoute(input({ ...over, step, lastStatus: step === 1 ? '' : 'NOANSWER', alreadyTried: withTrace ? tried : [] }));
     seen.push(short(d));
-    if (d.action === 'hangup') break;
+    // Both end the dialplan's asking: `fallback` goes on in the dialplan alone.
+    if (d.action === 'hangup' || d.action === 'fallback') break;
     tried.push({ step, reason: d.reason, action: d.action });
   }
   return seen;
@@ -69,16 +70,16 @@ describe('known client: the chain for each absence rule and presence', () => {
   const rows: Array<[AbsentRule, Presence, string[]]> = [
     ['mobile', 'available', [OWNER, MOBILE, DEPT, VM_OWNER, END]],
     ['mobile', 'away', [MOBILE, DEPT, VM_OWNER, END]],
-    ['mobile', 'offline', [MOBILE, DEPT, VM_OWNER, END]],
+    ['mobile', 'offline', [OWNER, MOBILE, DEPT, VM_OWNER, END]], // no screen is no reason to skip the phone
     ['mobile', 'dnd', [DEPT, VM_OWNER, END]], // do-not-disturb: not even the mobile
     ['department', 'available', [OWNER, DEPT, VM_DEPT, END]],
     ['department', 'away', [DEPT, VM_DEPT, END]],
     ['department', 'dnd', [DEPT, VM_DEPT, END]],
-    ['department', 'offline', [DEPT, VM_DEPT, END]],
+    ['department', 'offline', [OWNER, DEPT, VM_DEPT, END]],
     ['voicemail', 'available', [OWNER, VM_OWNER, END]],
     ['voicemail', 'away', [VM_OWNER, END]],
     ['voicemail', 'dnd', [VM_OWNER, END]],
-    ['voicemail', 'offline', [VM_OWNER, END]],
+    ['voicemail', 'offline', [OWNER, VM_OWNER, END]],
   ];
   describe.each([true, false])('with trace: %s', (withTrace) => {
     it.each(rows)('rule %s, presence %s', (absentRule, presence, expected) => {
@@ -115,6 +116,13 @@ describe('known client: the chain for each absence rule and presence', () => {
 
   it.each(['idle', 'ringing', 'unknown', undefined] as const)('rings an owner whose device is %s', (deviceState) => {
     expect(short(decideRoute(input({ owners: [owner({ deviceState })] })))).toBe(OWNER);
+  });
+
+  it('an owner without a screen (offline) is judged by the phone alone', () => {
+    expect(short(decideRoute(input({ owners: [owner({ presence: 'offline', deviceState: 'idle' })] })))).toBe(OWNER);
+    const d = decideRoute(input({ owners: [owner({ presence: 'offline', deviceState: 'unavailable' })] }));
+    expect(short(d)).toBe(MOBILE);
+    expect(d.candidates[0]).toEqual({ target: 'owner', userId: 7, skipped: 'device:unavailable' });
   });
 
   it.each([
@@ -156,7 +164,29 @@ describe('ties', () => {
     expect(d).toMatchObject({ clientId: 2, managerId: 8, dial: 'PJSIP/108', tie: true });
   });
 
+  it('a deactivated owner never wins a tie, however recent their client', () => {
+    const clients = [client({ id: 1, ownerId: 9, lastActivityAt: at('2025-01-14T00:00:00Z') }), client({ id: 2, ownerId: 8, lastActivityAt: null })];
+    const active = owner({ id: 8, extension: '108' });
+    for (const owners of [[active], [owner({ id: 9, extension: '109', active: false }), active]]) {
+      expect(pickClient(clients, owners)?.id).toBe(2);
+      const d = decideRoute(input({ clients, owners }));
+      expect(d).toMatchObject({ clientId: 2, managerId: 8, dial: 'PJSIP/108', tie: true });
+      expect(d.tieClients).toEqual([
+        { clientId: 2, ownerId: 8, ownerActive: true, lastActivityAt: null, chosen: true },
+        { clientId: 1, ownerId: 9, ownerActive: false, lastActivityAt: '2025-01-14T00:00:00.000Z' },
+      ]);
+    }
+    // Without owners to judge by, activity decides: the rule above is the owners' doing.
+    expect(pickClient(clients)?.id).toBe(1);
+  });
+
+  it('a client without any owner loses to one with an active owner', () => {
+    const clients = [client({ id: 1, ownerId: null }), client({ id: 2, ownerId: 7, lastActivityAt: null })];
+    expect(decideRoute(input({ clients }))).toMatchObject({ clientId: 2, managerId: 7, reason: 'owner' });
+  });
+
   it('one client is no tie; no client is no tie', () => {
+    expect(decideRoute(input()).tieClients).toBeUndefined();
     expect(decideRoute(input()).tie).toBe(false);
     expect(decideRoute(input({ clients: [] })).tie).toBe(false);
   });
@@ -194,10 +224,23 @@ describe('departments', () => {
     expect(decideRoute(input({ clients: [], didDepartment: null, config: cfg })).departmentId).toBeUndefined();
   });
 
-  it('no department and no defaults: hang up rather than ring nobody', () => {
+  it('no department and no defaults: the dialplan\'s own fallback takes the caller, never a hangup', () => {
     const d = decideRoute(input({ clients: [], didDepartment: null }));
-    expect(short(d)).toBe(END);
+    expect(short(d)).toBe('fallback:no_department:');
     expect(d.candidates).toEqual([{ target: 'department', skipped: 'no_line' }, { target: 'voicemail', skipped: 'no_mailbox' }]);
+    // Also a client without an owner, and after the default line rang without an answer.
+    expect(short(decideRoute(input({ clients: [client({ ownerId: null })], didDepartment: null })))).toBe('fallback:no_department:');
+    const cfg = { ...config, defaultLine: { kind: 'dial' as const, dial: 'PJSIP/100' } };
+    expect(walk({ clients: [], didDepartment: null, config: cfg }, true)).toEqual(['dial:unknown_caller:PJSIP/100', 'fallback:no_department:']);
+    // The owner's mobile rang; nobody else is known: still the dialplan's fallback.
+    const roaming = owner({ extension: null, departmentId: null, presence: 'away' });
+    expect(walk({ owners: [roaming], ownerDepartments: [], didDepartment: null }, true)).toEqual([MOBILE, 'fallback:no_department:']);
+  });
+
+  it('a department with nothing usable hands over too; a closed one without a box hangs up as after_hours', () => {
+    const broken = { ...support, line: { kind: 'dial' as const, dial: 'PJSIP/200,30' }, voicemailBox: null };
+    expect(short(decideRoute(input({ clients: [], didDepartment: broken })))).toBe('fallback:no_target:');
+    expect(short(decideRoute(input({ clients: [], didDepartment: { ...support, voicemailBox: null }, now: WED_NIGHT })))).toBe('hangup:after_hours:');
   });
 
   it('a department without a line goes to voicemail; without a box the chain ends', () => {
@@ -341,7 +384,8 @@ describe('fallbackDecision', () => {
     expect(fallbackDecision(null, cfg, 1)).toMatchObject({ action: 'dial', dial: 'PJSIP/100', timeout: 40, reason: 'fallback_error', tie: false });
     expect(short(fallbackDecision(null, { ...cfg, defaultLine: null }, 1))).toBe('voicemail:fallback_error:100@default');
     expect(short(fallbackDecision(null, { ...cfg, defaultLine: null }, 2))).toBe(END);
-    expect(short(fallbackDecision(null, config, 1))).toBe(END);
+    expect(short(fallbackDecision(null, config, 1))).toBe('fallback:fallback_error:');
+    expect(short(fallbackDecision({ ...support, voicemailBox: null }, config, 1, { now: WED_NIGHT }))).toBe('hangup:after_hours:');
   });
 
   it('honours ANSWER, maxSteps and, when given the time, business hours', () => {

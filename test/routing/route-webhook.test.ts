@@ -116,6 +116,32 @@ describe('GET /pbx/route: a known client', () => {
     const trace = await waitForTrace('tie-1');
     expect(JSON.stringify(trace.steps[0].candidates)).toBeTruthy();
     expect(trace.steps[0].answer.client_id).toBe(String(newer!.id));
+    expect(trace.steps[0].tie).toBe(true);
+    expect(trace.steps[0].tieClients).toEqual([
+      { clientId: newer!.id, ownerId: boris.id, ownerActive: true, lastActivityAt: '2026-06-01T00:00:00.000Z', chosen: true },
+      { clientId: older!.id, ownerId: anna.id, ownerActive: true, lastActivityAt: '2026-01-01T00:00:00.000Z' },
+    ]);
+  });
+
+  it('never gives a tie to a deactivated owner, and keeps the tie in the trace', async () => {
+    const db = t.database.db;
+    const gone = await createUser(t, { role: 'manager', departmentId: salesId, extension: '103', presence: 'available' });
+    const [leaver] = await db.insert(clients).values({ name: 'Leaver', ownerId: gone.id, lastActivityAt: new Date('2026-07-01') }).returning();
+    const [kept] = await db.insert(clients).values({ name: 'Kept', ownerId: anna.id, lastActivityAt: null }).returning();
+    await db.insert(clientPhones).values([
+      { clientId: leaver!.id, phone: '+79165551111', raw: 'x' },
+      { clientId: kept!.id, phone: '+79165551111', raw: 'x' },
+    ]);
+    const res = await t.app.inject({ method: 'PATCH', url: `/api/users/${gone.id}`, headers: bearer(director.token), payload: { active: false } });
+    expect(res.statusCode, res.body).toBe(200);
+    const answer = await route({ caller: '+79165551111', did: SALES_DID, linkedid: 'tie-2', uniqueid: 'tie-2', step: '1' });
+    expect(answer).toMatchObject({ reason: 'owner', client_id: String(kept!.id), manager_id: String(anna.id), dial: 'PJSIP/101' });
+    const trace = await waitForTrace('tie-2');
+    expect(trace.steps[0]).toMatchObject({ tie: true, clientId: kept!.id });
+    expect(trace.steps[0].tieClients).toEqual([
+      { clientId: kept!.id, ownerId: anna.id, ownerActive: true, lastActivityAt: null, chosen: true },
+      { clientId: leaver!.id, ownerId: gone.id, ownerActive: false, lastActivityAt: '2026-07-01T00:00:00.000Z' },
+    ]);
   });
 });
 

@@ -41,6 +41,16 @@ describe('RoutingDirectory', () => {
     expect([...activity].sort((a, b) => b - a)).toEqual(activity);
   });
 
+  it('keeps a client with an active owner first, so 20 recent clients of a deactivated owner cannot crowd it out', () => {
+    const d = seeded();
+    d.setUser(3, user(3, { active: false }));
+    for (let id = 1; id <= 25; id++) d.setClient(id, client(id, ['+79160000000'], { ownerId: 3, lastActivityAt: 1_000 * id }));
+    d.setClient(99, client(99, ['+79160000000'], { ownerId: 1, lastActivityAt: null }));
+    const ids = d.factsFor('+79160000000', '', 'Sales').clients.map((c) => c.id);
+    expect(ids).toHaveLength(20);
+    expect(ids[0]).toBe(99);
+  });
+
   it('replaces a client’s numbers when the client is set again, and forgets a removed client', () => {
     const d = seeded();
     d.setClient(10, client(10, ['+79161234567']));

@@ -80,7 +80,7 @@ describe('creating users', () => {
   it('lets a director create any role, stores the login lower-cased and the mobile as E.164', async () => {
     const res = await api('POST', '/', director.token, newUser({ login: 'Anna.K', role: 'curator', mobile: '8 (916) 123-45-67', extension: '2101' }));
     expect(res.statusCode, res.body).toBe(201);
-    expect(res.json()).toMatchObject({ login: 'anna.k', role: 'curator', mobile: '+79161234567', extension: '2101', presence: 'offline', active: true });
+    expect(res.json()).toMatchObject({ login: 'anna.k', role: 'curator', mobile: '+79161234567', extension: '2101', presence: 'available', active: true });
     expect(res.json()).not.toHaveProperty('passwordHash');
     const signIn = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { login: 'anna.k', password: 'long enough password' } });
     expect(signIn.statusCode).toBe(200);

@@ -45,7 +45,8 @@ beforeAll(async () => {
   await insertUser(database, { role: 'manager', name: 'anna', extension: '101' });
   instance = await startInstance(
     database,
-    { ...fakePbxEnv(fake), PUBLIC_URL: 'https://sb.example.com' },
+    // No PUBLIC_URL: the links must name the port the instance really listens on (PORT=0 here).
+    fakePbxEnv(fake),
     uniquePrefix(),
   );
   await eventually(async () => fake.sessions.length === 1, 'AMI login');
@@ -87,7 +88,9 @@ describe('outbound webhooks', () => {
 
     const ended = JSON.parse(ok.find((r) => r.event === 'call.ended')!.body);
     expect(ended).toMatchObject({ event: 'call.ended', call: { linkedid: '1795348783.2', direction: 'inbound', disposition: 'answered', talkSeconds: 3 } });
-    expect(ended.call.recordingUrl).toBe(`https://sb.example.com/api/calls/${ended.call.id}/recording`);
+    expect(ended.call.recordingUrl).toBe(`${instance.baseUrl.replace('127.0.0.1', 'localhost')}/api/calls/${ended.call.id}/recording`);
+    // The trunk sent the DID as 74951110001: every event carries both numbers in E.164.
+    for (const r of ok) expect(JSON.parse(r.body).call, r.event).toMatchObject({ did: '+74951110001', number: '+79161234567' });
   });
 
   it('retries a failed delivery with the same idempotency key', () => {

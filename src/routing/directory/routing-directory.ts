@@ -138,14 +138,20 @@ export class RoutingDirectory {
       const client = this.clients.get(id);
       if (client) found.push(client);
     }
-    // The order the tie-break uses (decide-route.ts pickClient): most recent activity first.
-    if (found.length > 1) found.sort(byRecentActivity);
+    // The order the tie-break uses (decide-route.ts pickClient): a client whose owner is active
+    // first, so that the cut below never keeps a deactivated owner's client instead; then the
+    // most recent activity.
+    if (found.length > 1) found.sort((a, b) => this.ownerRank(a) - this.ownerRank(b) || byRecentActivity(a, b));
     return found.slice(0, MAX_CLIENTS_PER_NUMBER).map((c) => ({
       id: c.id,
       name: c.name,
       ownerId: c.ownerId,
       lastActivityAt: c.lastActivityAt === null ? null : new Date(c.lastActivityAt),
     }));
+  }
+
+  private ownerRank(client: DirectoryClient): number {
+    return client.ownerId !== null && this.users.get(client.ownerId)?.active === true ? 0 : 1;
   }
 
   private unlinkPhone(phone: string, clientId: number): void {
