@@ -32,6 +32,7 @@ export interface RuntimeOptions {
   leaderTtlMs?: number;
   amiBackoffMs?: number;
   webhookBackoffMs?: number;
+  traceFlushEveryMs?: number;
 }
 
 const HOUSEKEEPING_MS = 60_000;
@@ -171,6 +172,7 @@ export async function createRuntime(opts: RuntimeOptions) {
     deviceState: presence.deviceState,
     onPresenceChanged: presence.onPresenceChanged,
     onWebhooksChanged: webhooks.endpointsChanged,
+    ...(opts.traceFlushEveryMs !== undefined && { traceFlushEveryMs: opts.traceFlushEveryMs }),
   });
 
   let housekeeping: NodeJS.Timeout | null = null;
