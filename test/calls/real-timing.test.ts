@@ -51,7 +51,7 @@ const SCENARIOS: Scenario[] = [
   { key: 'g', file: 'g_caller_hangs_up_while_ringing', kind: { inbound: 'answers' }, client: 'romashka', owner: 'anna', answeredBy: null, finalUser: null, disposition: 'abandoned', popped: ['boris'] },
   { key: 'h', file: 'h_webhook_slow', kind: { inbound: 'slow' }, client: 'romashka', owner: 'anna', answeredBy: null, finalUser: null, disposition: 'missed', popped: ['desk200'] },
   { key: 'e', file: 'e_click_to_call_answered', kind: { clickedBy: 'anna', to: '+79161234567' }, client: 'romashka', owner: 'anna', answeredBy: 'anna', finalUser: 'anna', disposition: 'answered', popped: [] },
-  { key: 'e2', file: 'e2_click_to_call_customer_busy', kind: { clickedBy: 'anna', to: '+79161234567' }, client: 'romashka', owner: 'anna', answeredBy: null, finalUser: null, disposition: 'failed', popped: [] },
+  { key: 'e2', file: 'e2_click_to_call_customer_busy', kind: { clickedBy: 'anna', to: '+79161234567' }, client: 'romashka', owner: 'anna', answeredBy: null, finalUser: null, disposition: 'busy', popped: [] },
   { key: 'f', file: 'f_click_to_call_manager_noanswer', kind: { clickedBy: 'boris', to: '+79031112233' }, client: 'lutik', owner: 'boris', answeredBy: null, finalUser: null, disposition: 'failed', popped: [] },
   { key: 'f2', file: 'f2_click_to_call_manager_busy', kind: { clickedBy: 'vera', to: '+79035556677' }, client: 'vasilek', owner: 'vera', answeredBy: null, finalUser: null, disposition: 'failed', popped: [] },
   { key: 'f3', file: 'f3_click_to_call_noanswer_with_channelid', kind: { clickedBy: 'boris', to: '+79031112233' }, client: 'lutik', owner: 'boris', answeredBy: null, finalUser: null, disposition: 'failed', popped: [] },
