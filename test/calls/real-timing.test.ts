@@ -260,7 +260,6 @@ describe.each(FLUSH_DELAYS)('recorded timing, routing trace batched every %i ms'
           }
           const linked = frames.slice(i + 1).find((l) => l.type === 'call.client_linked');
           expect(linked, `${who} got a pop without a card (${frames.map((x) => x.type).join(', ')}) and no call.client_linked after it`).toMatchObject({
-            callId: expect.any(Number),
             linkedid,
             newClient: false,
             client: { clientId: w.clientIds[s.client], owner: { id: idOf(w, s.owner) } },
