@@ -167,21 +167,21 @@ async function play(run: Run) {
 }
 
 async function expectSettled(run: Run) {
-    const { row, published, linkedid, clientId, ownerId } = await play(run);
-    expect(row, 'the call is stored').toBeDefined();
-    expect(row).toMatchObject({ linkedid, clientId, ownerId });
-    const ringing = published.filter((p) => p.frame.type === 'call.ringing' && p.frame.linkedid === linkedid);
-    expect(ringing.length, 'somebody was popped').toBeGreaterThan(0);
-    for (const pop of ringing) {
-      const card = (pop.frame.client as { clientId?: number } | null)?.clientId;
-      if (card !== undefined) {
-        expect(card).toBe(clientId);
-        continue;
-      }
-      const after = published.slice(published.indexOf(pop) + 1);
-      const linked = after.find((p) => p.frame.type === 'call.client_linked' && p.frame.linkedid === linkedid && pop.userIds.every((u) => p.userIds.includes(u)));
-      expect(linked?.frame, `pop to ${pop.userIds.join(',')} without a card and no call.client_linked after it`).toMatchObject({ newClient: false, client: { clientId } });
+  const { row, published, linkedid, clientId, ownerId } = await play(run);
+  expect(row, 'the call is stored').toBeDefined();
+  expect(row).toMatchObject({ linkedid, clientId, ownerId });
+  const ringing = published.filter((p) => p.frame.type === 'call.ringing' && p.frame.linkedid === linkedid);
+  expect(ringing.length, 'somebody was popped').toBeGreaterThan(0);
+  for (const pop of ringing) {
+    const card = (pop.frame.client as { clientId?: number } | null)?.clientId;
+    if (card !== undefined) {
+      expect(card).toBe(clientId);
+      continue;
     }
+    const after = published.slice(published.indexOf(pop) + 1);
+    const linked = after.find((p) => p.frame.type === 'call.client_linked' && p.frame.linkedid === linkedid && pop.userIds.every((u) => p.userIds.includes(u)));
+    expect(linked?.frame, `pop to ${pop.userIds.join(',')} without a card and no call.client_linked after it`).toMatchObject({ newClient: false, client: { clientId } });
+  }
 }
 
 describe('the client of a call, whatever the arrival order', () => {
