@@ -61,6 +61,8 @@ export interface AppDeps {
   traceWriter?: TraceWriter;
   /** After the webhook endpoints changed through this app: the dispatcher reads them again. */
   onWebhooksChanged?: () => void;
+  /** The routing trace's batching delay (trace-writer.ts); tests move it around the PBX's first events. */
+  traceFlushEveryMs?: number;
   /** After PUT /api/users/:id/presence: tells the screens (presence.changed). */
   onPresenceChanged?: (user: { id: number; departmentId: number | null; extension: string | null; presence: Presence }) => void;
 }
@@ -100,7 +102,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(authPlugin, { db });
 
-  const traceWriter = deps.traceWriter ?? createTraceWriter(database.pool, deps.logger);
+  const traceWriter = deps.traceWriter ?? createTraceWriter(database.pool, deps.logger, { ...(deps.traceFlushEveryMs !== undefined && { flushEveryMs: deps.traceFlushEveryMs }) });
   app.addHook('onClose', () => traceWriter.close());
   const directory = deps.directory ?? (await ownDirectory(app, database, deps.logger));
   const routeService = createRouteService({ database, directory, config, traceWriter, logger: deps.logger, deviceState: deps.deviceState });

@@ -34,6 +34,7 @@ export interface RuntimeOptions {
   leaderTtlMs?: number;
   amiBackoffMs?: number;
   webhookBackoffMs?: number;
+  traceFlushEveryMs?: number;
 }
 
 const HOUSEKEEPING_MS = 60_000;
@@ -129,7 +130,7 @@ export async function createRuntime(opts: RuntimeOptions) {
   const popPool = new pg.Pool({ ...database.pool.options, max: 2, idleTimeoutMillis: 0 });
   popPool.on('error', () => {}); // as in db/client.ts: an idle client's lost connection
   // Shared with the route service (buildApp): the pipeline reads the decisions it has not stored yet.
-  const traceWriter = createTraceWriter(database.pool, logger);
+  const traceWriter = createTraceWriter(database.pool, logger, { ...(opts.traceFlushEveryMs !== undefined && { flushEveryMs: opts.traceFlushEveryMs }) });
   const pipeline = createCallPipeline({
     pool: database.pool,
     popPool,

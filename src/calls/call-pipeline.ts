@@ -325,10 +325,14 @@ export function createCallPipeline(deps: CallPipelineDeps) {
     /** Resolves when every queued step has run (tests, shutdown). */
     async drain(): Promise<void> {
       const chains = () => [...contexts.values()].flatMap((c) => [c.queue, c.stored]);
+      // Every chain awaited so far, not only the last round's: when one chain moved on during a
+      // round, comparing with that round alone handed the other (settled) one back forever.
+      const seen = new Set<Promise<unknown>>();
       let pending: Array<Promise<unknown>> = chains();
       while (pending.length > 0) {
+        for (const q of pending) seen.add(q);
         await Promise.all(pending);
-        pending = chains().filter((q) => !pending.includes(q));
+        pending = chains().filter((q) => !seen.has(q));
       }
     },
   };

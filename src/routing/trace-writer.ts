@@ -99,7 +99,8 @@ interface QueuedRow extends PendingDecision {
  * MAX_QUEUED the oldest rows are dropped (and counted in the log) — the answer to Asterisk matters
  * more than its trace.
  */
-export function createTraceWriter(pool: pg.Pool, logger: Logger): TraceWriter {
+export function createTraceWriter(pool: pg.Pool, logger: Logger, opts: { flushEveryMs?: number } = {}): TraceWriter {
+  const flushEveryMs = opts.flushEveryMs ?? FLUSH_EVERY_MS;
   let queue: QueuedRow[] = [];
   // The batch being written: still "pending" for a next step until it is committed.
   let storing: QueuedRow[] = [];
@@ -136,7 +137,7 @@ export function createTraceWriter(pool: pg.Pool, logger: Logger): TraceWriter {
         queue.shift();
         dropped += 1;
       }
-      timer ??= setTimeout(() => void flush(), FLUSH_EVERY_MS);
+      timer ??= setTimeout(() => void flush(), flushEveryMs);
     },
     pending(linkedid) {
       const found: PendingDecision[] = [];

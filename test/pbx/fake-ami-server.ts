@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AmiFrameParser, parseAmi, serializeAmi, type AmiMessage } from '../../src/pbx/ami-frame.js';
 
@@ -36,6 +37,16 @@ export interface ReplayOptions {
   speed?: number;
   /** The only change made to the bytes: `ActionID: <old>` lines become `ActionID: <new>`. */
   actionIds?: Readonly<Record<string, string>>;
+  /**
+   * Ids the client chose (Originate `ChannelId`/`OtherChannelId`, e.g. `crm-c2c-0005`) become
+   * the ones it sent, wherever they occur: that is how the PBX would have written them.
+   */
+  channelIds?: Readonly<Record<string, string>>;
+  /**
+   * Runs after message `index` is written, before the next one; the replay waits for it. How a
+   * test puts the PBX's own side effects (the dialplan's CURL) at the moment they happened.
+   */
+  afterMessage?: (index: number, chunk: Chunk) => void | Promise<void>;
 }
 
 export type ActionHandler = (action: ReceivedAction, conn: FakeConnection) => void | Promise<void>;
@@ -120,17 +131,26 @@ export class FakeAmiServer extends EventEmitter {
 
   /** Write the events of `<scenario>.ami` to every logged-in session. */
   async replay(scenario: string, opts: ReplayOptions = {}): Promise<void> {
-    const chunks = scenarioChunks(scenario, opts.actionIds ?? {});
-    if ((opts.timing ?? 'fast') === 'fast') {
+    let chunks = scenarioChunks(scenario, opts.actionIds ?? {});
+    const channelIds = Object.entries(opts.channelIds ?? {});
+    if (channelIds.length > 0) {
+      chunks = chunks.map((c) => ({ ...c, bytes: Buffer.from(channelIds.reduce((text, [from, to]) => text.replaceAll(from, to), c.bytes.toString('latin1')), 'latin1') }));
+    }
+    const recorded = (opts.timing ?? 'fast') === 'recorded';
+    if (!recorded && !opts.afterMessage) {
       await this.broadcast(Buffer.concat(chunks.map((c) => c.bytes)));
       return;
     }
     const speed = opts.speed ?? 1;
-    let prev = chunks[0]?.atMs ?? 0;
-    for (const chunk of chunks) {
-      if (chunk.atMs > prev) await sleep((chunk.atMs - prev) / speed);
-      prev = chunk.atMs;
+    // Sleeps are measured from the replay's start, so time spent in writes and hooks does not
+    // add up over a 20 s transcript.
+    const startedAt = performance.now();
+    const first = chunks[0]?.atMs ?? 0;
+    for (const [index, chunk] of chunks.entries()) {
+      const wait = recorded ? startedAt + (chunk.atMs - first) / speed - performance.now() : 0;
+      if (wait > 0) await sleep(wait);
       await this.broadcast(chunk.bytes);
+      await opts.afterMessage?.(index, chunk);
     }
   }
 
@@ -229,7 +249,7 @@ export class FakeAmiServer extends EventEmitter {
   }
 }
 
-interface Chunk { bytes: Buffer; atMs: number }
+export interface Chunk { bytes: Buffer; atMs: number }
 
 /**
  * The bytes of `<scenario>.ami` between the login response and the final Goodbye, one chunk per

@@ -5,7 +5,7 @@ import { hashPassword } from '../../src/auth/passwords.js';
 import { issueToken } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.js';
 import { users, type Role } from '../../src/users/users.table.js';
 import { TEST_PBX_TOKEN } from './test-app.js';
 import type { TestDatabase } from './test-db.js';
@@ -33,7 +33,12 @@ export interface TestInstance {
  * port, against the given database and the test Redis. Several may share one database: that is
  * how the multi-instance tests run. `queuePrefix` keeps one test file's BullMQ keys apart.
  */
-export async function startInstance(database: TestDatabase, env: Record<string, string>, queuePrefix: string): Promise<TestInstance> {
+export async function startInstance(
+  database: TestDatabase,
+  env: Record<string, string>,
+  queuePrefix: string,
+  extra: Pick<RuntimeOptions, 'traceFlushEveryMs'> = {},
+): Promise<TestInstance> {
   const config = loadConfig({
     NODE_ENV: 'test',
     PBX_TOKEN: TEST_PBX_TOKEN,
@@ -43,7 +48,7 @@ export async function startInstance(database: TestDatabase, env: Record<string, 
     REDIS_PREFIX: queuePrefix,
     ...env,
   });
-  const runtime = await createRuntime({ config, logger: createLogger(config.LOG_LEVEL), database, leaderTtlMs: 3_000, amiBackoffMs: 50, webhookBackoffMs: 100 });
+  const runtime = await createRuntime({ config, logger: createLogger(config.LOG_LEVEL), database, leaderTtlMs: 3_000, amiBackoffMs: 50, webhookBackoffMs: 100, ...extra });
   await runtime.app.listen({ host: '127.0.0.1', port: 0 });
   await runtime.start();
   const { port } = runtime.app.server.address() as { port: number };
