@@ -4,12 +4,12 @@ import type { EventBus } from '../events/event-bus.js';
 import type { AmiEvent } from '../pbx/events.js';
 import { normalizePhone, type CountryCode } from '../phones/normalize.js';
 import type { ActivePops } from '../screenpop/active-pops.js';
-import type { ClientCard } from '../screenpop/client-card.js';
 import type { UserDirectory } from '../users/user-directory.js';
 import type { CallEffect, ExpectedOriginate } from './call-state.js';
 import { summarize, type CallSummary } from './call-summary.js';
 import type { CallTracker } from './call-tracker.js';
-import { findCallClient, touchClient, upsertCall, type CallParties, type ClientEvidence } from './calls.repository.js';
+import { createCallClients, newCallClient, type CallClient } from './call-client.js';
+import { touchClient, upsertCall, type CallParties } from './calls.repository.js';
 
 const END_GRACE_MS = 250;
 
@@ -54,16 +54,13 @@ export interface CallPipelineDeps {
 /** What the pipeline remembers of a live call beyond the tracker's state. */
 interface CallContext {
   id: number | null;
-  client: { clientId: number; ownerId: number | null; evidence: ClientEvidence } | null;
-  /** No stronger evidence can come: the click-to-call named the client, or routing decided. */
-  clientSettled: boolean;
-  /** The lookup under way; concurrent steps share it. */
-  clientLookup: Promise<void> | null;
-  clientLookedUp: boolean;
-  card: ClientCard | null;
+  client: CallClient;
   /** The frame a screen that reconnects is shown (active-pops.ts); updated when the card comes. */
   lastFrame: Record<string, unknown> | null;
+  /** Users whose screen shows the call now. */
   popped: Set<number>;
+  /** Users whose screen was ever shown the call (a late card goes to them all). */
+  shown: Set<number>;
   started: boolean;
   answered: boolean;
   /** An upsert is waiting in `stored`; it will read the latest state when it runs. */
@@ -88,7 +85,7 @@ export function createCallPipeline(deps: CallPipelineDeps) {
   const contextOf = (linkedid: string): CallContext => {
     let ctx = contexts.get(linkedid);
     if (!ctx) {
-      ctx = { id: null, client: null, clientSettled: false, clientLookup: null, clientLookedUp: false, card: null, lastFrame: null, popped: new Set(), started: false, answered: false, persistQueued: false, stored: Promise.resolve(null), queue: Promise.resolve() };
+      ctx = { id: null, client: newCallClient(), lastFrame: null, popped: new Set(), shown: new Set(), started: false, answered: false, persistQueued: false, stored: Promise.resolve(null), queue: Promise.resolve() };
       contexts.set(linkedid, ctx);
     }
     return ctx;
@@ -102,73 +99,45 @@ export function createCallPipeline(deps: CallPipelineDeps) {
 
   const normalise = (n: string | null) => (n ? normalizePhone(n, deps.region as CountryCode) ?? n : null);
 
-  /**
-   * Settles the call's client on the strongest evidence there is yet: the click-to-call's own
-   * client, then the routing decision of this Linkedid (queued here or stored), then the number.
-   * "No client" is never final while a decision may still come: each step of the call asks again
-   * until routing has decided (or the click named the client). Shared by the pop and the upsert,
-   * which run concurrently, so a pop never goes out without a card another path is loading.
-   */
-  function settleClient(ctx: CallContext, summary: CallSummary): Promise<void> {
-    if (ctx.clientSettled) return Promise.resolve();
-    ctx.clientLookup ??= lookUpClient(ctx, summary).finally(() => {
-      ctx.clientLookup = null;
-    });
-    return ctx.clientLookup;
-  }
+  const callClients = createCallClients({
+    pool: deps.popPool ?? deps.pool,
+    region: deps.region,
+    cardUrlTemplate: deps.cardUrlTemplate,
+    logger,
+    pendingDecisions: deps.pendingDecisions,
+    onChange(summary, previous) {
+      const ctx = contextOf(summary.linkedid);
+      if (ctx.shown.size > 0) void enqueue(summary.linkedid, (c) => sendClientLinked(c, summary));
+      if (previous !== null || ctx.id !== null) void store(ctx, summary.linkedid); // the stored row catches up
+    },
+  });
 
   /** The pop and the answer frame go out with the card known so far when the lookup fails. */
-  const settleClientForFrame = (ctx: CallContext, summary: CallSummary) =>
-    settleClient(ctx, summary).catch((err: unknown) => logger.warn({ err, linkedid: summary.linkedid }, 'call client lookup failed; frame sent without it'));
+  const settleForFrame = (ctx: CallContext, summary: CallSummary) =>
+    callClients.settle(ctx.client, summary).catch((err: unknown) => logger.warn({ err, linkedid: summary.linkedid }, 'call client lookup failed; frame sent without it'));
 
-  async function lookUpClient(ctx: CallContext, summary: CallSummary): Promise<void> {
-    ctx.clientLookedUp = true;
-    const clicked = summary.clickToCall?.clientId ?? null;
-    const queued = clicked === null ? deps.pendingDecisions?.(summary.linkedid) ?? [] : [];
-    const routedHere = queued.find((d) => d.clientId !== null)?.clientId ?? null;
-    const number = normalise(summary.clientNumber);
-    // An internal call, or one whose number is not known yet, with nothing naming a client yet.
-    if (clicked === null && queued.length === 0 && number === null && summary.direction !== 'inbound') return;
-    const found = await findCallClient(deps.popPool ?? deps.pool, { linkedid: summary.linkedid, number, knownClientId: clicked ?? routedHere }, deps.cardUrlTemplate);
-    const evidence: ClientEvidence = clicked !== null ? 'clicked' : routedHere !== null || found.client?.routed ? 'routed' : 'number';
-    // Outbound calls that we did not originate are never routed: the dialled number is all there is.
-    ctx.clientSettled = clicked !== null || queued.length > 0 || found.decided || (summary.direction === 'outbound' && number !== null);
-    const client = found.client;
-    if (!client || client.clientId === ctx.client?.clientId) {
-      if (client && ctx.client) ctx.client = { ...ctx.client, evidence };
-      return;
-    }
-    const linked = ctx.client === null;
-    ctx.client = { clientId: client.clientId, ownerId: client.ownerId, evidence };
-    ctx.card = client.card;
-    logger.debug({ linkedid: summary.linkedid, clientId: client.clientId, evidence, replaced: !linked }, 'call client settled');
-    if (ctx.popped.size > 0) void enqueue(summary.linkedid, (c) => sendClientLinked(c, summary));
-    if (!linked || ctx.id !== null) void store(ctx, summary.linkedid); // the stored row catches up
-  }
-
-  /** The screens that popped without this card get it now, and so does a screen that reconnects. */
+  /** Every screen that popped for this call gets the card now (a closed pop too: the missed call
+   *  it left on the screen gets its name); a screen that reconnects is shown the card as well. */
   async function sendClientLinked(ctx: CallContext, summary: CallSummary): Promise<void> {
-    if (ctx.card === null || ctx.popped.size === 0) return;
-    const audience = [...ctx.popped];
-    deps.bus.publish({ userIds: audience }, { type: 'call.client_linked', ...frameBase(ctx, summary), client: ctx.card, newClient: false });
-    if (ctx.lastFrame) await remember(ctx, audience, summary.linkedid, ctx.lastFrame);
+    if (ctx.client.card === null) return;
+    deps.bus.publish({ userIds: [...ctx.shown] }, { type: 'call.client_linked', ...frameBase(ctx, summary), client: ctx.client.card, newClient: false });
+    if (ctx.lastFrame && ctx.popped.size > 0) await remember(ctx, [...ctx.popped], summary.linkedid, ctx.lastFrame);
   }
 
   async function remember(ctx: CallContext, userIds: number[], linkedid: string, frame: Record<string, unknown>): Promise<void> {
     ctx.lastFrame = frame;
-    await deps.activePops.remember(userIds, linkedid, JSON.stringify({ ...frame, client: ctx.card, ...(frame.type === 'call.ringing' && { newClient: ctx.card === null }) }));
+    const card = ctx.client.card;
+    await deps.activePops.remember(userIds, linkedid, JSON.stringify({ ...frame, client: card, ...(frame.type === 'call.ringing' && { newClient: card === null }) }));
   }
 
   async function parties(ctx: CallContext, summary: CallSummary): Promise<CallParties> {
-    // Upserts come with every milestone; the frames' steps (ring, answer, end) ask again for a
-    // better client, so an upsert only waits for the first lookup or one under way.
-    await (ctx.clientLookedUp ? ctx.clientLookup : settleClient(ctx, summary));
+    await callClients.refresh(ctx.client, summary);
     const userId = async (ext: string | null) => (ext ? (await deps.users.byExtension(ext))?.id ?? null : null);
     const clicked = summary.clickToCall?.userId;
     return {
       did: normalise(summary.did),
-      clientId: ctx.client?.clientId ?? null,
-      ownerId: ctx.client?.ownerId ?? null,
+      clientId: ctx.client.current?.clientId ?? null,
+      ownerId: ctx.client.current?.ownerId ?? null,
       initiatedById: clicked && /^\d+$/.test(clicked) ? Number(clicked) : null,
       answeredById: await userId(summary.answeredByExtension),
       finalUserId: await userId(summary.finalExtension),
@@ -227,11 +196,11 @@ export function createCallPipeline(deps: CallPipelineDeps) {
    * seen yet (written by another instance, or in a batch still being stored) gets one short wait.
    */
   async function awaitLateDecision(ctx: CallContext, summary: CallSummary): Promise<void> {
-    if (ctx.clientSettled || summary.direction !== 'inbound') return;
-    await settleClient(ctx, summary);
-    if (ctx.clientSettled) return;
+    if (ctx.client.settled || summary.direction !== 'inbound') return;
+    await callClients.settle(ctx.client, summary);
+    if (ctx.client.settled) return;
     await new Promise((resolve) => setTimeout(resolve, deps.endGraceMs ?? END_GRACE_MS));
-    await settleClient(ctx, summary);
+    await callClients.settle(ctx.client, summary);
   }
 
   const frameBase = (ctx: CallContext, summary: CallSummary) => ({
@@ -255,9 +224,11 @@ export function createCallPipeline(deps: CallPipelineDeps) {
           // manager's screen must not wait for a disk flush. `callId` is null until stored;
           // `linkedid` identifies the call everywhere (API, route trace) from the first frame.
           const summary = summarize(state);
-          await settleClientForFrame(ctx, summary);
-          const frame = { type: 'call.ringing', ...frameBase(ctx, summary), at: now.toISOString(), client: ctx.card, newClient: ctx.card === null };
+          await settleForFrame(ctx, summary);
+          const card = ctx.client.card;
+          const frame = { type: 'call.ringing', ...frameBase(ctx, summary), at: now.toISOString(), client: card, newClient: card === null };
           ctx.popped.add(user.id);
+          ctx.shown.add(user.id);
           deps.bus.publish({ userIds: [user.id] }, frame);
           await remember(ctx, [user.id], effect.linkedid, frame);
         });
@@ -280,10 +251,13 @@ export function createCallPipeline(deps: CallPipelineDeps) {
           ctx.answered = true;
           const user = await deps.users.byExtension(effect.extension);
           const summary = summarize(state);
-          await settleClientForFrame(ctx, summary);
-          const frame = { type: 'call.answered', ...frameBase(ctx, summary), at: now.toISOString(), answeredBy: user ? { id: user.id, name: user.name } : { extension: effect.extension }, client: ctx.card };
+          await settleForFrame(ctx, summary);
+          const frame = { type: 'call.answered', ...frameBase(ctx, summary), at: now.toISOString(), answeredBy: user ? { id: user.id, name: user.name } : { extension: effect.extension }, client: ctx.client.card };
           const audience = [...ctx.popped, ...(user ? [user.id] : [])];
-          if (user) ctx.popped.add(user.id);
+          if (user) {
+            ctx.popped.add(user.id);
+            ctx.shown.add(user.id);
+          }
           deps.bus.publish({ userIds: [...new Set(audience)] }, frame);
           await remember(ctx, [...ctx.popped], effect.linkedid, frame);
           const stored = await store(ctx, effect.linkedid);

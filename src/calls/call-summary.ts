@@ -40,6 +40,8 @@ export interface CallSummary {
   recording: { uniqueid: string; file: string | null } | null;
   legs: LegSummary[];
   failureReason: FailureReason | null;
+  /** The first channel was created by an Originate (ours or another program's). */
+  originated: boolean;
   /** Our click-to-call: who clicked and our call id (from expectOriginate or CRM_CALL_ID). */
   clickToCall: { userId: string | null; callId: string | null; clientId: number | null } | null;
 }
@@ -79,6 +81,7 @@ export function summarize(s: CallState): CallSummary {
       };
     }),
     failureReason: outcome?.failureReason ?? null,
+    originated: s.originated,
     clickToCall: s.clickToCall || callId ? { userId: s.clickToCall?.userId ?? null, callId: callId ?? null, clientId: s.clickToCall?.clientId ?? null } : null,
   };
 }
