@@ -206,13 +206,14 @@ describe('transcript details', () => {
 
   it('keeps who clicked (expectOriginate) and reports the failed originate to them', () => {
     const tracker = newTracker();
-    tracker.expectOriginate({ actionId: 'f_click_to_call_manager_noanswer-1', userId: 'u-7', callId: 'c2c-0003' }, new Date(SESSION_START));
+    tracker.expectOriginate({ actionId: 'f_click_to_call_manager_noanswer-1', userId: 'u-7', callId: 'c2c-0003', clientId: 42 }, new Date(SESSION_START));
     const { effects } = replay(readScenario('f_click_to_call_manager_noanswer'), tracker);
     expect(effects.filter((e) => e.type === 'originate_failed')).toEqual([{
       type: 'originate_failed', linkedid: '1795348935.40', extension: '201', reason: 'manager_no_answer',
       actionId: 'f_click_to_call_manager_noanswer-1', userId: 'u-7', callId: 'c2c-0003',
     }]);
-    expect(ended(effects)[0]!.summary.clickToCall).toEqual({ userId: 'u-7', callId: 'c2c-0003' });
+    // The client clicked travels with the click: the pipeline settles the call's client on it.
+    expect(ended(effects)[0]!.summary.clickToCall).toEqual({ userId: 'u-7', callId: 'c2c-0003', clientId: 42 });
   });
 
   it('knows a click-to-call from its first event when the Originate set ChannelId (f3)', () => {
@@ -221,7 +222,7 @@ describe('transcript details', () => {
     const events = readScenario('f3_click_to_call_noanswer_with_channelid');
     const first = events.findIndex((t) => t.event.event === 'Newchannel');
     replay(events.slice(0, first + 1), tracker);
-    expect(tracker.get('crm-c2c-0005')!.clickToCall).toEqual({ actionId: 'x-1', userId: 'u-9', callId: 'c2c-0005' });
+    expect(tracker.get('crm-c2c-0005')!.clickToCall).toEqual({ actionId: 'x-1', userId: 'u-9', callId: 'c2c-0005', clientId: null });
     const { effects } = replay(events.slice(first + 1), tracker);
     expect(effects.find((e) => e.type === 'originate_failed')).toMatchObject({ userId: 'u-9', linkedid: 'crm-c2c-0005' });
   });

@@ -100,7 +100,13 @@ async function startWorld(flushEveryMs: number): Promise<World> {
     clientIds[name] = row!.id;
     await database.db.insert(clientPhones).values({ clientId: row!.id, phone, raw: phone });
   }
-  const instance = await startInstance(database, { ...fakePbxEnv(fake), PUBLIC_URL: 'https://sb.example.com' }, uniquePrefix(), { traceFlushEveryMs: flushEveryMs });
+  const instance = await startInstance(database, {
+    ...fakePbxEnv(fake),
+    PUBLIC_URL: 'https://sb.example.com',
+    // The route's budget is not under test here: on a loaded CI machine a fallback past 250 ms
+    // would leave the call without the decision whose client it must keep.
+    ROUTE_BUDGET_MS: '900',
+  }, uniquePrefix(), { traceFlushEveryMs: flushEveryMs });
   await waitFor(() => instance.runtime.leader.isLeader() && instance.runtime.ami.status() === 'connected', 'the instance to lead and log in', 10_000);
   const director = await insertUser(database, { role: 'director', name: 'director' });
   const registered = await fetch(`${instance.baseUrl}/api/webhooks`, {

@@ -120,11 +120,12 @@ describe('trace writer', () => {
   it('keeps queued decisions visible to a quick next step until they are stored', async () => {
     const writer = createTraceWriter(database.pool, logger);
     writer.write(row('pending-1', { step: 1, reason: 'owner' }));
-    writer.write(row('pending-1', { step: 2, reason: 'owner_mobile', action: 'dial' }));
+    writer.write(row('pending-1', { step: 2, reason: 'owner_mobile', action: 'dial', clientId: null }));
     writer.write(row('pending-other'));
+    // With the client each decision named: the call pipeline settles a call's client on it.
     expect(writer.pending('pending-1')).toEqual([
-      { step: 1, reason: 'owner', action: 'dial' },
-      { step: 2, reason: 'owner_mobile', action: 'dial' },
+      { step: 1, reason: 'owner', action: 'dial', clientId: 1 },
+      { step: 2, reason: 'owner_mobile', action: 'dial', clientId: null },
     ]);
     await writer.flush();
     expect(writer.pending('pending-1')).toEqual([]);
@@ -140,7 +141,7 @@ describe('trace writer', () => {
       writer.write(row('storing-1', { step: 1, reason: 'owner' }));
       const flushed = writer.flush();
       await expect.poll(async () => (await database.pool.query(`select count(*)::int as n from pg_locks where not granted`)).rows[0].n).toBeGreaterThan(0);
-      expect(writer.pending('storing-1')).toEqual([{ step: 1, reason: 'owner', action: 'dial' }]);
+      expect(writer.pending('storing-1')).toEqual([{ step: 1, reason: 'owner', action: 'dial', clientId: 1 }]);
       await locker.query('commit');
       await flushed;
     } finally {
