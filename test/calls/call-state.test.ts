@@ -195,6 +195,72 @@ describe('reduce: transfers', () => {
     expect(pops(effects)).toEqual(['ringing 101', 'answered 101', 'answered 102']);
   });
 
+  const transfersOf = (effects: CallEffect[]) =>
+    effects.flatMap((e) => (e.type === 'transferred' ? [`${e.kind} ${e.from}->${e.to}`] : []));
+
+  // The Atxfer shape of the transcripts (j3) on PJSIP: the consultation leg shares the Linkedid,
+  // has no DialBegin, and the AttendedTransfer event lacks TransferTarget*.
+  const consultation = (complete: Step[]): Step[] => [
+    ...answeredBy101,
+    [10, ev({ Event: 'Hold', ...snap(a101) })],
+    [10, newchannel(a103)],
+    [10, ev({ Event: 'VarSet', ...snap(a103, 'Down'), Variable: 'ATTENDEDTRANSFER', Value: a101.name })],
+    [10, enter(a103, 'br-consult')],
+    [10, ev({ Event: 'DialState', ...snap(a103, 'Ringing', 'Dest'), DialStatus: 'RINGING' })],
+    [10, leave(a101, 'br-1')],
+    [10, enter(a101, 'br-consult')],
+    [13, ev({ Event: 'DialEnd', ...snap(a103, 'Up', 'Dest'), DialStatus: 'ANSWER' })],
+    ...complete,
+  ];
+  const completion: Step[] = [
+    [20, leave(a101, 'br-consult')],
+    [20, leave(a103, 'br-consult')],
+    [20, enter(a103, 'br-1')],
+    [20, ev({
+      Event: 'AttendedTransfer', Result: 'Success', ...snap(a101, 'Up', 'OrigTransferer'), OrigBridgeUniqueid: 'br-1',
+      ...snap(a101, 'Up', 'SecondTransferer'), SecondBridgeUniqueid: 'br-consult', ...snap(caller, 'Up', 'Transferee'),
+      DestType: 'Bridge', DestBridgeUniqueid: 'br-1', IsExternal: 'No',
+    })],
+    [20, hangup(a101)],
+    [50, hangup(caller)],
+    [50, hangup(a103)],
+  ];
+
+  it('attended, consultation leg in the call: the consultation bridge is no transfer, the completion is one', () => {
+    const { state, effects } = run(consultation(completion));
+    const s = summarize(state);
+    expect(s).toMatchObject({ answeredByExtension: '101', finalExtension: '103', disposition: 'answered', talkSeconds: 47 });
+    expect(s.transfers).toEqual([{ kind: 'attended', from: '101', to: '103', at: new Date(T0 + 20_000) }]);
+    expect(s.rang.map((r) => r.extension)).toEqual(['101', '103']);
+    expect(pops(effects)).toEqual(['ringing 101', 'answered 101', 'ringing 103', 'answered 103']);
+    expect(transfersOf(effects)).toEqual(['attended 101->103']);
+  });
+
+  it('attended, while consulting: 101 still has the caller', () => {
+    const { state } = run(consultation([]));
+    expect(state.finalAgent).toBe('101');
+    expect(state.transfers).toEqual([]);
+  });
+
+  it('blind transfer whose target never answers: the target\'s ringing stops, 101 stays the final agent', () => {
+    const { state, effects } = run([
+      ...answeredBy101,
+      [20, ev({
+        Event: 'BlindTransfer', Result: 'Success', ...snap(a101, 'Up', 'Transferer'), ...snap(caller, 'Up', 'Transferee'),
+        IsExternal: 'Yes', Context: 'from-internal', Extension: '102',
+      })],
+      [20, leave(a101, 'br-1')],
+      [20, hangup(a101)],
+      [21, dialBegin(caller, a102)],
+      [41, dialEnd(caller, a102, 'NOANSWER')],
+      [41, hangup(a102, '0')],
+      [42, hangup(caller)],
+    ]);
+    expect(summarize(state)).toMatchObject({ answeredByExtension: '101', finalExtension: '101', disposition: 'answered' });
+    expect(transfersOf(effects)).toEqual(['blind 101->102']);
+    expect(pops(effects)).toEqual(['ringing 101', 'answered 101', 'ringing 102', 'ringing_stopped 102']);
+  });
+
   it('an agent leg entering the bridge after the answer (no transfer event) is a transfer', () => {
     const { state } = run([
       ...answeredBy101,
