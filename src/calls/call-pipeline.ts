@@ -115,6 +115,9 @@ export function createCallPipeline(deps: CallPipelineDeps) {
       finalUserId: await userId(summary.finalExtension),
       externalNumber: normalise(summary.clientNumber),
       rang: await Promise.all(summary.rang.map(async (r) => ({ extension: r.extension, userId: await userId(r.extension), at: r.at.toISOString() }))),
+      transfers: await Promise.all(summary.transfers.map(async (t) => ({
+        kind: t.kind, from: t.from, fromUserId: await userId(t.from), to: t.to, toUserId: await userId(t.to), at: t.at.toISOString(),
+      }))),
     };
   }
 
@@ -194,8 +197,10 @@ export function createCallPipeline(deps: CallPipelineDeps) {
           const user = await deps.users.byExtension(effect.extension);
           const state = tracker.get(effect.linkedid);
           if (!user || !state || !ctx.popped.has(user.id)) return;
-          // The one who answered keeps the call; the others' cards close.
-          if (effect.reason === 'answered_elsewhere' || !ctx.answered) {
+          // The one who answered keeps the call; the others' cards close (a transfer target
+          // who did not pick up too: the call was answered, but not by them).
+          const hasCall = effect.extension === state.answeredBy || effect.extension === state.finalAgent;
+          if (effect.reason === 'answered_elsewhere' || !ctx.answered || !hasCall) {
             deps.bus.publish({ userIds: [user.id] }, { type: 'call.ringing_stopped', ...frameBase(ctx, summarize(state)), reason: effect.reason });
             ctx.popped.delete(user.id);
             await deps.activePops.forget([user.id], effect.linkedid);
@@ -227,6 +232,26 @@ export function createCallPipeline(deps: CallPipelineDeps) {
           if (stored.parties.clientId && summary.endedAt) await touchClient(deps.pool, stored.parties.clientId, summary.endedAt);
           await runHooks('onEnded', stored);
         });
+      case 'transferred':
+        return void enqueue(effect.linkedid, async (ctx) => {
+          const state = tracker.get(effect.linkedid);
+          if (!state) return;
+          const [from, to] = await Promise.all([effect.from, effect.to].map((ext) => (ext ? deps.users.byExtension(ext) : null)));
+          const party = (extension: string | null, user: { id: number; name: string } | null | undefined) =>
+            extension === null ? null : { extension, id: user?.id ?? null, name: user?.name ?? null };
+          const frame = {
+            type: 'call.transferred', ...frameBase(ctx, summarize(state)), kind: effect.kind,
+            from: party(effect.from, from), to: party(effect.to, to), at: new Date(effect.at).toISOString(),
+          };
+          const audience = [from?.id, to?.id].filter((id): id is number => id !== undefined);
+          if (audience.length > 0) deps.bus.publish({ userIds: [...new Set(audience)] }, frame);
+          // The card moves with the caller: the transferer's screen is done with this call (no
+          // call.ended there, nothing replayed when it reconnects).
+          if (from && from.id !== to?.id) {
+            ctx.popped.delete(from.id);
+            await deps.activePops.forget([from.id], effect.linkedid);
+          }
+        });
       case 'originate_failed': {
         const userId = effect.userId && /^\d+$/.test(effect.userId) ? Number(effect.userId) : null;
         if (userId !== null) deps.bus.publish({ userIds: [userId] }, { type: 'originate.failed', callId: effect.callId, linkedid: effect.linkedid, reason: effect.reason });
@@ -251,10 +276,15 @@ export function createCallPipeline(deps: CallPipelineDeps) {
     /** Resolves when every queued step has run (tests, shutdown). */
     async drain(): Promise<void> {
       const chains = () => [...contexts.values()].flatMap((c) => [c.queue, c.stored]);
-      let pending: Array<Promise<unknown>> = chains();
-      while (pending.length > 0) {
-        await Promise.all(pending);
-        pending = chains().filter((q) => !pending.includes(q));
+      // Every chain awaited so far, not just the last round's: comparing with the last round
+      // only made two calls' chains swap back and forth for ever (a microtask loop that hung
+      // the process) once one chain moved on while draining, as a step's store() does mid-call.
+      const awaited = new Set<Promise<unknown>>();
+      for (;;) {
+        const fresh = chains().filter((q) => !awaited.has(q));
+        if (fresh.length === 0) return;
+        for (const q of fresh) awaited.add(q);
+        await Promise.all(fresh);
       }
     },
   };

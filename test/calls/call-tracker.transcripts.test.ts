@@ -324,7 +324,7 @@ describe('transcript details', () => {
     expect(pops(effects)).toEqual(['ringing 401', 'answered 401', 'ringing 103', 'transferred attended 401->103', 'answered 103']);
   });
 
-  it('the consultation legs of j belong to the call (one call) and are marked as 401's consultation', () => {
+  it('the consultation legs of j belong to the call (one call) and are marked as the consultation of 401', () => {
     const { tracker } = replay(readScenario('j_inbound_attended_transfer'));
     expect(tracker.size).toBe(1);
     const state = tracker.get('1796213456.10')!;
