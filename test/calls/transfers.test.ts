@@ -3,8 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calls } from '../../src/calls/calls.table.js';
 import { clientPhones, clients } from '../../src/clients/clients.table.js';
 import { departmentDids, departments } from '../../src/departments/departments.table.js';
+import type { AmiEvent } from '../../src/pbx/events.js';
 import { FakeAmiServer, scenarioChunks } from '../pbx/fake-ami-server.js';
 import { waitFor } from '../pbx/wait.js';
+import { readScenario } from './transcripts.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
 import { connectScreen, eventually, FAKE_PBX_LOGIN, fakePbxEnv, insertUser, startInstance, uniquePrefix, type TestInstance } from '../support/test-runtime.js';
 
@@ -107,6 +109,26 @@ describe('blind transfers replayed from a real Asterisk', () => {
   });
 });
 
+describe('a blind transfer whose target does not pick up (i2, with 102\'s DialEnd turned into NOANSWER)', () => {
+  it('closes the card on 102\'s screen; 401 stays the final agent', async () => {
+    // The recorded events, through the pipeline's AMI handler: a new Linkedid (the recorded
+    // one is replayed above), 102 does not answer, so no bridge with 102 and no Cdrs.
+    const linkedid = 'noanswer-1796213431.4';
+    const relinked = (e: AmiEvent): AmiEvent => Object.fromEntries(Object.entries(e).map(([k, v]) =>
+      [k, /linkedid$/i.test(k) && v === LINKED.i2 ? linkedid : v])) as unknown as AmiEvent;
+    const events = readScenario('i2_inbound_blind_transfer_via_dial')
+      .filter(({ event: e }) => e.event !== 'Cdr' && !(e.event === 'BridgeEnter' && e.channel.startsWith('Local/102@')))
+      .map(({ event: e }) => relinked(e.event === 'DialEnd' && e.destChannel.startsWith('Local/102@') ? { ...e, dialStatus: 'NOANSWER' } : e));
+    for (const e of events) instance.runtime.pipeline.handle(e);
+    const row = await endedRow(linkedid);
+    expect(row).toMatchObject({ answeredById: people.m401!.id, finalUserId: people.m401!.id, disposition: 'answered' });
+    expect(row.transfers).toEqual([transfer('blind', '401', '102')]);
+    await screens.m102!.waitFor('call.ringing_stopped', linkedid);
+    expect(typesOn('m102', linkedid)).toEqual(['call.transferred', 'call.ringing', 'call.ringing_stopped']);
+    expect(screens.m102!.of('call.ringing_stopped', linkedid)[0]).toMatchObject({ reason: 'no_answer' });
+  });
+});
+
 describe('attended transfers replayed from a real Asterisk', () => {
   it.each([
     ['j', 'j_inbound_attended_transfer'],
@@ -158,7 +180,7 @@ describe('attended transfers replayed from a real Asterisk', () => {
   it('stores one row per call, none for a consultation leg', async () => {
     await instance.runtime.pipeline.drain();
     const rows = await database.db.select({ linkedid: calls.linkedid }).from(calls);
-    for (const r of rows) expect(Object.values(LINKED)).toContain(r.linkedid);
+    for (const r of rows) expect([...Object.values(LINKED), 'noanswer-1796213431.4']).toContain(r.linkedid);
     expect(new Set(rows.map((r) => r.linkedid)).size).toBe(rows.length);
     expect(await database.db.select().from(calls).where(inArray(calls.linkedid, ['1796213461.14', '1796213461.15']))).toEqual([]);
   });
