@@ -1,4 +1,4 @@
-// Dial, bridge and transfer events: who rang, who answered, who ended up with the caller.
+// Dial and bridge events: who rang, who answered, who ended up with the caller (transfer events: call-transfer.ts).
 import type {
   BridgeEnterEvent, BridgeLeaveEvent, DialBeginEvent, DialEndEvent, DialStateEvent,
 } from '../pbx/events.js';
