@@ -13,6 +13,7 @@ export function newCall(linkedid: string, at: number): CallState {
     rang: [], ringingAt: null, answeredAt: null, answeredBy: null, answeredUniqueid: null, finalAgent: null,
     transfers: [], lastAttempt: null, cancelled: false, callerHungUpWhileRinging: false, recording: null,
     clickToCall: null, originateResult: null, crmCallId: null, cdrs: [], cdrOnly: false, endedAt: null, endReason: null,
+    mergedInto: null,
   };
 }
 

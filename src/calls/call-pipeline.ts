@@ -9,7 +9,7 @@ import type { UserDirectory } from '../users/user-directory.js';
 import type { CallEffect, ExpectedOriginate } from './call-state.js';
 import { summarize, type CallSummary } from './call-summary.js';
 import type { CallTracker } from './call-tracker.js';
-import { findCallClient, touchClient, upsertCall, type CallParties } from './calls.repository.js';
+import { deleteCall, findCallClient, touchClient, upsertCall, type CallParties } from './calls.repository.js';
 
 /** A call as the hooks (webhooks, reminders, recordings) see it once it is stored. */
 export interface StoredCall {
@@ -124,7 +124,7 @@ export function createCallPipeline(deps: CallPipelineDeps) {
   async function persist(ctx: CallContext, linkedid: string): Promise<StoredCall | null> {
     ctx.persistQueued = false;
     const state = tracker.get(linkedid);
-    if (!state || !state.relevant) return null;
+    if (!state || !state.relevant || state.mergedInto !== null) return null;
     const summary = summarize(state);
     const p = await parties(ctx, summary);
     const row = await upsertCall(deps.pool, deps.systemName, summary, p);
@@ -251,6 +251,16 @@ export function createCallPipeline(deps: CallPipelineDeps) {
             ctx.popped.delete(from.id);
             await deps.activePops.forget([from.id], effect.linkedid);
           }
+        });
+      case 'merged':
+        return void enqueue(effect.linkedid, async (ctx) => {
+          // After any upsert already queued, so that it cannot bring the row back.
+          await ctx.stored;
+          await deleteCall(deps.pool, deps.systemName, effect.linkedid);
+          const audience = [...ctx.popped];
+          if (audience.length > 0) deps.bus.publish({ userIds: audience }, { type: 'call.merged', callId: ctx.id, linkedid: effect.linkedid, into: effect.into });
+          await deps.activePops.forget(audience, effect.linkedid);
+          ctx.popped.clear();
         });
       case 'originate_failed': {
         const userId = effect.userId && /^\d+$/.test(effect.userId) ? Number(effect.userId) : null;

@@ -128,6 +128,9 @@ export interface CallState {
   readonly cdrOnly: boolean;
   readonly endedAt: number | null;
   readonly endReason: 'hangup' | 'cdr' | 'expired' | null;
+  /** This call was the consultation of an attended transfer made with a call of its own (a
+   *  Linkedid apart from the transferred call's): it is part of that call, never reported. */
+  readonly mergedInto: string | null;
 }
 
 export type CallEffect =
@@ -141,6 +144,8 @@ export type CallEffect =
   }
   /** The caller was handed from one agent to another; emitted once per entry of `transfers`. */
   | { type: 'transferred'; linkedid: string; kind: Transfer['kind']; from: string | null; to: string | null; at: number }
+  /** `linkedid` was folded into `into` (see CallState.mergedInto); from now on it has no effects. */
+  | { type: 'merged'; linkedid: string; into: string }
   /** Something worth persisting changed (upsert by system name + linkedid). */
   | { type: 'call_updated'; linkedid: string };
 
@@ -207,7 +212,7 @@ export function reduce(state: CallState | undefined, event: AmiEvent, ctx: Reduc
 
 function finish(prev: CallState | undefined, next: CallState, fx: CallEffect[]): ReduceResult {
   if (next === prev) return { state: next, effects: fx };
-  if (!next.relevant) return { state: next, effects: [] };
+  if (!next.relevant || next.mergedInto !== null) return { state: next, effects: [] };
   if (prev !== undefined && prev.endedAt !== null) {
     // After the end only the record can change (late Cdr, late OriginateResponse): no more pops.
     const kept: CallEffect[] = fx.filter((e) => e.type === 'originate_failed');

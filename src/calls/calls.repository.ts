@@ -71,6 +71,11 @@ export async function upsertCall(
   return { ...rows[0], id: Number(rows[0].id) };
 }
 
+/** A call that turned out to be part of another (an attended transfer's own consultation call). */
+export async function deleteCall(pool: pg.Pool, systemName: string, linkedid: string): Promise<void> {
+  await pool.query('delete from calls where system_name = $1 and linkedid = $2', [systemName, linkedid]);
+}
+
 /**
  * The client of a call: the one routing chose for this Linkedid (it saw the tie-break), else
  * the most recently active client with this number. With its card (screenpop/client-card.ts) in

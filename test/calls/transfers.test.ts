@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calls } from '../../src/calls/calls.table.js';
 import { clientPhones, clients } from '../../src/clients/clients.table.js';
 import { departmentDids, departments } from '../../src/departments/departments.table.js';
-import type { AmiEvent } from '../../src/pbx/events.js';
+import { toAmiEvent, type AmiEvent } from '../../src/pbx/events.js';
 import { FakeAmiServer, scenarioChunks } from '../pbx/fake-ami-server.js';
 import { waitFor } from '../pbx/wait.js';
 import { readScenario } from './transcripts.js';
@@ -129,6 +129,60 @@ describe('a blind transfer whose target does not pick up (i2, with 102\'s DialEn
   });
 });
 
+describe('an attended transfer whose consultation is a call of its own (not recorded: a phone dialling the target itself)', () => {
+  it('folds the consultation into the transferred call: its row goes, the target keeps the card of the real call', async () => {
+    const L1 = 'own-1700000000.1';
+    const L2 = 'own-1700000010.1';
+    const chan = (name: string, id: string, linkedid: string, context: string, exten: string) => ({ name, id, linkedid, context, exten });
+    const caller = chan('PJSIP/trunk-0000aa00', L1, L1, 'from-pstn', '74951110004');
+    const m401 = chan('Local/401@fake-phones-0000aa01;1', 'own-1700000000.2', L1, 'fake-phones', '401');
+    const m401b = chan('Local/401@fake-phones-0000aa03;1', L2, L2, 'fake-phones', '103');
+    const m103 = chan('Local/103@fake-phones-0000aa04;1', 'own-1700000010.2', L2, 'fake-phones', '103');
+    type C = typeof caller;
+    const snap = (c: C, prefix = '') => ({
+      [`${prefix}Channel`]: c.name, [`${prefix}Uniqueid`]: c.id, [`${prefix}Linkedid`]: c.linkedid, [`${prefix}Context`]: c.context,
+      [`${prefix}Exten`]: c.exten, [`${prefix}CallerIDNum`]: c === caller ? '79161234567' : c.exten, [`${prefix}ChannelStateDesc`]: 'Up',
+    });
+    const ev = (raw: Record<string, string>) => toAmiEvent(raw)!;
+    const dial = (from: C, to: C, Event: string, extra: Record<string, string>) => ev({ Event, ...snap(from), ...snap(to, 'Dest'), ...extra });
+    const bridge = (c: C, Event: string, b: string) => ev({ Event, ...snap(c), BridgeUniqueid: b, BridgeNumChannels: '1' });
+    const hangup = (c: C) => ev({ Event: 'Hangup', ...snap(c), Cause: '16', 'Cause-txt': 'Normal Clearing' });
+    const feed = (events: AmiEvent[]) => { for (const e of events) instance.runtime.pipeline.handle(e); };
+
+    feed([
+      ev({ Event: 'Newchannel', ...snap(caller) }),
+      dial(caller, m401, 'DialBegin', { DialString: '401' }), dial(caller, m401, 'DialEnd', { DialStatus: 'ANSWER' }),
+      bridge(m401, 'BridgeEnter', 'own-br-1'), bridge(caller, 'BridgeEnter', 'own-br-1'),
+      ev({ Event: 'Newchannel', ...snap(m401b) }),
+      dial(m401b, m103, 'DialBegin', { DialString: '103' }), dial(m401b, m103, 'DialEnd', { DialStatus: 'ANSWER' }),
+      bridge(m103, 'BridgeEnter', 'own-br-2'), bridge(m401b, 'BridgeEnter', 'own-br-2'),
+    ]);
+    // The consultation is stored as an internal call until the transfer says what it was.
+    await eventually(async () => (await rowsOf(L2)).length === 1, 'the consultation stored while it lasts');
+    await screens.m103!.waitFor('call.answered', L2);
+    feed([
+      ev({
+        Event: 'AttendedTransfer', Result: 'Success', ...snap(m401, 'OrigTransferer'), OrigBridgeUniqueid: 'own-br-1',
+        ...snap(m401b, 'SecondTransferer'), SecondBridgeUniqueid: 'own-br-2', ...snap(caller, 'Transferee'),
+        ...snap(m103, 'TransferTarget'), DestType: 'Bridge', DestBridgeUniqueid: 'own-br-1', IsExternal: 'No',
+      }),
+      bridge(m401, 'BridgeLeave', 'own-br-1'), hangup(m401), bridge(m401b, 'BridgeLeave', 'own-br-2'), hangup(m401b),
+      bridge(m103, 'BridgeLeave', 'own-br-2'), bridge(m103, 'BridgeEnter', 'own-br-1'),
+      bridge(caller, 'BridgeLeave', 'own-br-1'), hangup(caller), bridge(m103, 'BridgeLeave', 'own-br-1'), hangup(m103),
+    ]);
+    const row = await endedRow(L1);
+    expect(row).toMatchObject({ answeredById: people.m401!.id, finalUserId: people.m103!.id, clientId });
+    expect(row.transfers).toEqual([transfer('attended', '401', '103')]);
+    await screens.m103!.waitFor('call.merged', L2);
+    await instance.runtime.pipeline.drain();
+    expect(await rowsOf(L2)).toEqual([]);
+    expect(screens.m103!.of('call.merged', L2)[0]).toMatchObject({ into: L1 });
+    expect(typesOn('m103', L2)).toEqual(['call.ringing', 'call.answered', 'call.merged']);
+    expect(typesOn('m103', L1)).toEqual(['call.transferred', 'call.answered', 'call.ended']);
+    expect(screens.m103!.of('call.answered', L1)[0]).toMatchObject({ client: { clientId } });
+  });
+});
+
 describe('attended transfers replayed from a real Asterisk', () => {
   it.each([
     ['j', 'j_inbound_attended_transfer'],
@@ -180,7 +234,7 @@ describe('attended transfers replayed from a real Asterisk', () => {
   it('stores one row per call, none for a consultation leg', async () => {
     await instance.runtime.pipeline.drain();
     const rows = await database.db.select({ linkedid: calls.linkedid }).from(calls);
-    for (const r of rows) expect([...Object.values(LINKED), 'noanswer-1796213431.4']).toContain(r.linkedid);
+    for (const r of rows) expect([...Object.values(LINKED), 'noanswer-1796213431.4', 'own-1700000000.1']).toContain(r.linkedid);
     expect(new Set(rows.map((r) => r.linkedid)).size).toBe(rows.length);
     expect(await database.db.select().from(calls).where(inArray(calls.linkedid, ['1796213461.14', '1796213461.15']))).toEqual([]);
   });
