@@ -1,9 +1,10 @@
-// Dial, bridge and transfer events: who rang, who answered, who ended up with the caller.
+// Dial and bridge events: who rang, who answered, who ended up with the caller (transfer events: call-transfer.ts).
 import type {
-  AttendedTransferEvent, BlindTransferEvent, BridgeEnterEvent, BridgeLeaveEvent, DialBeginEvent, DialEndEvent, DialStateEvent,
+  BridgeEnterEvent, BridgeLeaveEvent, DialBeginEvent, DialEndEvent, DialStateEvent,
 } from '../pbx/events.js';
 import type { CallEffect, CallState, Leg, ReduceContext, RingingStopReason, Transfer } from './call-state.js';
-import { absorbSnapshot, directionOf, ensureLeg, ring, setLeg, stopRinging } from './call-legs.js';
+import { absorbSnapshot, directionOf, ensureLeg, notifyAnswered, ring, setLeg, stopRinging } from './call-legs.js';
+import { transferTo } from './call-transfer.js';
 
 const techOf = (channel: string): string => channel.slice(0, Math.max(0, channel.indexOf('/')));
 
@@ -95,21 +96,7 @@ export function answer(s: CallState, leg: Leg, at: number, fx: CallEffect[], kin
     return notifyAnswered(n, leg, fx);
   }
   if (leg.uniqueid === s.answeredUniqueid || leg.extension === s.finalAgent) return s;
-  return notifyAnswered(transferTo(s, leg.extension, kind, at), leg, fx);
-}
-
-function notifyAnswered(s: CallState, leg: Leg, fx: CallEffect[]): CallState {
-  const current = s.legs[leg.uniqueid] ?? leg;
-  if (current.answeredSent || current.extension === null || s.endedAt !== null) return s;
-  fx.push({ type: 'answered', linkedid: s.linkedid, extension: current.extension, uniqueid: current.uniqueid });
-  return setLeg(s, { ...current, answeredSent: true });
-}
-
-function transferTo(s: CallState, to: string, kind: Transfer['kind'], at: number): CallState {
-  const last = s.transfers[s.transfers.length - 1];
-  // A BlindTransfer event already named the target: its answer completes that entry.
-  const transfers = last?.to === to ? s.transfers : [...s.transfers, { kind, from: s.finalAgent, to, at }];
-  return { ...s, finalAgent: to, transfers };
+  return notifyAnswered(transferTo(s, leg.extension, kind, at, fx), leg, fx);
 }
 
 export function onBridgeEnter(s: CallState, e: BridgeEnterEvent, ctx: ReduceContext, fx: CallEffect[]): CallState {
@@ -130,8 +117,12 @@ export function onBridgeEnter(s: CallState, e: BridgeEnterEvent, ctx: ReduceCont
   // Agents in the conversation other than the caller's own device and the first answerer.
   const agents = legs.filter((l) => l.role === 'agent' && l.uniqueid !== n.linkedid && l.uniqueid !== n.answeredUniqueid);
   if (n.answeredAt === null) return agents[0] ? answer(n, agents[0], now, fx, 'bridge') : n;
+  // Only a bridge with the caller's side in it says who has the caller: the atxfer consultation
+  // bridge holds the two agents alone while the caller waits on hold.
+  if (legs.every((l) => l.role === 'agent')) return n;
   // One new agent with the caller is a transfer; two (a conference) decide nothing.
-  return agents.length === 1 ? answer(n, agents[0]!, now, fx, 'bridge') : n;
+  const joined = agents.length === 1 ? agents[0]! : undefined;
+  return joined ? answer(n, joined, now, fx, joined.consultedBy !== null ? 'attended' : 'bridge') : n;
 }
 
 export function onBridgeLeave(s: CallState, e: BridgeLeaveEvent, ctx: ReduceContext): CallState {
@@ -143,33 +134,4 @@ export function onBridgeLeave(s: CallState, e: BridgeLeaveEvent, ctx: ReduceCont
   if (rest.length) bridges[e.bridgeUniqueid] = rest;
   else delete bridges[e.bridgeUniqueid];
   return { ...n, bridges };
-}
-
-export function onBlindTransfer(s: CallState, e: BlindTransferEvent, ctx: ReduceContext): CallState {
-  if (e.result !== 'Success') return s;
-  const from = ctx.identity.deviceExtension(e.transfererChannel) ?? s.finalAgent;
-  const to = ctx.identity.classifyNumber(e.extension) === 'unknown' ? null : e.extension;
-  const last = s.transfers[s.transfers.length - 1];
-  if (last?.kind === 'blind' && last.from === from && last.to === to) return s;
-  return { ...s, transfers: [...s.transfers, { kind: 'blind', from, to, at: ctx.now.getTime() }] };
-}
-
-/** The target talks to the caller from its own (consultation) call, whose channels carry another
- *  Linkedid: this event is the only place this call learns who took over. */
-export function onAttendedTransfer(s: CallState, e: AttendedTransferEvent, ctx: ReduceContext, fx: CallEffect[]): CallState {
-  if (e.result !== 'Success') return s;
-  const from = ctx.identity.deviceExtension(e.origTransfererChannel) ?? s.finalAgent;
-  const target = e.transferTargetChannel ?? '';
-  const to = target ? ctx.identity.deviceExtension(target) : null;
-  const last = s.transfers[s.transfers.length - 1];
-  if (last?.kind === 'attended' && last.from === from && last.to === to) return s;
-  const n: CallState = {
-    ...s,
-    transfers: [...s.transfers, { kind: 'attended', from, to, at: ctx.now.getTime() }],
-    finalAgent: to ?? s.finalAgent,
-  };
-  if (to !== null && n.endedAt === null) {
-    fx.push({ type: 'answered', linkedid: n.linkedid, extension: to, uniqueid: e.transferTargetUniqueid ?? '' });
-  }
-  return n;
 }

@@ -13,6 +13,7 @@ export function newCall(linkedid: string, at: number): CallState {
     rang: [], ringingAt: null, answeredAt: null, answeredBy: null, answeredUniqueid: null, finalAgent: null,
     transfers: [], lastAttempt: null, cancelled: false, callerHungUpWhileRinging: false, recording: null,
     clickToCall: null, originateResult: null, crmCallId: null, cdrs: [], cdrOnly: false, endedAt: null, endReason: null,
+    mergedInto: null,
   };
 }
 
@@ -52,7 +53,7 @@ export function ensureLeg(s: CallState, uniqueid: string, channel: string, ctx: 
   const place = placeLeg(s.linkedid, uniqueid, channel, ctx);
   const leg: Leg = {
     uniqueid, channel, ...place, dialedBy: null, dialedAt: null, sourceWasUp: false, dialStatus: null,
-    answeredAt: null, hungUpAt: null, cause: null, bridgesEntered: [],
+    answeredAt: null, hungUpAt: null, cause: null, bridgesEntered: [], consultedBy: null,
     ringingSent: false, stoppedSent: false, answeredSent: false,
   };
   return {
@@ -118,6 +119,13 @@ export function ring(s: CallState, leg: Leg, at: number, fx: CallEffect[]): Call
     ringingAt: s.ringingAt ?? at,
     relevant: true,
   };
+}
+
+export function notifyAnswered(s: CallState, leg: Leg, fx: CallEffect[]): CallState {
+  const current = s.legs[leg.uniqueid] ?? leg;
+  if (current.answeredSent || current.extension === null || s.endedAt !== null) return s;
+  fx.push({ type: 'answered', linkedid: s.linkedid, extension: current.extension, uniqueid: current.uniqueid });
+  return setLeg(s, { ...current, answeredSent: true });
 }
 
 /** Tell a user whose phone rang and did not pick up that it stopped ringing for them. */

@@ -9,7 +9,7 @@ import type { CallEffect, ExpectedOriginate } from './call-state.js';
 import { summarize, type CallSummary } from './call-summary.js';
 import type { CallTracker } from './call-tracker.js';
 import { createCallClients, newCallClient, type CallClient } from './call-client.js';
-import { touchClient, upsertCall, type CallParties } from './calls.repository.js';
+import { deleteCall, touchClient, upsertCall, type CallParties } from './calls.repository.js';
 
 const END_GRACE_MS = 250;
 
@@ -143,13 +143,16 @@ export function createCallPipeline(deps: CallPipelineDeps) {
       finalUserId: await userId(summary.finalExtension),
       externalNumber: normalise(summary.clientNumber),
       rang: await Promise.all(summary.rang.map(async (r) => ({ extension: r.extension, userId: await userId(r.extension), at: r.at.toISOString() }))),
+      transfers: await Promise.all(summary.transfers.map(async (t) => ({
+        kind: t.kind, from: t.from, fromUserId: await userId(t.from), to: t.to, toUserId: await userId(t.to), at: t.at.toISOString(),
+      }))),
     };
   }
 
   async function persist(ctx: CallContext, linkedid: string): Promise<StoredCall | null> {
     ctx.persistQueued = false;
     const state = tracker.get(linkedid);
-    if (!state || !state.relevant) return null;
+    if (!state || !state.relevant || state.mergedInto !== null) return null;
     const summary = summarize(state);
     const p = await parties(ctx, summary);
     const row = await upsertCall(deps.pool, deps.systemName, summary, p);
@@ -237,8 +240,10 @@ export function createCallPipeline(deps: CallPipelineDeps) {
           const user = await deps.users.byExtension(effect.extension);
           const state = tracker.get(effect.linkedid);
           if (!user || !state || !ctx.popped.has(user.id)) return;
-          // The one who answered keeps the call; the others' cards close.
-          if (effect.reason === 'answered_elsewhere' || !ctx.answered) {
+          // The one who answered keeps the call; the others' cards close (a transfer target
+          // who did not pick up too: the call was answered, but not by them).
+          const hasCall = effect.extension === state.answeredBy || effect.extension === state.finalAgent;
+          if (effect.reason === 'answered_elsewhere' || !ctx.answered || !hasCall) {
             deps.bus.publish({ userIds: [user.id] }, { type: 'call.ringing_stopped', ...frameBase(ctx, summarize(state)), reason: effect.reason });
             ctx.popped.delete(user.id);
             await deps.activePops.forget([user.id], effect.linkedid);
@@ -274,6 +279,36 @@ export function createCallPipeline(deps: CallPipelineDeps) {
           await deps.activePops.forget([...ctx.popped], effect.linkedid);
           if (stored.parties.clientId && summary.endedAt) await touchClient(deps.pool, stored.parties.clientId, summary.endedAt);
           await runHooks('onEnded', stored);
+        });
+      case 'transferred':
+        return void enqueue(effect.linkedid, async (ctx) => {
+          const state = tracker.get(effect.linkedid);
+          if (!state) return;
+          const [from, to] = await Promise.all([effect.from, effect.to].map((ext) => (ext ? deps.users.byExtension(ext) : null)));
+          const party = (extension: string | null, user: { id: number; name: string } | null | undefined) =>
+            extension === null ? null : { extension, id: user?.id ?? null, name: user?.name ?? null };
+          const frame = {
+            type: 'call.transferred', ...frameBase(ctx, summarize(state)), kind: effect.kind,
+            from: party(effect.from, from), to: party(effect.to, to), at: new Date(effect.at).toISOString(),
+          };
+          const audience = [from?.id, to?.id].filter((id): id is number => id !== undefined);
+          if (audience.length > 0) deps.bus.publish({ userIds: [...new Set(audience)] }, frame);
+          // The card moves with the caller: the transferer's screen is done with this call (no
+          // call.ended there, nothing replayed when it reconnects).
+          if (from && from.id !== to?.id) {
+            ctx.popped.delete(from.id);
+            await deps.activePops.forget([from.id], effect.linkedid);
+          }
+        });
+      case 'merged':
+        return void enqueue(effect.linkedid, async (ctx) => {
+          // After any upsert already queued, so that it cannot bring the row back.
+          await ctx.stored;
+          await deleteCall(deps.pool, deps.systemName, effect.linkedid);
+          const audience = [...ctx.popped];
+          if (audience.length > 0) deps.bus.publish({ userIds: audience }, { type: 'call.merged', callId: ctx.id, linkedid: effect.linkedid, into: effect.into });
+          await deps.activePops.forget(audience, effect.linkedid);
+          ctx.popped.clear();
         });
       case 'originate_failed': {
         const userId = effect.userId && /^\d+$/.test(effect.userId) ? Number(effect.userId) : null;

@@ -12,9 +12,8 @@ import type { ChannelIdentity } from './channel-identity.js';
 import type { CallSummary } from './call-summary.js';
 import { summarize } from './call-summary.js';
 import { absorbSnapshot, ensureLeg, eventLinkedid, milestoneChanged, newCall } from './call-legs.js';
-import {
-  onAttendedTransfer, onBlindTransfer, onBridgeEnter, onBridgeLeave, onDialBegin, onDialEnd, onDialState,
-} from './call-dial.js';
+import { onBridgeEnter, onBridgeLeave, onDialBegin, onDialEnd, onDialState } from './call-dial.js';
+import { markConsultation, onAttendedTransfer, onBlindTransfer } from './call-transfer.js';
 import { callFromCdr, onCdr, onHangup, onOriginateResponse, onRecordingOrVar } from './call-end.js';
 
 export type Direction = 'inbound' | 'outbound' | 'internal';
@@ -45,12 +44,18 @@ export interface Leg {
   readonly hungUpAt: number | null;
   readonly cause: number | null;
   readonly bridgesEntered: readonly string[];
+  /** The transferer's channel when this leg is the consultation leg of an attended transfer
+   *  (VarSet ATTENDEDTRANSFER: that leg has no DialBegin to tell who dialled it). */
+  readonly consultedBy: string | null;
   readonly ringingSent: boolean;
   readonly stoppedSent: boolean;
   readonly answeredSent: boolean;
 }
 
 export interface RangEntry { readonly extension: string; readonly uniqueid: string; readonly at: number }
+/** blind / attended: Asterisk's BlindTransfer / AttendedTransfer (or the atxfer consultation
+ *  leg joining the caller). dial / bridge: inferred, a new agent answered or joined the caller
+ *  after the answer with no transfer event (a transfer done in the dialplan, a pickup). */
 export interface Transfer {
   readonly kind: 'blind' | 'attended' | 'dial' | 'bridge';
   readonly from: string | null;
@@ -125,6 +130,9 @@ export interface CallState {
   readonly cdrOnly: boolean;
   readonly endedAt: number | null;
   readonly endReason: 'hangup' | 'cdr' | 'expired' | null;
+  /** This call was the consultation of an attended transfer made with a call of its own (a
+   *  Linkedid apart from the transferred call's): it is part of that call, never reported. */
+  readonly mergedInto: string | null;
 }
 
 export type CallEffect =
@@ -136,6 +144,10 @@ export type CallEffect =
     type: 'originate_failed'; linkedid: string | null; extension: string | null; reason: FailureReason;
     actionId: string; userId: string | null; callId: string | null;
   }
+  /** The caller was handed from one agent to another; emitted once per entry of `transfers`. */
+  | { type: 'transferred'; linkedid: string; kind: Transfer['kind']; from: string | null; to: string | null; at: number }
+  /** `linkedid` was folded into `into` (see CallState.mergedInto); from now on it has no effects. */
+  | { type: 'merged'; linkedid: string; into: string }
   /** Something worth persisting changed (upsert by system name + linkedid). */
   | { type: 'call_updated'; linkedid: string };
 
@@ -175,12 +187,14 @@ export function reduce(state: CallState | undefined, event: AmiEvent, ctx: Reduc
     case 'DialEnd': next = onDialEnd(s, event, ctx, fx); break;
     case 'BridgeEnter': next = onBridgeEnter(s, event, ctx, fx); break;
     case 'BridgeLeave': next = onBridgeLeave(s, event, ctx); break;
-    case 'BlindTransfer': next = onBlindTransfer(s, event, ctx); break;
+    case 'BlindTransfer': next = onBlindTransfer(s, event, ctx, fx); break;
     case 'AttendedTransfer': next = onAttendedTransfer(s, event, ctx, fx); break;
     case 'Hangup': next = onHangup(s, event, ctx, fx); break;
     case 'Cdr': next = onCdr(s, event, ctx, fx); break;
-    case 'MixMonitorStart':
     case 'VarSet':
+      next = event.variable === 'ATTENDEDTRANSFER' ? markConsultation(s, event, ctx) : onRecordingOrVar(s, event, ctx);
+      break;
+    case 'MixMonitorStart':
     case 'Newexten':
       next = onRecordingOrVar(s, event, ctx);
       break;
@@ -200,7 +214,7 @@ export function reduce(state: CallState | undefined, event: AmiEvent, ctx: Reduc
 
 function finish(prev: CallState | undefined, next: CallState, fx: CallEffect[]): ReduceResult {
   if (next === prev) return { state: next, effects: fx };
-  if (!next.relevant) return { state: next, effects: [] };
+  if (!next.relevant || next.mergedInto !== null) return { state: next, effects: [] };
   if (prev !== undefined && prev.endedAt !== null) {
     // After the end only the record can change (late Cdr, late OriginateResponse): no more pops.
     const kept: CallEffect[] = fx.filter((e) => e.type === 'originate_failed');

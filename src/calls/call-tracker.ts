@@ -1,7 +1,7 @@
 // The live calls, one CallState per Linkedid (jambonz-style: an explicit object per call in a
 // map). The tracker routes each AMI event to its call, runs the pure reducer and hands back the
 // effects; it does no I/O and owns no timer: the caller decides when to evict and expire.
-import type { AmiEvent, OriginateResponseEvent } from '../pbx/events.js';
+import type { AmiEvent, AttendedTransferEvent, OriginateResponseEvent } from '../pbx/events.js';
 import { isUnknown } from '../pbx/events.js';
 import type { ChannelIdentity } from './channel-identity.js';
 import type { CallEffect, CallState, ExpectedOriginate, ReduceContext } from './call-state.js';
@@ -53,6 +53,7 @@ export class CallTracker {
       }
     }
     this.lastEventAt.set(linkedid, now.getTime());
+    if (event.event === 'AttendedTransfer' && event.result === 'Success') effects.push(...this.mergeConsultation(event, linkedid));
     if (event.event === 'OriginateResponse') this.expectedByAction.delete(event.actionId);
     if (ctx.originate?.channelId) this.expectedByChannel.delete(ctx.originate.channelId);
     return effects;
@@ -156,6 +157,20 @@ export class CallTracker {
   private expectationFor(event: AmiEvent, linkedid: string, prev: CallState | undefined): ExpectedOriginate | undefined {
     if (event.event === 'OriginateResponse') return this.expectedByAction.get(event.actionId)?.originate;
     return prev === undefined ? this.expectedByChannel.get(linkedid) : undefined;
+  }
+
+  /**
+   * An attended transfer whose consultation was a call of its own (a phone that put the caller
+   * on hold and dialled the target itself: its channels carry another Linkedid; Asterisk's Atxfer
+   * keeps one Linkedid, as in the recordings). That call is part of this one, not a second call:
+   * it stops being reported and the pipeline removes what it stored of it.
+   */
+  private mergeConsultation(e: AttendedTransferEvent, into: string): CallEffect[] {
+    const other = [e.secondTransfererLinkedid, e.transferTargetLinkedid].find((l) => l && l !== into && this.calls.has(l));
+    const consult = other === undefined ? undefined : this.calls.get(other);
+    if (consult === undefined || consult.mergedInto !== null) return [];
+    this.calls.set(consult.linkedid, { ...consult, mergedInto: into, relevant: false });
+    return consult.relevant ? [{ type: 'merged', linkedid: consult.linkedid, into }] : [];
   }
 
   /** The Originate failed before any channel of it was seen (or it was already forgotten). */

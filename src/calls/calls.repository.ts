@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { CARD_COLUMNS, cardFromRow, type ClientCard } from '../screenpop/client-card.js';
 import type { CallSummary } from './call-summary.js';
+import type { StoredTransfer } from './calls.table.js';
 
 /** Who a call belongs to, resolved from the routing trace or the client base. */
 export interface CallParties {
@@ -13,6 +14,7 @@ export interface CallParties {
   finalUserId: number | null;
   externalNumber: string | null;
   rang: Array<{ extension: string; userId: number | null; at: string }>;
+  transfers: StoredTransfer[];
 }
 
 // Idempotent on (system_name, linkedid): a replayed or duplicated event, or a second instance
@@ -23,8 +25,8 @@ export interface CallParties {
 const UPSERT_SQL = `
 insert into calls (system_name, linkedid, direction, did, caller_number, external_number, client_id, owner_id,
   initiated_by_id, answered_by_id, final_user_id, started_at, ringing_at, answered_at, ended_at, talk_seconds,
-  disposition, hangup_cause, failure_reason, rang, legs, recording_uniqueid, recording_file, updated_at)
-values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23, now())
+  disposition, hangup_cause, failure_reason, rang, legs, recording_uniqueid, recording_file, transfers, updated_at)
+values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24, now())
 on conflict (system_name, linkedid) do update set
   direction = excluded.direction,
   did = coalesce(excluded.did, calls.did),
@@ -45,6 +47,7 @@ on conflict (system_name, linkedid) do update set
   failure_reason = coalesce(excluded.failure_reason, calls.failure_reason),
   rang = case when jsonb_array_length(excluded.rang) >= jsonb_array_length(calls.rang) then excluded.rang else calls.rang end,
   legs = case when jsonb_array_length(excluded.legs) >= jsonb_array_length(calls.legs) then excluded.legs else calls.legs end,
+  transfers = case when jsonb_array_length(excluded.transfers) >= jsonb_array_length(calls.transfers) then excluded.transfers else calls.transfers end,
   recording_uniqueid = coalesce(excluded.recording_uniqueid, calls.recording_uniqueid),
   recording_file = coalesce(excluded.recording_file, calls.recording_file),
   updated_at = now()
@@ -63,10 +66,15 @@ export async function upsertCall(
       systemName, s.linkedid, s.direction, p.did, s.callerNumber, p.externalNumber, p.clientId, p.ownerId,
       p.initiatedById, p.answeredById, p.finalUserId, s.startedAt, s.ringingAt, s.answeredAt, s.endedAt, s.talkSeconds,
       s.disposition, s.hangupCause, s.failureReason, JSON.stringify(p.rang), JSON.stringify(s.legs),
-      s.recording?.uniqueid ?? null, s.recording?.file ?? null,
+      s.recording?.uniqueid ?? null, s.recording?.file ?? null, JSON.stringify(p.transfers),
     ],
   });
   return { ...rows[0], id: Number(rows[0].id) };
+}
+
+/** A call that turned out to be part of another (an attended transfer's own consultation call). */
+export async function deleteCall(pool: pg.Pool, systemName: string, linkedid: string): Promise<void> {
+  await pool.query('delete from calls where system_name = $1 and linkedid = $2', [systemName, linkedid]);
 }
 
 /** What named the call's client, strongest first (call-pipeline.ts settles on the strongest). */

@@ -3,7 +3,7 @@ import { viewerOf } from '../auth/auth.plugin.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { ErrorBody } from '../errors.js';
-import { DIRECTIONS, DISPOSITIONS, type calls } from './calls.table.js';
+import { DIRECTIONS, DISPOSITIONS, TRANSFER_KINDS, type calls } from './calls.table.js';
 import { getCall, listCalls } from './calls.service.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
@@ -30,6 +30,16 @@ const CallBody = Type.Object({
   hangupCause: NInt,
   failureReason: Nullable(Type.String()),
   rang: Type.Array(Type.Object({ extension: Type.String(), userId: NInt, at: Type.String() })),
+  transfers: Type.Array(Type.Object({
+    kind: Type.Union(TRANSFER_KINDS.map((k) => Type.Literal(k)), {
+      description: 'blind, attended: transfer events of the PBX; dial, bridge: a new agent took the caller without one',
+    }),
+    from: Nullable(Type.String({ description: 'extension that handed the caller over' })),
+    fromUserId: NInt,
+    to: Nullable(Type.String({ description: 'extension (or outside number) the caller was handed to; null when the PBX did not say' })),
+    toUserId: NInt,
+    at: Type.String({ format: 'date-time' }),
+  }), { description: 'who handed the caller to whom, in order; answeredById is who took the call first, finalUserId who had it last' }),
   recordingUrl: Nullable(Type.String()),
 });
 
@@ -55,6 +65,7 @@ function view(c: typeof calls.$inferSelect) {
     hangupCause: c.hangupCause,
     failureReason: c.failureReason,
     rang: c.rang,
+    transfers: c.transfers,
     recordingUrl: c.recordingUniqueid ? `/api/calls/${c.id}/recording` : null,
   };
 }

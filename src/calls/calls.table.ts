@@ -2,6 +2,19 @@ import { bigint, index, integer, jsonb, pgTable, smallint, text, timestamp, uniq
 
 export const DIRECTIONS = ['inbound', 'outbound', 'internal'] as const;
 export const DISPOSITIONS = ['answered', 'missed', 'busy', 'failed', 'abandoned'] as const;
+export const TRANSFER_KINDS = ['blind', 'attended', 'dial', 'bridge'] as const;
+
+/** One transfer of a call: extensions (or an outside number for `to`) and the users they
+ *  belonged to at the time. blind/attended come from Asterisk's transfer events; dial/bridge
+ *  are inferred (a new agent took the caller with no transfer event). */
+export interface StoredTransfer {
+  kind: (typeof TRANSFER_KINDS)[number];
+  from: string | null;
+  fromUserId: number | null;
+  to: string | null;
+  toUserId: number | null;
+  at: string;
+}
 
 /**
  * One row per call (per Linkedid on one PBX). The unique key makes persistence idempotent:
@@ -36,6 +49,8 @@ export const calls = pgTable(
     failureReason: text(),
     rang: jsonb().$type<Array<{ extension: string; userId: number | null; at: string }>>().notNull().default([]),
     legs: jsonb().$type<unknown[]>().notNull().default([]),
+    /** Who handed the caller to whom, in order (see StoredTransfer). */
+    transfers: jsonb().$type<StoredTransfer[]>().notNull().default([]),
     recordingUniqueid: text(),
     recordingFile: text(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),

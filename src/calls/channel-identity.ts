@@ -31,6 +31,10 @@ export interface ChannelIdentity {
   /** The extension of a user's device channel, else null (external numbers are not extensions). */
   deviceExtension(channel: string): string | null;
   classify(channel: string): ChannelKind;
+  /** The extension when `Extension@Context` is a user's phone itself, i.e. the device template
+   *  is `Local/{extension}@<context>` (a blind transfer there sends the caller's own channel
+   *  into the phone's dialplan); else null. */
+  deviceAt(extension: string, context: string): string | null;
   /** 'extension' for short digit strings (users have 2–10 digit extensions), 'external' for
    *  longer ones, 'unknown' for anything else (a trunk endpoint's name). */
   classifyNumber(value: string): 'extension' | 'external' | 'unknown';
@@ -117,6 +121,11 @@ export function createChannelIdentity(config: ChannelIdentityConfig): ChannelIde
     classifyNumber,
     deviceExtension(channel) {
       const k = classify(channel);
+      return k.kind === 'device' ? k.extension : null;
+    },
+    deviceAt(extension, context) {
+      if (!extension || !context) return null;
+      const k = compute(`Local/${extension}@${context}-00000000;1`);
       return k.kind === 'device' ? k.extension : null;
     },
     numberFromDialString(dialString) {

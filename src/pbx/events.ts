@@ -78,6 +78,8 @@ export const KEPT_VARIABLES: ReadonlySet<string> = new Set([
   'MIXMONITOR_FILENAME', 'DIALSTATUS', 'DIALEDPEERNAME', 'ANSWEREDTIME', 'RINGTIME',
   // Set by our click-to-call Originate: ties the call to the click (call-end.ts reads them).
   'SWITCHBOARD_CALL_ID', 'CRM_CALL_ID',
+  // Set on the consultation leg of an attended transfer, which has no DialBegin (call-transfer.ts).
+  'ATTENDEDTRANSFER',
 ]);
 export type VarSetEvent = Ev<'VarSet', ChannelSnapshot & { variable: string; value: string }>;
 /** Kept only for Application MixMonitor; fileName is AppData up to the first comma (options follow). */

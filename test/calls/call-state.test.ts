@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { toAmiEvent, type AmiEvent } from '../../src/pbx/events.js';
 import { reduce, type CallEffect, type CallState } from '../../src/calls/call-state.js';
 import { summarize } from '../../src/calls/call-summary.js';
+import { CallTracker } from '../../src/calls/call-tracker.js';
 import { createChannelIdentity } from '../../src/calls/channel-identity.js';
 
 // Hand-written sequences in the shape of real Asterisk 22 events (see the transcripts), with
@@ -195,6 +196,72 @@ describe('reduce: transfers', () => {
     expect(pops(effects)).toEqual(['ringing 101', 'answered 101', 'answered 102']);
   });
 
+  const transfersOf = (effects: CallEffect[]) =>
+    effects.flatMap((e) => (e.type === 'transferred' ? [`${e.kind} ${e.from}->${e.to}`] : []));
+
+  // The Atxfer shape of the transcripts (j3) on PJSIP: the consultation leg shares the Linkedid,
+  // has no DialBegin, and the AttendedTransfer event lacks TransferTarget*.
+  const consultation = (complete: Step[]): Step[] => [
+    ...answeredBy101,
+    [10, ev({ Event: 'Hold', ...snap(a101) })],
+    [10, newchannel(a103)],
+    [10, ev({ Event: 'VarSet', ...snap(a103, 'Down'), Variable: 'ATTENDEDTRANSFER', Value: a101.name })],
+    [10, enter(a103, 'br-consult')],
+    [10, ev({ Event: 'DialState', ...snap(a103, 'Ringing', 'Dest'), DialStatus: 'RINGING' })],
+    [10, leave(a101, 'br-1')],
+    [10, enter(a101, 'br-consult')],
+    [13, ev({ Event: 'DialEnd', ...snap(a103, 'Up', 'Dest'), DialStatus: 'ANSWER' })],
+    ...complete,
+  ];
+  const completion: Step[] = [
+    [20, leave(a101, 'br-consult')],
+    [20, leave(a103, 'br-consult')],
+    [20, enter(a103, 'br-1')],
+    [20, ev({
+      Event: 'AttendedTransfer', Result: 'Success', ...snap(a101, 'Up', 'OrigTransferer'), OrigBridgeUniqueid: 'br-1',
+      ...snap(a101, 'Up', 'SecondTransferer'), SecondBridgeUniqueid: 'br-consult', ...snap(caller, 'Up', 'Transferee'),
+      DestType: 'Bridge', DestBridgeUniqueid: 'br-1', IsExternal: 'No',
+    })],
+    [20, hangup(a101)],
+    [50, hangup(caller)],
+    [50, hangup(a103)],
+  ];
+
+  it('attended, consultation leg in the call: the consultation bridge is no transfer, the completion is one', () => {
+    const { state, effects } = run(consultation(completion));
+    const s = summarize(state);
+    expect(s).toMatchObject({ answeredByExtension: '101', finalExtension: '103', disposition: 'answered', talkSeconds: 47 });
+    expect(s.transfers).toEqual([{ kind: 'attended', from: '101', to: '103', at: new Date(T0 + 20_000) }]);
+    expect(s.rang.map((r) => r.extension)).toEqual(['101', '103']);
+    expect(pops(effects)).toEqual(['ringing 101', 'answered 101', 'ringing 103', 'answered 103']);
+    expect(transfersOf(effects)).toEqual(['attended 101->103']);
+  });
+
+  it('attended, while consulting: 101 still has the caller', () => {
+    const { state } = run(consultation([]));
+    expect(state.finalAgent).toBe('101');
+    expect(state.transfers).toEqual([]);
+  });
+
+  it('blind transfer whose target never answers: the target\'s ringing stops, 101 stays the final agent', () => {
+    const { state, effects } = run([
+      ...answeredBy101,
+      [20, ev({
+        Event: 'BlindTransfer', Result: 'Success', ...snap(a101, 'Up', 'Transferer'), ...snap(caller, 'Up', 'Transferee'),
+        IsExternal: 'Yes', Context: 'from-internal', Extension: '102',
+      })],
+      [20, leave(a101, 'br-1')],
+      [20, hangup(a101)],
+      [21, dialBegin(caller, a102)],
+      [41, dialEnd(caller, a102, 'NOANSWER')],
+      [41, hangup(a102, '0')],
+      [42, hangup(caller)],
+    ]);
+    expect(summarize(state)).toMatchObject({ answeredByExtension: '101', finalExtension: '101', disposition: 'answered' });
+    expect(transfersOf(effects)).toEqual(['blind 101->102']);
+    expect(pops(effects)).toEqual(['ringing 101', 'answered 101', 'ringing 102', 'ringing_stopped 102']);
+  });
+
   it('an agent leg entering the bridge after the answer (no transfer event) is a transfer', () => {
     const { state } = run([
       ...answeredBy101,
@@ -222,6 +289,55 @@ describe('reduce: transfers', () => {
     ]);
     expect(state.finalAgent).toBe('104');
     expect(state.transfers.map((t) => `${t.from}->${t.to}`)).toEqual(['101->103', '103->104']);
+  });
+});
+
+describe('tracker: an attended transfer whose consultation is a call of its own', () => {
+  // A phone that holds the caller and dials the target itself: the consultation channels carry
+  // their own Linkedid (Asterisk's Atxfer keeps one, as in the recordings).
+  const L2 = 'pbx-1700000010.1';
+  const a101b: Chan = { name: 'PJSIP/101-00000010', id: L2, context: 'from-internal', exten: '103', cid: '101' };
+  const a103b: Chan = { ...a103, name: 'PJSIP/103-00000011', id: 'pbx-1700000010.2' };
+  const inL2 = (e: AmiEvent) => withLinkedid(e, L2);
+  const steps: Step[] = [
+    [0, newchannel(caller)],
+    [1, dialBegin(caller, a101)],
+    [3, dialEnd(caller, a101, 'ANSWER')],
+    [3, enter(a101, 'br-1')],
+    [3, enter(caller, 'br-1')],
+    [10, inL2(newchannel(a101b))],
+    [10, inL2(dialBegin(a101b, a103b))],
+    [13, inL2(dialEnd(a101b, a103b, 'ANSWER'))],
+    [13, inL2(enter(a103b, 'br-2'))],
+    [13, inL2(enter(a101b, 'br-2'))],
+    [20, ev({
+      Event: 'AttendedTransfer', Result: 'Success', ...snap(a101, 'Up', 'OrigTransferer'), OrigBridgeUniqueid: 'br-1',
+      ...snap(a101b, 'Up', 'SecondTransferer'), SecondTransfererLinkedid: L2, SecondBridgeUniqueid: 'br-2',
+      ...snap(caller, 'Up', 'Transferee'), ...snap(a103b, 'Up', 'TransferTarget'), TransferTargetLinkedid: L2,
+      DestType: 'Bridge', DestBridgeUniqueid: 'br-1', IsExternal: 'No',
+    })],
+    [20, leave(a101, 'br-1')],
+    [20, hangup(a101)],
+    [20, inL2(leave(a101b, 'br-2'))],
+    [20, inL2(hangup(a101b))],
+    [20, inL2(leave(a103b, 'br-2'))],
+    [20, inL2(enter(a103b, 'br-1'))],
+    [50, hangup(caller)],
+    [50, inL2(hangup(a103b))],
+  ];
+
+  it('folds the consultation call into the transferred one: one call reported, the transfer in it', () => {
+    const tracker = new CallTracker({ identity });
+    const effects = steps.flatMap(([sec, e]) => tracker.handle(e, new Date(T0 + sec * 1000)));
+    expect(effects.filter((e) => e.type === 'merged')).toEqual([{ type: 'merged', linkedid: L2, into: LINKEDID }]);
+    const merged = effects.findIndex((e) => e.type === 'merged');
+    expect(effects.slice(merged + 1).filter((e) => e.linkedid === L2)).toEqual([]);
+    expect(effects.filter((e) => e.type === 'ended').map((e) => e.linkedid)).toEqual([LINKEDID]);
+    expect(tracker.get(L2)!.mergedInto).toBe(LINKEDID);
+    const s = summarize(tracker.get(LINKEDID)!);
+    expect(s).toMatchObject({ answeredByExtension: '101', finalExtension: '103', disposition: 'answered' });
+    expect(s.transfers.map((t) => `${t.kind} ${t.from}->${t.to}`)).toEqual(['attended 101->103']);
+    expect(pops(effects.filter((e) => e.linkedid === LINKEDID))).toEqual(['ringing 101', 'answered 101', 'answered 103']);
   });
 });
 

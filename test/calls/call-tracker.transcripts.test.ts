@@ -18,8 +18,8 @@ function replay(events: TimedEvent[], tracker = newTracker()): { tracker: CallTr
   return { tracker, effects };
 }
 const pops = (effects: CallEffect[]) =>
-  effects.filter((e) => e.type === 'ringing' || e.type === 'ringing_stopped' || e.type === 'answered')
-    .map((e) => `${e.type} ${'extension' in e ? e.extension : ''}`);
+  effects.filter((e) => e.type === 'ringing' || e.type === 'ringing_stopped' || e.type === 'answered' || e.type === 'transferred')
+    .map((e) => (e.type === 'transferred' ? `transferred ${e.kind} ${e.from}->${e.to}` : `${e.type} ${'extension' in e ? e.extension : ''}`));
 const ended = (effects: CallEffect[]) => effects.filter((e): e is Extract<CallEffect, { type: 'ended' }> => e.type === 'ended');
 
 interface Expected {
@@ -36,6 +36,8 @@ interface Expected {
   recording: string | null;
   hangupCause: number;
   failureReason?: CallSummary['failureReason'];
+  /** `kind from->to` */
+  transfers?: string[];
   pops: string[];
 }
 
@@ -100,6 +102,37 @@ const SCENARIOS: Record<string, Expected> = {
     disposition: 'failed', failureReason: 'manager_busy', rang: ['301'], answeredBy: null, talkSeconds: 0,
     recording: null, hangupCause: 17, pops: ['ringing 301', 'ringing_stopped 301'],
   },
+  // Transfers (DID 74951110004 routes to manager 401). Talk time: receive times from 401's
+  // answer to the end, since the first Dial's Cdr covers only the first agent.
+  // (i) Blind into the phone's own context: the caller's channel runs 102's dialplan, no new leg.
+  i_inbound_blind_transfer: {
+    ...inbound('1796213408.0', '74951110004'), disposition: 'answered', rang: ['401', '102'], answeredBy: '401',
+    finalAgent: '102', talkSeconds: 11, recording: '1796213408.1', hangupCause: 16, transfers: ['blind 401->102'],
+    pops: ['ringing 401', 'answered 401', 'transferred blind 401->102', 'ringing 102', 'answered 102'],
+  },
+  // (i2) Blind into a context that dials 102: a new leg rings and answers.
+  i2_inbound_blind_transfer_via_dial: {
+    ...inbound('1796213431.4', '74951110004'), disposition: 'answered', rang: ['401', '102'], answeredBy: '401',
+    finalAgent: '102', talkSeconds: 11, recording: '1796213431.5', hangupCause: 16, transfers: ['blind 401->102'],
+    pops: ['ringing 401', 'answered 401', 'transferred blind 401->102', 'ringing 102', 'answered 102'],
+  },
+  // (j, j2, j3) Attended: 103 rings during the consultation (no DialBegin), takes the caller on
+  // completion; one transfer, not a second one for the consultation bridge.
+  j_inbound_attended_transfer: {
+    ...inbound('1796213456.10', '74951110004'), disposition: 'answered', rang: ['401', '103'], answeredBy: '401',
+    finalAgent: '103', talkSeconds: 11, recording: '1796213456.11', hangupCause: 16, transfers: ['attended 401->103'],
+    pops: ['ringing 401', 'answered 401', 'ringing 103', 'transferred attended 401->103', 'answered 103'],
+  },
+  j2_inbound_attended_transfer_dtmf_complete: {
+    ...inbound('1796213484.16', '74951110004'), disposition: 'answered', rang: ['401', '103'], answeredBy: '401',
+    finalAgent: '103', talkSeconds: 11, recording: '1796213484.17', hangupCause: 16, transfers: ['attended 401->103'],
+    pops: ['ringing 401', 'answered 401', 'ringing 103', 'transferred attended 401->103', 'answered 103'],
+  },
+  j3_inbound_attended_transfer_no_target_fields: {
+    ...inbound('1796213789.76', '74951110004'), disposition: 'answered', rang: ['401', '103'], answeredBy: '401',
+    finalAgent: '103', talkSeconds: 11, recording: '1796213789.77', hangupCause: 16, transfers: ['attended 401->103'],
+    pops: ['ringing 401', 'answered 401', 'ringing 103', 'transferred attended 401->103', 'answered 103'],
+  },
   f3_click_to_call_noanswer_with_channelid: {
     linkedid: 'crm-c2c-0005', direction: 'outbound', did: null, callerNumber: '201', clientNumber: '79161234567',
     disposition: 'failed', failureReason: 'manager_no_answer', rang: ['201'], answeredBy: null, talkSeconds: 0,
@@ -120,6 +153,7 @@ describe.each(Object.entries(SCENARIOS))('transcript %s', (name, x) => {
       talkSeconds: x.talkSeconds, hangupCause: x.hangupCause, failureReason: x.failureReason ?? null,
     });
     expect(s.rang.map((r) => r.extension)).toEqual(x.rang);
+    expect(s.transfers.map((t) => `${t.kind} ${t.from}->${t.to}`)).toEqual(x.transfers ?? []);
     expect(s.recording).toEqual(x.recording === null ? null : { uniqueid: x.recording, file: `${REC}${x.recording}.wav` });
     expect(s.answeredAt !== null).toBe(x.answeredBy !== null);
     expect(s.endedAt).not.toBeNull();
@@ -265,6 +299,38 @@ describe('transcript details', () => {
     const late = events.filter((t) => t.event.event === 'Cdr');
     expect(replay(late, tracker).effects).toEqual([]);
     expect(tracker.size).toBe(0);
+  });
+
+  it('j3 without the ATTENDEDTRANSFER VarSets (filtered out): the target is the agent in the destination bridge', () => {
+    const events = readScenario('j3_inbound_attended_transfer_no_target_fields')
+      .filter((t) => !(t.event.event === 'VarSet' && t.event.variable === 'ATTENDEDTRANSFER'));
+    const { tracker, effects } = replay(events);
+    const s = summarize(tracker.get('1796213789.76')!);
+    expect(s).toMatchObject({ answeredByExtension: '401', finalExtension: '103' });
+    expect(s.transfers.map((t) => `${t.kind} ${t.from}->${t.to}`)).toEqual(['attended 401->103']);
+    expect(pops(effects).filter((p) => p.startsWith('answered'))).toEqual(['answered 401', 'answered 103']);
+  });
+
+  it('j with the AttendedTransfer event before the target enters the caller\'s bridge: still one transfer, one answer', () => {
+    const events = readScenario('j_inbound_attended_transfer');
+    const xfer = events.findIndex((t) => t.event.event === 'AttendedTransfer');
+    const merge = events.findIndex((t, i) => i > 0 && t.event.event === 'BridgeLeave' && t.event.channel.startsWith('Local/103@')
+      && events.slice(0, i).some((p) => p.event.event === 'DialEnd' && p.event.destChannel.startsWith('Local/103@')));
+    expect(merge).toBeGreaterThan(0);
+    expect(merge).toBeLessThan(xfer);
+    const moved = [...events.slice(0, merge), events[xfer]!, ...events.slice(merge).filter((_, i) => merge + i !== xfer)];
+    const { tracker, effects } = replay(moved);
+    const s = summarize(tracker.get('1796213456.10')!);
+    expect(s.transfers.map((t) => `${t.kind} ${t.from}->${t.to}`)).toEqual(['attended 401->103']);
+    expect(pops(effects)).toEqual(['ringing 401', 'answered 401', 'ringing 103', 'transferred attended 401->103', 'answered 103']);
+  });
+
+  it('the consultation legs of j belong to the call (one call) and are marked as the consultation of 401', () => {
+    const { tracker } = replay(readScenario('j_inbound_attended_transfer'));
+    expect(tracker.size).toBe(1);
+    const state = tracker.get('1796213456.10')!;
+    const consult = Object.values(state.legs).filter((l) => l.consultedBy === 'Local/401@fake-phones-00000006;1');
+    expect(consult.map((l) => l.channel)).toEqual(['Local/103@fake-phones-00000007;1', 'Local/103@fake-phones-00000007;2']);
   });
 
   it('expires a call whose hang-ups were lost', () => {

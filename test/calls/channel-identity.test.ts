@@ -23,6 +23,15 @@ describe('channel identity: device dial template read backwards', () => {
     expect(id.classify('Local/run@curl-test-00000000;1')).toEqual({ kind: 'pbx' });
   });
 
+  it('knows an Extension@Context that is the phone itself (blind transfer target) only for a Local template', () => {
+    const local = createChannelIdentity({ deviceDialTemplate: 'Local/{extension}@fake-phones' });
+    expect(local.deviceAt('102', 'fake-phones')).toBe('102');
+    expect(local.deviceAt('102', 'internal')).toBeNull();
+    expect(local.deviceAt('79161234567', 'fake-phones')).toBeNull();
+    const pjsip = createChannelIdentity({ deviceDialTemplate: 'PJSIP/{extension}' });
+    expect(pjsip.deviceAt('102', 'from-internal')).toBeNull();
+  });
+
   it('ignores dial options and URIs that Asterisk does not put in the channel name', () => {
     expect(createChannelIdentity({ deviceDialTemplate: 'Local/{extension}@from-internal/n' })
       .deviceExtension('Local/205@from-internal-0000a1b2;1')).toBe('205');

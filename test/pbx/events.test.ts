@@ -38,7 +38,7 @@ describe('toAmiEvent on every transcript', () => {
       }
     }
     // Every kept VarSet/Newexten is one that matters.
-    for (const v of only(events, 'VarSet')) expect(['MIXMONITOR_FILENAME', 'DIALSTATUS', 'DIALEDPEERNAME', 'ANSWEREDTIME', 'RINGTIME', 'SWITCHBOARD_CALL_ID', 'CRM_CALL_ID']).toContain(v.variable);
+    for (const v of only(events, 'VarSet')) expect(['MIXMONITOR_FILENAME', 'DIALSTATUS', 'DIALEDPEERNAME', 'ANSWEREDTIME', 'RINGTIME', 'SWITCHBOARD_CALL_ID', 'CRM_CALL_ID', 'ATTENDEDTRANSFER']).toContain(v.variable);
     for (const n of only(events, 'Newexten')) expect(n.application).toBe('MixMonitor');
   });
 });

@@ -144,6 +144,7 @@ export function endedCall(fields: Partial<EndedCall> & Pick<EndedCall, 'directio
     failureReason: null,
     rang: [],
     legs: [],
+    transfers: [],
     recordingUniqueid: null,
     recordingFile: null,
     updatedAt: now,
