@@ -25,6 +25,7 @@ import { callRecordingRoutes, pbxRecordingsRoutes } from './recordings/recording
 import type { RecordingStorage } from './recordings/storage.js';
 import type { ActivePops } from './screenpop/active-pops.js';
 import type { WsHub } from './screenpop/ws-hub.js';
+import { MAX_CLIENT_FRAME_BYTES } from './screenpop/ws-limits.js';
 import { wsRoutes, type ClientMessageHandler, type ConnectHook } from './screenpop/ws.routes.js';
 import { usersRoutes } from './users/users.routes.js';
 import type { Presence } from './users/users.table.js';
@@ -131,7 +132,8 @@ export async function buildApp(deps: AppDeps) {
     // In a scope of its own: @fastify/websocket adds an onRequest and an onResponse hook to every
     // route of the scope it is registered in, and /pbx/route is asked on every ring.
     await app.register(async (realtime) => {
-      await realtime.register(websocket, { options: { maxPayload: 64 * 1024 } });
+      // Past maxPayload ws closes the socket with 1009 before buffering the frame (ws-limits.ts).
+      await realtime.register(websocket, { options: { maxPayload: MAX_CLIENT_FRAME_BYTES } });
       await realtime.register(wsRoutes, { hub, activePops, onConnect, ...(onClientMessage && { onClientMessage }) });
     });
   }
