@@ -7,8 +7,10 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { authPlugin } from './auth/auth.plugin.js';
 import { authRoutes } from './auth/auth.routes.js';
+import { createSignInLimit } from './auth/sign-in-limit.js';
+import { createVerifyGate } from './auth/verify-gate.js';
 import { clientsRoutes } from './clients/clients.routes.js';
-import type { Config } from './config.js';
+import { trustProxy, type Config } from './config.js';
 import type { Database } from './db/client.js';
 import { departmentsRoutes } from './departments/departments.routes.js';
 import { installErrorHandler, schemaErrorFormatter } from './errors.js';
@@ -81,6 +83,8 @@ export async function buildApp(deps: AppDeps) {
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Asterisk's CURL() sends one short GET per step; no reason to keep idle sockets forever.
     keepAliveTimeout: 10_000,
+    // Behind a load balancer the sign-in limit needs the client's address, not the balancer's.
+    trustProxy: trustProxy(config),
     bodyLimit: 1024 * 1024,
     schemaErrorFormatter,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
@@ -113,7 +117,18 @@ export async function buildApp(deps: AppDeps) {
       ami: { required: false, probe: () => deps.amiStatus?.() ?? 'disabled' },
     },
   });
-  await app.register(authRoutes, { prefix: '/api/auth', db, tokenTtlHours: config.TOKEN_TTL_HOURS });
+  await app.register(authRoutes, {
+    prefix: '/api/auth',
+    db,
+    tokenTtlHours: config.TOKEN_TTL_HOURS,
+    signInLimit: createSignInLimit({
+      redis: deps.redis,
+      prefix: config.REDIS_PREFIX,
+      limits: { perAddress: config.SIGNIN_ADDRESS_MAX_FAILURES, perAccount: config.SIGNIN_ACCOUNT_MAX_FAILURES },
+      logger: deps.logger,
+    }),
+    verifyGate: createVerifyGate(config.SIGNIN_CONCURRENCY, 16),
+  });
   await app.register(departmentsRoutes, { prefix: '/api/departments', db, config });
   await app.register(usersRoutes, { prefix: '/api/users', db, config, onPresenceChanged: deps.onPresenceChanged });
   await app.register(clientsRoutes, { prefix: '/api/clients', db, config });

@@ -23,6 +23,14 @@ export const ConfigSchema = Type.Object({
 
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8 })),
   TOKEN_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 90, default: 12 }),
+  /** Fastify's trustProxy: '' = the peer is the client; 'true', a hop count, or the proxies' addresses/CIDRs. */
+  TRUST_PROXY: Type.String({ default: '' }),
+  /** Failed sign-ins from one address (any login) per 15 minutes before 429. */
+  SIGNIN_ADDRESS_MAX_FAILURES: Type.Integer({ minimum: 1, default: 100 }),
+  /** Failed sign-ins for one login (any address) per 15 minutes before short (≤ 60 s) locks. */
+  SIGNIN_ACCOUNT_MAX_FAILURES: Type.Integer({ minimum: 1, default: 50 }),
+  /** argon2 verifications run at once; 16 more may wait, the rest get 503. */
+  SIGNIN_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
 
   PBX_TOKEN: Type.String({ minLength: 16 }),
   PBX_ALLOWED_IPS: Type.String({ default: '' }),
@@ -124,6 +132,16 @@ function validateCrossField(config: Config): string[] {
     if (!/^[0-9a-fA-F:.]+$/.test(ip)) problems.push(`PBX_ALLOWED_IPS: "${ip}" is not an IP address`);
   }
   return problems;
+}
+
+/** TRUST_PROXY as Fastify's `trustProxy` option. */
+export function trustProxy(config: Pick<Config, 'TRUST_PROXY'>): boolean | string[] | ((address: string, hop: number) => boolean) {
+  const value = config.TRUST_PROXY.trim();
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  // A hop count, as Fastify reads a number (its typings leave the number out).
+  if (/^\d+$/.test(value)) return (_address, hop) => hop < Number(value);
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 export function allowedIps(config: Pick<Config, 'PBX_ALLOWED_IPS'>): string[] {
