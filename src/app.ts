@@ -32,6 +32,7 @@ import { wsRoutes, type ClientMessageHandler, type ConnectHook } from './screenp
 import { usersRoutes } from './users/users.routes.js';
 import type { Presence } from './users/users.table.js';
 import { webhooksRoutes } from './webhooks/webhooks.routes.js';
+import { createTargetPolicy } from './webhooks/webhook-target.js';
 
 export interface AppDeps {
   config: Config;
@@ -134,7 +135,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(clientsRoutes, { prefix: '/api/clients', db, config });
   await app.register(routeTraceRoutes, { prefix: '/api/calls', db, traceWriter });
   await app.register(callsRoutes, { prefix: '/api/calls', db, config });
-  await app.register(webhooksRoutes, { prefix: '/api/webhooks', db, ...(deps.onWebhooksChanged && { changed: deps.onWebhooksChanged }) });
+  await app.register(webhooksRoutes, { prefix: '/api/webhooks', db, targets: createTargetPolicy(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS), ...(deps.onWebhooksChanged && { changed: deps.onWebhooksChanged }) });
   await app.register(pbxRouteRoutes, { prefix: '/pbx', config, routeService });
   if (deps.storage) {
     await app.register(pbxRecordingsRoutes, { prefix: '/pbx', db, config, storage: deps.storage });

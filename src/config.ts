@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import ipaddr from 'ipaddr.js';
 
 // The one place that reads the environment. Everything else receives a Config.
 // The schema is the documentation: `.env.example` and the README table list the same names.
@@ -73,6 +74,9 @@ export const ConfigSchema = Type.Object({
   /** SIP header added to the manager's leg so the phone answers by itself, e.g. `Call-Info: answer-after=0`; empty = off. */
   AUTO_ANSWER_HEADER: Type.String({ default: '' }),
 
+  /** Private ranges webhooks may reach, e.g. a CRM on the LAN: `10.0.0.0/8,fd00::/8`; public addresses always. */
+  WEBHOOK_ALLOWED_PRIVATE_CIDRS: Type.String({ default: '' }),
+
   MISSED_CALL_CALLBACK_MINUTES: Type.Integer({ minimum: 0, maximum: 7 * 24 * 60, default: 15 }),
   MISSED_CALL_ESCALATE_MINUTES: Type.Integer({ minimum: 1, maximum: 30 * 24 * 60, default: 120 }),
   REMINDER_RECONCILE_SECONDS: Type.Integer({ minimum: 5, maximum: 3600, default: 60 }),
@@ -127,6 +131,9 @@ function validateCrossField(config: Config): string[] {
   }
   if (config.AMI_HOST !== '' && config.AMI_SECRET === '') {
     problems.push('AMI_SECRET: is required when AMI_HOST is set');
+  }
+  for (const cidr of config.WEBHOOK_ALLOWED_PRIVATE_CIDRS.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (!ipaddr.isValidCIDR(cidr)) problems.push(`WEBHOOK_ALLOWED_PRIVATE_CIDRS: "${cidr}" is not a CIDR range like 10.0.0.0/8`);
   }
   for (const ip of allowedIps(config)) {
     if (!/^[0-9a-fA-F:.]+$/.test(ip)) problems.push(`PBX_ALLOWED_IPS: "${ip}" is not an IP address`);

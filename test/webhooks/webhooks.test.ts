@@ -45,7 +45,8 @@ beforeAll(async () => {
   await insertUser(database, { role: 'manager', name: 'anna', extension: '101' });
   instance = await startInstance(
     database,
-    { ...fakePbxEnv(fake), PUBLIC_URL: 'https://sb.example.com' },
+    // The receivers listen on loopback: allowed here as a director would allow a LAN CRM.
+    { ...fakePbxEnv(fake), PUBLIC_URL: 'https://sb.example.com', WEBHOOK_ALLOWED_PRIVATE_CIDRS: '127.0.0.0/8' },
     uniquePrefix(),
   );
   await eventually(async () => fake.sessions.length === 1, 'AMI login');
