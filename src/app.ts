@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { authPlugin } from './auth/auth.plugin.js';
 import { authRoutes } from './auth/auth.routes.js';
+import { createPbxSignature } from './auth/pbx-signature.js';
 import { createSignInLimit } from './auth/sign-in-limit.js';
 import { createVerifyGate } from './auth/verify-gate.js';
 import { clientsRoutes } from './clients/clients.routes.js';
@@ -136,9 +137,10 @@ export async function buildApp(deps: AppDeps) {
   await app.register(routeTraceRoutes, { prefix: '/api/calls', db, traceWriter });
   await app.register(callsRoutes, { prefix: '/api/calls', db, config });
   await app.register(webhooksRoutes, { prefix: '/api/webhooks', db, targets: createTargetPolicy(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS), ...(deps.onWebhooksChanged && { changed: deps.onWebhooksChanged }) });
-  await app.register(pbxRouteRoutes, { prefix: '/pbx', config, routeService });
+  const pbxSignature = config.PBX_HMAC_SECRET ? createPbxSignature({ secret: config.PBX_HMAC_SECRET, redis: deps.redis, prefix: config.REDIS_PREFIX, logger: deps.logger }) : undefined;
+  await app.register(pbxRouteRoutes, { prefix: '/pbx', config, routeService, pbxSignature });
   if (deps.storage) {
-    await app.register(pbxRecordingsRoutes, { prefix: '/pbx', db, config, storage: deps.storage });
+    await app.register(pbxRecordingsRoutes, { prefix: '/pbx', db, config, storage: deps.storage, pbxSignature });
     await app.register(callRecordingRoutes, { prefix: '/api/calls', db, config, storage: deps.storage });
   }
   if (deps.reminderRoutes) await app.register(deps.reminderRoutes, { prefix: '/api/reminders' });

@@ -35,6 +35,8 @@ export const ConfigSchema = Type.Object({
 
   PBX_TOKEN: Type.String({ minLength: 16 }),
   PBX_ALLOWED_IPS: Type.String({ default: '' }),
+  /** When set, /pbx/* also needs X-Switchboard-Timestamp and an HMAC X-Switchboard-Signature (README). */
+  PBX_HMAC_SECRET: Type.String({ default: '' }),
   ROUTE_BUDGET_MS: Type.Integer({ minimum: 20, maximum: 900, default: 250 }),
   DEFAULT_REGION: Type.String({ pattern: '^[A-Z]{2}$', default: 'RU' }),
   DEFAULT_DEPARTMENT: Type.String({ default: '' }),
@@ -85,7 +87,7 @@ export const ConfigSchema = Type.Object({
 export type Config = Static<typeof ConfigSchema>;
 
 /** Variables whose values must never reach a log line. */
-export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'ADMIN_PASSWORD', 'PBX_TOKEN', 'AMI_SECRET', 'S3_SECRET_ACCESS_KEY'] as const;
+export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'ADMIN_PASSWORD', 'PBX_TOKEN', 'PBX_HMAC_SECRET', 'AMI_SECRET', 'S3_SECRET_ACCESS_KEY'] as const;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -128,6 +130,9 @@ function validateCrossField(config: Config): string[] {
   const problems: string[] = [];
   if (config.NODE_ENV === 'production' && config.PBX_TOKEN === DEV_PBX_TOKEN) {
     problems.push('PBX_TOKEN: the development token cannot be used in production');
+  }
+  if (config.PBX_HMAC_SECRET !== '' && config.PBX_HMAC_SECRET.length < 32) {
+    problems.push('PBX_HMAC_SECRET: must be at least 32 characters (e.g. openssl rand -hex 32)');
   }
   if (config.AMI_HOST !== '' && config.AMI_SECRET === '') {
     problems.push('AMI_SECRET: is required when AMI_HOST is set');

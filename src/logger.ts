@@ -17,6 +17,7 @@ export const REDACT_PATHS = [
   '*.token',
   'config.PBX_TOKEN',
   'config.AMI_SECRET',
+  'config.PBX_HMAC_SECRET',
   'config.ADMIN_PASSWORD',
   'config.DATABASE_URL',
   'config.REDIS_URL',

@@ -1,15 +1,17 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { allowedIps, type Config } from '../config.js';
+import type { PbxSignature } from './pbx-signature.js';
 
 /**
  * onRequest hook for the /pbx/* endpoints that Asterisk calls: the shared PBX_TOKEN (header
  * X-Switchboard-Token, or `token` in the query because dialplan CURL() cannot easily set
  * headers), and the optional PBX_ALLOWED_IPS list. Compared in constant time; only the
  * token's length can be learnt from timing, which says nothing of a random token. (Hashing both
- * sides to hide the length cost a SHA-256 on every ring of every call.)
+ * sides to hide the length cost a SHA-256 on every ring of every call.) With PBX_HMAC_SECRET set,
+ * a signed timestamp is required as well (pbx-signature.ts).
  */
-export function pbxGuard(config: Pick<Config, 'PBX_TOKEN' | 'PBX_ALLOWED_IPS'>) {
+export function pbxGuard(config: Pick<Config, 'PBX_TOKEN' | 'PBX_ALLOWED_IPS'>, signature?: PbxSignature) {
   const expected = Buffer.from(config.PBX_TOKEN);
   const ips = new Set(allowedIps(config).map(normaliseIp));
   // Callback style, not async: an async hook costs a promise and a microtask on every ring.
@@ -27,7 +29,11 @@ export function pbxGuard(config: Pick<Config, 'PBX_TOKEN' | 'PBX_ALLOWED_IPS'>) 
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       return void reply.status(403).send({ code: 'FORBIDDEN', message: 'PBX token is wrong', reqId: String(request.id) });
     }
-    done();
+    if (!signature) return done();
+    signature.verify(request.method, request.raw.url ?? request.url, request.headers).then(
+      (problem) => (problem ? void reply.status(401).send({ code: 'UNAUTHENTICATED', message: problem, reqId: String(request.id) }) : done()),
+      (err: Error) => done(err),
+    );
   };
 }
 
