@@ -92,3 +92,36 @@ describe('a hostile screen client', () => {
     s.socket.terminate();
   });
 });
+
+describe('the issue-15 attack, replayed for 3 s', () => {
+  it('holds at most ~1 MiB queued for a client that sends 60 KB frames as fast as it can and never reads', async () => {
+    const user = await createUser(t, { role: 'manager' });
+    // The type is what the old error frame echoed: 60 KB back for every 60 KB in.
+    const payload = JSON.stringify({ type: 'a'.repeat(60 * 1024) });
+    const before = process.memoryUsage().rss;
+    let peakQueued = 0;
+    let peakRss = before;
+    let connections = 0;
+    let sent = 0;
+    const end = Date.now() + 3_000;
+    while (Date.now() < end) {
+      // The attacker reconnects whenever it is cut off, and never reads.
+      const socket = new WebSocket(`${wsUrl}?token=${user.token}`);
+      socket.on('error', () => {});
+      await new Promise((r) => socket.once('open', r).once('close', r));
+      connections++;
+      socket.pause();
+      while (socket.readyState === WebSocket.OPEN && Date.now() < end) {
+        for (let i = 0; i < 20; i++) socket.send(payload);
+        sent += 20;
+        await new Promise((r) => setTimeout(r, 5));
+        for (const c of hub.connections()) if (c.userId === user.id) peakQueued = Math.max(peakQueued, c.socket.bufferedAmount);
+        peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      }
+      socket.terminate();
+    }
+    const mb = (n: number) => (n / 2 ** 20).toFixed(1);
+    console.info(`hostile WS: ${connections} connections, ${sent} frames of 60 KB in 3 s; server queue peak ${mb(peakQueued)} MiB; RSS (client and server in one process) +${mb(peakRss - before)} MiB`);
+    expect(peakQueued).toBeLessThanOrEqual(MAX_BUFFERED_BYTES + 64 * 1024);
+  });
+});
