@@ -36,6 +36,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Db; tokenTtlHours: numb
         // Refused before argon2 runs: a limited try costs one Redis round trip.
         await signInLimit.check(login, request.ip);
         const user = await verifyGate.run(async () => {
+          // Again after the wait: tries queued behind a flood are refused once a lock lands.
+          await signInLimit.check(login, request.ip);
           const [row] = await db.select().from(users).where(eq(users.login, login)).limit(1);
           if (!row || !row.active) {
             await burnPasswordCheck(password);
