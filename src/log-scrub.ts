@@ -17,7 +17,12 @@ export function maskPhone(value: string): string {
 
 /** A value that is a phone number as people and PBXes write one (a uniqueid `1795348783.2` is not). */
 const PHONE_LIKE = /^\+?[\d\s()-]{7,}$/;
-export const maskIfPhone = (value: string): string => (PHONE_LIKE.test(value.trim()) && /\d{2}/.test(value) ? maskPhone(value) : value);
+/** `2026-12-01` (a `from=` filter) looks like a number too; dates stay readable. */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+export const maskIfPhone = (value: string): string => {
+  const v = value.trim();
+  return PHONE_LIKE.test(v) && !ISO_DATE.test(v) ? maskPhone(value) : value;
+};
 
 /** Decodes a query component the way Fastify's parser does (`+` is a space); undefined when malformed. */
 function decode(component: string): string | undefined {

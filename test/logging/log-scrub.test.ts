@@ -14,6 +14,7 @@ describe('redactUrl', () => {
     expect(redactUrl('/pbx/route?caller=8+916+123-45-67')).toBe('/pbx/route?caller=8916***4567');
     expect(redactUrl('/api/lookup/%2B79161234567')).toBe('/api/lookup/+7916***4567');
     expect(redactUrl('/pbx/route?caller=101')).toBe('/pbx/route?caller=101');
+    expect(redactUrl('/api/calls?from=2026-12-01&to=2026-12-02')).toBe('/api/calls?from=2026-12-01&to=2026-12-02');
   });
 });
 
