@@ -7,8 +7,11 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { authPlugin } from './auth/auth.plugin.js';
 import { authRoutes } from './auth/auth.routes.js';
+import { createPbxSignature } from './auth/pbx-signature.js';
+import { createSignInLimit } from './auth/sign-in-limit.js';
+import { createVerifyGate } from './auth/verify-gate.js';
 import { clientsRoutes } from './clients/clients.routes.js';
-import type { Config } from './config.js';
+import { trustProxy, type Config } from './config.js';
 import type { Database } from './db/client.js';
 import { departmentsRoutes } from './departments/departments.routes.js';
 import { installErrorHandler, schemaErrorFormatter } from './errors.js';
@@ -25,10 +28,12 @@ import { callRecordingRoutes, pbxRecordingsRoutes } from './recordings/recording
 import type { RecordingStorage } from './recordings/storage.js';
 import type { ActivePops } from './screenpop/active-pops.js';
 import type { WsHub } from './screenpop/ws-hub.js';
+import { MAX_CLIENT_FRAME_BYTES } from './screenpop/ws-limits.js';
 import { wsRoutes, type ClientMessageHandler, type ConnectHook } from './screenpop/ws.routes.js';
 import { usersRoutes } from './users/users.routes.js';
 import type { Presence } from './users/users.table.js';
 import { webhooksRoutes } from './webhooks/webhooks.routes.js';
+import { createTargetPolicy } from './webhooks/webhook-target.js';
 
 export interface AppDeps {
   config: Config;
@@ -84,6 +89,8 @@ export async function buildApp(deps: AppDeps) {
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Asterisk's CURL() sends one short GET per step; no reason to keep idle sockets forever.
     keepAliveTimeout: 10_000,
+    // Behind a load balancer the sign-in limit needs the client's address, not the balancer's.
+    trustProxy: trustProxy(config),
     bodyLimit: 1024 * 1024,
     schemaErrorFormatter,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
@@ -116,16 +123,28 @@ export async function buildApp(deps: AppDeps) {
       ami: { required: false, probe: () => deps.amiStatus?.() ?? 'disabled' },
     },
   });
-  await app.register(authRoutes, { prefix: '/api/auth', db, tokenTtlHours: config.TOKEN_TTL_HOURS });
+  await app.register(authRoutes, {
+    prefix: '/api/auth',
+    db,
+    tokenTtlHours: config.TOKEN_TTL_HOURS,
+    signInLimit: createSignInLimit({
+      redis: deps.redis,
+      prefix: config.REDIS_PREFIX,
+      limits: { perAddress: config.SIGNIN_ADDRESS_MAX_FAILURES, perAccount: config.SIGNIN_ACCOUNT_MAX_FAILURES },
+      logger: deps.logger,
+    }),
+    verifyGate: createVerifyGate(config.SIGNIN_CONCURRENCY, 16),
+  });
   await app.register(departmentsRoutes, { prefix: '/api/departments', db, config });
   await app.register(usersRoutes, { prefix: '/api/users', db, config, onPresenceChanged: deps.onPresenceChanged });
   await app.register(clientsRoutes, { prefix: '/api/clients', db, config });
   await app.register(routeTraceRoutes, { prefix: '/api/calls', db, traceWriter });
   await app.register(callsRoutes, { prefix: '/api/calls', db, config });
-  await app.register(webhooksRoutes, { prefix: '/api/webhooks', db, ...(deps.onWebhooksChanged && { changed: deps.onWebhooksChanged }) });
-  await app.register(pbxRouteRoutes, { prefix: '/pbx', config, routeService });
+  await app.register(webhooksRoutes, { prefix: '/api/webhooks', db, targets: createTargetPolicy(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS), ...(deps.onWebhooksChanged && { changed: deps.onWebhooksChanged }) });
+  const pbxSignature = config.PBX_HMAC_SECRET ? createPbxSignature({ secret: config.PBX_HMAC_SECRET, redis: deps.redis, prefix: config.REDIS_PREFIX, logger: deps.logger }) : undefined;
+  await app.register(pbxRouteRoutes, { prefix: '/pbx', config, routeService, pbxSignature });
   if (deps.storage) {
-    await app.register(pbxRecordingsRoutes, { prefix: '/pbx', db, config, storage: deps.storage });
+    await app.register(pbxRecordingsRoutes, { prefix: '/pbx', db, config, storage: deps.storage, pbxSignature });
     await app.register(callRecordingRoutes, { prefix: '/api/calls', db, config, storage: deps.storage });
   }
   if (deps.reminderRoutes) await app.register(deps.reminderRoutes, { prefix: '/api/reminders' });
@@ -135,7 +154,8 @@ export async function buildApp(deps: AppDeps) {
     // In a scope of its own: @fastify/websocket adds an onRequest and an onResponse hook to every
     // route of the scope it is registered in, and /pbx/route is asked on every ring.
     await app.register(async (realtime) => {
-      await realtime.register(websocket, { options: { maxPayload: 64 * 1024 } });
+      // Past maxPayload ws closes the socket with 1009 before buffering the frame (ws-limits.ts).
+      await realtime.register(websocket, { options: { maxPayload: MAX_CLIENT_FRAME_BYTES } });
       await realtime.register(wsRoutes, { hub, activePops, onConnect, ...(onClientMessage && { onClientMessage }) });
     });
   }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import ipaddr from 'ipaddr.js';
 
 // The one place that reads the environment. Everything else receives a Config.
 // The schema is the documentation: `.env.example` and the README table list the same names.
@@ -24,9 +25,19 @@ export const ConfigSchema = Type.Object({
 
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8 })),
   TOKEN_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 90, default: 12 }),
+  /** Fastify's trustProxy: '' = the peer is the client; 'true', a hop count, or the proxies' addresses/CIDRs. */
+  TRUST_PROXY: Type.String({ default: '' }),
+  /** Failed sign-ins from one address (any login) per 15 minutes before 429. */
+  SIGNIN_ADDRESS_MAX_FAILURES: Type.Integer({ minimum: 1, default: 100 }),
+  /** Failed sign-ins for one login (any address) per 15 minutes before short (≤ 60 s) locks. */
+  SIGNIN_ACCOUNT_MAX_FAILURES: Type.Integer({ minimum: 1, default: 50 }),
+  /** argon2 verifications run at once; 16 more may wait, the rest get 503. */
+  SIGNIN_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
 
   PBX_TOKEN: Type.String({ minLength: 16 }),
   PBX_ALLOWED_IPS: Type.String({ default: '' }),
+  /** When set, /pbx/* also needs X-Switchboard-Timestamp and an HMAC X-Switchboard-Signature (README). */
+  PBX_HMAC_SECRET: Type.String({ default: '' }),
   ROUTE_BUDGET_MS: Type.Integer({ minimum: 20, maximum: 900, default: 250 }),
   DEFAULT_REGION: Type.String({ pattern: '^[A-Z]{2}$', default: 'RU' }),
   DEFAULT_DEPARTMENT: Type.String({ default: '' }),
@@ -67,6 +78,9 @@ export const ConfigSchema = Type.Object({
   /** SIP header added to the manager's leg so the phone answers by itself, e.g. `Call-Info: answer-after=0`; empty = off. */
   AUTO_ANSWER_HEADER: Type.String({ default: '' }),
 
+  /** Private ranges webhooks may reach, e.g. a CRM on the LAN: `10.0.0.0/8,fd00::/8`; public addresses always. */
+  WEBHOOK_ALLOWED_PRIVATE_CIDRS: Type.String({ default: '' }),
+
   MISSED_CALL_CALLBACK_MINUTES: Type.Integer({ minimum: 0, maximum: 7 * 24 * 60, default: 15 }),
   MISSED_CALL_ESCALATE_MINUTES: Type.Integer({ minimum: 1, maximum: 30 * 24 * 60, default: 120 }),
   REMINDER_RECONCILE_SECONDS: Type.Integer({ minimum: 5, maximum: 3600, default: 60 }),
@@ -75,7 +89,7 @@ export const ConfigSchema = Type.Object({
 export type Config = Static<typeof ConfigSchema>;
 
 /** Variables whose values must never reach a log line. */
-export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'ADMIN_PASSWORD', 'PBX_TOKEN', 'AMI_SECRET', 'S3_SECRET_ACCESS_KEY'] as const;
+export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'ADMIN_PASSWORD', 'PBX_TOKEN', 'PBX_HMAC_SECRET', 'AMI_SECRET', 'S3_SECRET_ACCESS_KEY'] as const;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -146,13 +160,29 @@ function validateCrossField(config: Config): string[] {
   if (config.NODE_ENV === 'production' && config.PBX_TOKEN === DEV_PBX_TOKEN) {
     problems.push('PBX_TOKEN: the development token cannot be used in production');
   }
+  if (config.PBX_HMAC_SECRET !== '' && config.PBX_HMAC_SECRET.length < 32) {
+    problems.push('PBX_HMAC_SECRET: must be at least 32 characters (e.g. openssl rand -hex 32)');
+  }
   if (config.AMI_HOST !== '' && config.AMI_SECRET === '') {
     problems.push('AMI_SECRET: is required when AMI_HOST is set');
+  }
+  for (const cidr of config.WEBHOOK_ALLOWED_PRIVATE_CIDRS.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (!ipaddr.isValidCIDR(cidr)) problems.push(`WEBHOOK_ALLOWED_PRIVATE_CIDRS: "${cidr}" is not a CIDR range like 10.0.0.0/8`);
   }
   for (const ip of allowedIps(config)) {
     if (!/^[0-9a-fA-F:.]+$/.test(ip)) problems.push(`PBX_ALLOWED_IPS: "${ip}" is not an IP address`);
   }
   return problems;
+}
+
+/** TRUST_PROXY as Fastify's `trustProxy` option. */
+export function trustProxy(config: Pick<Config, 'TRUST_PROXY'>): boolean | string[] | ((address: string, hop: number) => boolean) {
+  const value = config.TRUST_PROXY.trim();
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  // A hop count, as Fastify reads a number (its typings leave the number out).
+  if (/^\d+$/.test(value)) return (_address, hop) => hop < Number(value);
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 export function allowedIps(config: Pick<Config, 'PBX_ALLOWED_IPS'>): string[] {

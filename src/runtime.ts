@@ -19,6 +19,7 @@ import { createReminderModule } from './reminders/reminders.module.js';
 import { createActivePops } from './screenpop/active-pops.js';
 import { createWsHub } from './screenpop/ws-hub.js';
 import { createUserDirectory } from './users/user-directory.js';
+import { createTargetPolicy } from './webhooks/webhook-target.js';
 import { createWebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { createClickToCallModule } from './clicktocall/clicktocall.module.js';
 import { createPresenceModule } from './presence/presence.module.js';
@@ -90,6 +91,7 @@ export async function createRuntime(opts: RuntimeOptions) {
     // Read per event: with PORT=0 the port is known only once listening.
     publicUrl: () => publicUrl(config, (app.server.address() as AddressInfo | null)?.port),
     prefix,
+    targets: createTargetPolicy(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS),
     ...(opts.webhookBackoffMs !== undefined && { backoffMs: opts.webhookBackoffMs }),
   });
 

@@ -5,11 +5,13 @@ import { AppError, ErrorBody } from '../errors.js';
 import { users } from '../users/users.table.js';
 import { ViewerBody } from '../users/users.schemas.js';
 import { burnPasswordCheck, verifyPassword } from './passwords.js';
+import { SignInLimitedError, type SignInLimit } from './sign-in-limit.js';
+import { SignInBusyError, type VerifyGate } from './verify-gate.js';
 import { issueToken, revokeToken, tokenFromRequest } from './tokens.js';
 import { viewerOf } from './auth.plugin.js';
 
-export const authRoutes: FastifyPluginAsyncTypebox<{ db: Db; tokenTtlHours: number }> = async (app, opts) => {
-  const { db } = opts;
+export const authRoutes: FastifyPluginAsyncTypebox<{ db: Db; tokenTtlHours: number; signInLimit: SignInLimit; verifyGate: VerifyGate }> = async (app, opts) => {
+  const { db, signInLimit, verifyGate } = opts;
 
   app.post(
     '/login',
@@ -17,28 +19,52 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Db; tokenTtlHours: numb
       schema: {
         tags: ['auth'],
         summary: 'Sign in with login and password; returns a bearer token',
+        description: 'Failed sign-ins are limited per login and address (429 with Retry-After); when too many are checked at once, 503 with Retry-After.',
         body: Type.Object({ login: Type.String({ minLength: 1, maxLength: 100 }), password: Type.String({ minLength: 1, maxLength: 200 }) }),
         response: {
           200: Type.Object({ token: Type.String(), expiresAt: Type.String({ format: 'date-time' }), user: ViewerBody }),
           401: ErrorBody,
+          429: ErrorBody,
+          503: ErrorBody,
         },
       },
     },
-    async (request) => {
-      const { login, password } = request.body;
-      const [user] = await db.select().from(users).where(eq(users.login, login.trim().toLowerCase())).limit(1);
-      if (!user || !user.active) {
-        await burnPasswordCheck(password);
-        throw new AppError('UNAUTHENTICATED', 'wrong login or password');
+    async (request, reply) => {
+      const login = request.body.login.trim().toLowerCase();
+      const { password } = request.body;
+      try {
+        // Refused before argon2 runs: a limited try costs one Redis round trip.
+        await signInLimit.check(login, request.ip);
+        const user = await verifyGate.run(async () => {
+          // Again after the wait: tries queued behind a flood are refused once a lock lands.
+          await signInLimit.check(login, request.ip);
+          const [row] = await db.select().from(users).where(eq(users.login, login)).limit(1);
+          if (!row || !row.active) {
+            await burnPasswordCheck(password);
+            return null;
+          }
+          return (await verifyPassword(row.passwordHash, password)) ? row : null;
+        });
+        if (!user) {
+          await signInLimit.failed(login, request.ip);
+          throw new AppError('UNAUTHENTICATED', 'wrong login or password');
+        }
+        await signInLimit.succeeded(login, request.ip);
+        const { token, expiresAt } = await issueToken(db, user.id, opts.tokenTtlHours);
+        request.log.info({ userId: user.id }, 'signed in');
+        return {
+          token,
+          expiresAt: expiresAt.toISOString(),
+          user: { id: user.id, login: user.login, name: user.name, role: user.role, departmentId: user.departmentId, managerId: user.managerId },
+        };
+      } catch (err) {
+        if (!(err instanceof SignInLimitedError || err instanceof SignInBusyError)) throw err;
+        if (err instanceof SignInLimitedError) request.log.info({ retryAfter: err.retryAfterSeconds }, 'sign-in refused: too many failures');
+        return reply
+          .status(err.statusCode)
+          .header('retry-after', String(err.retryAfterSeconds))
+          .send({ code: err.code, message: err.message, reqId: String(request.id) });
       }
-      if (!(await verifyPassword(user.passwordHash, password))) throw new AppError('UNAUTHENTICATED', 'wrong login or password');
-      const { token, expiresAt } = await issueToken(db, user.id, opts.tokenTtlHours);
-      request.log.info({ userId: user.id }, 'signed in');
-      return {
-        token,
-        expiresAt: expiresAt.toISOString(),
-        user: { id: user.id, login: user.login, name: user.name, role: user.role, departmentId: user.departmentId, managerId: user.managerId },
-      };
     },
   );
 

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { allowedIps, isDevPbxToken, type Config } from '../config.js';
+import type { PbxSignature } from './pbx-signature.js';
 
 /**
  * onRequest hook for the /pbx/* endpoints that Asterisk calls: the shared PBX_TOKEN (header
@@ -12,8 +13,9 @@ import { allowedIps, isDevPbxToken, type Config } from '../config.js';
  * The development token (no PBX_TOKEN outside production) is printed in the README: it is
  * accepted from a loopback address only, so that a development instance someone exposed on
  * the network does not take routing questions or recordings from anyone.
+ * With PBX_HMAC_SECRET set, a signed timestamp is required as well (pbx-signature.ts).
  */
-export function pbxGuard(config: Pick<Config, 'PBX_TOKEN' | 'PBX_ALLOWED_IPS'>) {
+export function pbxGuard(config: Pick<Config, 'PBX_TOKEN' | 'PBX_ALLOWED_IPS'>, signature?: PbxSignature) {
   const expected = Buffer.from(config.PBX_TOKEN);
   const ips = new Set(allowedIps(config).map(normaliseIp));
   const loopbackOnly = isDevPbxToken(config.PBX_TOKEN);
@@ -35,7 +37,11 @@ export function pbxGuard(config: Pick<Config, 'PBX_TOKEN' | 'PBX_ALLOWED_IPS'>) 
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       return void reply.status(403).send({ code: 'FORBIDDEN', message: 'PBX token is wrong', reqId: String(request.id) });
     }
-    done();
+    if (!signature) return done();
+    signature.verify(request.method, request.raw.url ?? request.url, request.headers).then(
+      (problem) => (problem ? void reply.status(401).send({ code: 'UNAUTHENTICATED', message: problem, reqId: String(request.id) }) : done()),
+      (err: Error) => done(err),
+    );
   };
 }
 

@@ -3,6 +3,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { actorOf } from '../audit/audit.js';
 import { viewerOf } from '../auth/auth.plugin.js';
 import { pbxGuard } from '../auth/pbx-guard.js';
+import type { PbxSignature } from '../auth/pbx-signature.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { AppError, ErrorBody } from '../errors.js';
@@ -22,6 +23,8 @@ export interface RecordingsPluginOptions {
   db: Db;
   config: Config;
   storage: RecordingStorage;
+  /** The PBX_HMAC_SECRET check of /pbx/* (auth/pbx-signature.ts), when configured. */
+  pbxSignature?: PbxSignature;
 }
 
 const depsOf = (opts: RecordingsPluginOptions): RecordingDeps => ({ db: opts.db, config: opts.config, storage: opts.storage });
@@ -30,7 +33,7 @@ const tags = ['recordings'];
 /** `PUT /pbx/recordings/:uniqueid`: the PBX pushes a finished MixMonitor file (PBX token). */
 export const pbxRecordingsRoutes: FastifyPluginAsyncTypebox<RecordingsPluginOptions> = async (app, opts) => {
   const deps = depsOf(opts);
-  app.addHook('onRequest', pbxGuard(opts.config));
+  app.addHook('onRequest', pbxGuard(opts.config, opts.pbxSignature));
   // The body stays a stream all the way into storage: a recording can be far larger than the
   // app's bodyLimit, and a custom parser without parseAs is exempt from it.
   app.addContentTypeParser(/^audio\//, (_request, payload, done) => done(null, payload));

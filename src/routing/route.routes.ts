@@ -1,6 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Config } from '../config.js';
 import { pbxGuard } from '../auth/pbx-guard.js';
+import type { PbxSignature } from '../auth/pbx-signature.js';
 import { lazyChildLoggerFactory } from '../lazy-request-logger.js';
 import { ANSWER_KEYS, encodeHashBody } from './answer-format.js';
 import type { RouteQuery, RouteService } from './route-service.js';
@@ -23,8 +24,8 @@ const RouteAnswer = Type.Object(Object.fromEntries(ANSWER_KEYS.map((k) => [k, Ty
  * garbage parameters are made safe here, and a slow or failing database is the route service's
  * fallback. Only a wrong token or address is refused (401/403).
  */
-export const pbxRouteRoutes: FastifyPluginAsyncTypebox<{ config: Config; routeService: RouteService }> = async (app, opts) => {
-  app.addHook('onRequest', pbxGuard(opts.config));
+export const pbxRouteRoutes: FastifyPluginAsyncTypebox<{ config: Config; routeService: RouteService; pbxSignature?: PbxSignature }> = async (app, opts) => {
+  app.addHook('onRequest', pbxGuard(opts.config, opts.pbxSignature));
 
   app.get(
     '/route',

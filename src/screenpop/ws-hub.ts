@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import type { BusMessage } from '../events/event-bus.js';
 import type { Role } from '../users/users.table.js';
 import { sendFramed, textFrame } from './ws-frame.js';
+import { roomFor } from './ws-limits.js';
 
 export interface Connection {
   socket: WebSocket;
@@ -52,9 +53,10 @@ export function createWsHub() {
       }
       if (targets.size === 0) return;
       // Framed once for every target (ws-frame.ts). OPEN sockets only; one that is closing
-      // gets nothing and is removed by its close handler.
+      // gets nothing and is removed by its close handler, and one that stopped reading is
+      // terminated once its queue passes MAX_BUFFERED_BYTES (ws-limits.ts).
       const framed = textFrame(frame);
-      for (const c of targets) if (c.socket.readyState === 1) sendFramed(c.socket, framed, frame);
+      for (const c of targets) if (roomFor(c.socket)) sendFramed(c.socket, framed, frame);
     },
     isConnected: (userId: number) => (byUser.get(userId)?.size ?? 0) > 0,
     connections: () => [...byUser.values()].flatMap((set) => [...set]),

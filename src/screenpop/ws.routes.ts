@@ -6,6 +6,7 @@ import type { Viewer } from '../auth/viewer.js';
 import { AppError } from '../errors.js';
 import type { ActivePops } from './active-pops.js';
 import type { Connection, WsHub } from './ws-hub.js';
+import { closeFast, createFrameBudget, roomFor } from './ws-limits.js';
 
 /** Something that reacts to a frame sent by a browser (presence change, …). */
 export type ClientMessageHandler = (viewer: Viewer, message: { type: string; [k: string]: unknown }, reply: (frame: object) => void) => Promise<void> | void;
@@ -16,12 +17,21 @@ export type ConnectHook = (viewer: Viewer, send: (frame: object) => void) => Pro
 export function byFrameType(handlers: Readonly<Record<string, ClientMessageHandler>>): ClientMessageHandler {
   return async (viewer, message, reply) => {
     const handler = Object.hasOwn(handlers, message.type) ? handlers[message.type] : undefined;
-    if (!handler) throw new AppError('VALIDATION', `unknown frame type ${message.type}`);
+    // The client's input is never echoed back: it would let a client make us buffer its frames.
+    if (!handler) throw new UnknownFrameType();
     await handler(viewer, message, reply);
   };
 }
 
+class UnknownFrameType extends AppError {
+  constructor() {
+    super('VALIDATION', 'unknown frame type');
+  }
+}
+
 const HEARTBEAT_MS = 30_000;
+/** Server-written error texts only, and short ones. */
+const errorText = (message: string) => message.slice(0, 200);
 
 /**
  * `/ws`: the screen. The bearer token comes in `?token=` (browsers cannot set headers on a
@@ -67,7 +77,9 @@ export const wsRoutes: FastifyPluginAsync<{
   app.get('/ws', { websocket: true, preValidation: app.requireUser, schema: { hide: true } }, (socket: WebSocket, request) => {
     const viewer = viewerOf(request);
     const connection: Connection = { socket, userId: viewer.id, role: viewer.role, departmentId: viewer.departmentId, alive: true };
-    const send = (frame: object) => socket.readyState === 1 && socket.send(JSON.stringify(frame));
+    // Every frame goes through `roomFor`: a client that does not read is terminated rather than
+    // buffered for (ws-limits.ts).
+    const send = (frame: object) => roomFor(socket) && socket.send(JSON.stringify(frame));
     hub.register(connection);
     const slice = slices[dealt++ % slices.length]!;
     slice.add(connection);
@@ -79,25 +91,39 @@ export const wsRoutes: FastifyPluginAsync<{
       slice.delete(connection);
     });
     socket.on('error', (err) => request.log.debug({ err, userId: viewer.id }, 'websocket error'));
-    socket.on('message', (data) => {
-      connection.alive = true;
-      let message: { type?: unknown };
-      try {
-        message = JSON.parse(data.toString());
-      } catch {
-        return send({ type: 'error', message: 'frames must be JSON objects with a "type"' });
+    const budget = createFrameBudget();
+    const refuse = (message: string) => {
+      if (!budget.bad()) {
+        request.log.info({ userId: viewer.id }, 'websocket closed: too many bad frames');
+        return closeFast(socket, 1008, 'too many bad frames');
       }
-      if (message?.type === 'ping') return send({ type: 'pong' });
-      if (typeof message?.type !== 'string' || !opts.onClientMessage) return send({ type: 'error', message: `unknown frame type ${String(message?.type)}` });
-      Promise.resolve(opts.onClientMessage(viewer, message as { type: string }, send)).catch((err: Error & { statusCode?: number }) =>
-        send({ type: 'error', message: err.statusCode && err.statusCode < 500 ? err.message : 'internal error' }),
-      );
+      send({ type: 'error', message });
+    };
+    socket.on('message', (data, isBinary) => {
+      connection.alive = true;
+      if (!budget.take()) {
+        request.log.info({ userId: viewer.id }, 'websocket closed: too many frames');
+        return closeFast(socket, 1008, 'too many frames');
+      }
+      let message: { type?: unknown } | null = null;
+      try {
+        if (!isBinary) message = JSON.parse(data.toString());
+      } catch {
+        // answered below, without the input
+      }
+      if (typeof message?.type !== 'string') return refuse('frames must be JSON objects with a string "type"');
+      if (message.type === 'ping') return send({ type: 'pong' });
+      if (!opts.onClientMessage) return refuse('unknown frame type');
+      Promise.resolve(opts.onClientMessage(viewer, message as { type: string }, send)).catch((err: Error & { statusCode?: number }) => {
+        if (err instanceof UnknownFrameType) return refuse(err.message);
+        send({ type: 'error', message: err.statusCode && err.statusCode < 500 ? errorText(err.message) : 'internal error' });
+      });
     });
 
     send({ type: 'hello', user: { id: viewer.id, name: viewer.name, role: viewer.role } });
     void (async () => {
       try {
-        for (const frame of await opts.activePops.forUser(viewer.id)) if (socket.readyState === 1) socket.send(frame);
+        for (const frame of await opts.activePops.forUser(viewer.id)) if (roomFor(socket)) socket.send(frame);
         for (const hook of opts.onConnect ?? []) await hook(viewer, send);
       } catch (err) {
         request.log.warn({ err, userId: viewer.id }, 'could not send the connect snapshot');

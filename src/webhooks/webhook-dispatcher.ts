@@ -3,7 +3,9 @@ import { and, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { CallHooks, StoredCall } from '../calls/call-pipeline.js';
 import type { Db } from '../db/client.js';
+import { postWebhook } from './post-webhook.js';
 import { signPayload, SIGNATURE_HEADER } from './signing.js';
+import { createTargetPolicy, WebhookTargetError, type TargetPolicy } from './webhook-target.js';
 import { callPayload, type WebhookEvent } from './webhook-payload.js';
 import { webhookEndpoints } from './webhooks.table.js';
 
@@ -25,6 +27,8 @@ export interface WebhookDispatcherOptions {
   attempts?: number;
   backoffMs?: number;
   timeoutMs?: number;
+  /** Which addresses deliveries may reach (webhook-target.ts); public ones only by default. */
+  targets?: TargetPolicy;
 }
 
 const QUEUE = 'webhooks';
@@ -39,6 +43,7 @@ const ENDPOINTS_MAX_AGE_MS = 1_000;
  */
 export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
   const prefix = opts.prefix ?? 'switchboard';
+  const targets = opts.targets ?? createTargetPolicy('');
   const queue = new Queue<DeliveryJob>(QUEUE, { connection: opts.connection, prefix });
   queue.on('error', (err) => opts.logger.warn({ err }, 'webhook queue error'));
   let worker: Worker<DeliveryJob> | null = null;
@@ -93,23 +98,24 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
       .where(and(eq(webhookEndpoints.id, job.endpointId), eq(webhookEndpoints.active, true)));
     if (!endpoint) throw new UnrecoverableError(`webhook endpoint ${job.endpointId} is gone or disabled`);
     const timestamp = Math.floor(Date.now() / 1000);
-    const res = await fetch(endpoint.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'Switchboard-Webhooks/1',
-        'x-switchboard-event': job.event,
-        'idempotency-key': job.deliveryId,
-        [SIGNATURE_HEADER]: signPayload(endpoint.secret, timestamp, job.body),
-      },
-      body: job.body,
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
-      redirect: 'error',
-    });
-    await res.body?.cancel();
-    if (res.ok) return;
-    const final = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
-    const message = `webhook ${endpoint.url} answered ${res.status}`;
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'Switchboard-Webhooks/1',
+      'x-switchboard-event': job.event,
+      'idempotency-key': job.deliveryId,
+      [SIGNATURE_HEADER]: signPayload(endpoint.secret, timestamp, job.body),
+    };
+    let status: number;
+    try {
+      status = await postWebhook(endpoint.url, headers, job.body, targets, opts.timeoutMs ?? 10_000);
+    } catch (err) {
+      // The host now resolves to a refused address (DNS rebinding, or the allow-list shrank).
+      if (err instanceof WebhookTargetError) throw new UnrecoverableError(err.message);
+      throw err;
+    }
+    if (status >= 200 && status < 300) return;
+    const final = status >= 400 && status < 500 && status !== 408 && status !== 429;
+    const message = `webhook ${endpoint.url} answered ${status}`;
     throw final ? new UnrecoverableError(message) : new Error(message);
   }
 

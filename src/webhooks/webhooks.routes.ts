@@ -4,6 +4,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { AppError, ErrorBody } from '../errors.js';
 import { WEBHOOK_EVENTS } from './webhook-payload.js';
+import type { TargetPolicy } from './webhook-target.js';
 import { webhookEndpoints } from './webhooks.table.js';
 
 const EventName = Type.Union(WEBHOOK_EVENTS.map((e) => Type.Literal(e)));
@@ -19,7 +20,7 @@ const view = (e: typeof webhookEndpoints.$inferSelect) => ({ id: e.id, url: e.ur
 
 /** Directors register the CRM endpoints that receive call events; the secret is shown once.
  *  `changed` tells this instance's dispatcher, which caches the list (webhook-dispatcher.ts). */
-export const webhooksRoutes: FastifyPluginAsyncTypebox<{ db: Db; changed?: () => void }> = async (app, { db, changed }) => {
+export const webhooksRoutes: FastifyPluginAsyncTypebox<{ db: Db; targets: TargetPolicy; changed?: () => void }> = async (app, { db, targets, changed }) => {
   app.addHook('preHandler', app.requireRole('director'));
 
   app.get('/', { schema: { tags: ['webhooks'], summary: 'Registered webhook endpoints', response: { 200: Type.Array(Endpoint) } } }, async () =>
@@ -40,11 +41,15 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ db: Db; changed?: () =>
       },
     },
     async (request, reply) => {
+      let url: URL;
       try {
-        new URL(request.body.url);
+        url = new URL(request.body.url);
       } catch {
         throw new AppError('VALIDATION', `url "${request.body.url}" is not a URL`);
       }
+      // Public addresses only, unless WEBHOOK_ALLOWED_PRIVATE_CIDRS allows a range; checked
+      // again at every delivery (webhook-target.ts).
+      await targets.check(url);
       const secret = `whsec_${randomBytes(24).toString('base64url')}`;
       const [row] = await db.insert(webhookEndpoints).values({ url: request.body.url, events: request.body.events, secret }).returning();
       changed?.();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
@@ -22,7 +23,9 @@ export interface TestApp {
 /** The real app on a fresh database and the shared test Redis. */
 export async function createTestApp(env: Record<string, string> = {}, extra: Partial<AppDeps> = {}): Promise<TestApp> {
   const database = await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: 'test', PBX_TOKEN: TEST_PBX_TOKEN, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
+  // A key space of its own: test files share one Redis, and sign-in failures are counted there.
+  const REDIS_PREFIX = `sbtest-${randomBytes(4).toString('hex')}`;
+  const config = loadConfig({ NODE_ENV: 'test', PBX_TOKEN: TEST_PBX_TOKEN, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', REDIS_PREFIX, ...env });
   const redis = createRedis(inject('redisUrl'), 'command');
   const app = await buildApp({ config, logger: createLogger(config.LOG_LEVEL), database, redis, ...extra });
   await app.ready();
