@@ -106,6 +106,8 @@ async function startWorld(flushEveryMs: number): Promise<World> {
     // The route's budget is not under test here: on a loaded CI machine a fallback past 250 ms
     // would leave the call without the decision whose client it must keep.
     ROUTE_BUDGET_MS: '900',
+    // The webhook receiver listens on loopback: allowed as a director would allow a LAN CRM.
+    WEBHOOK_ALLOWED_PRIVATE_CIDRS: '127.0.0.0/8',
   }, uniquePrefix(), { traceFlushEveryMs: flushEveryMs });
   await waitFor(() => instance.runtime.leader.isLeader() && instance.runtime.ami.status() === 'connected', 'the instance to lead and log in', 10_000);
   const director = await insertUser(database, { role: 'director', name: 'director' });
