@@ -41,6 +41,8 @@ export interface AppDeps {
   database: Database;
   /** A fail-fast command connection (see infra/redis.ts). */
   redis: Redis;
+  /** The database watchdog's view for /health (src/db/db-watchdog.ts). */
+  databaseHealth?: () => { status: 'ok' | 'down'; downForMs: number };
   /** The PBX connection's state for /ready. */
   amiStatus?: () => ComponentStatus;
   /** Screen-pops and other live frames: present in a full runtime (src/runtime.ts). */
@@ -115,6 +117,7 @@ export async function buildApp(deps: AppDeps) {
   const routeService = createRouteService({ database, directory, config, traceWriter, logger: deps.logger, deviceState: deps.deviceState });
 
   await app.register(healthRoutes, {
+    ...(deps.databaseHealth && { database: deps.databaseHealth }),
     probes: {
       postgres: { required: true, probe: async () => (await database.pool.query('select 1'), 'ok' as const) },
       redis: { required: true, probe: async () => ((await deps.redis.ping()) === 'PONG' ? 'ok' as const : 'down' as const) },

@@ -18,6 +18,11 @@ export const ConfigSchema = Type.Object({
 
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   EMBEDDED_PG_PORT: Type.Integer({ ...Port, default: 5433 }),
+  /**
+   * PostgreSQL unreachable for this long (embedded one not restartable, or DATABASE_URL down):
+   * the process exits with 69 so its supervisor restarts it; 0 = never exit.
+   */
+  DATABASE_DOWN_EXIT_SECONDS: Type.Integer({ minimum: 0, maximum: 24 * 3600, default: 60 }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
   REDIS_AUTOSTART: Type.Boolean({ default: true }),
   /** Namespace of every Redis key and channel, so several deployments (or test runs) can share one Redis. */

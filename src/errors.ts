@@ -1,4 +1,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { isDatabaseUnavailable } from './db/db-errors.js';
+
+/** Seconds a client is told to wait when PostgreSQL is unreachable; the embedded one restarts in about this. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * The error catalogue: stable codes the API promises to clients, each with its HTTP status.
@@ -15,6 +19,7 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   RANGE_NOT_SATISFIABLE: 416,
   PBX_UNAVAILABLE: 503,
+  DATABASE_UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const;
 
@@ -57,6 +62,14 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (error.code === PG_FOREIGN_KEY_VIOLATION) {
       return reply.status(400).send({ code: 'VALIDATION', message: 'a referenced record does not exist', reqId });
+    }
+    if (isDatabaseUnavailable(error)) {
+      // Logged without the stack: during an outage every request would repeat the same one.
+      request.log.warn({ err: { message: error.message, code: error.code } }, 'database unavailable');
+      return reply
+        .status(503)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+        .send({ code: 'DATABASE_UNAVAILABLE', message: 'the database is unreachable; try again in a few seconds', reqId });
     }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status < 500) {

@@ -9,6 +9,7 @@ import { identityFromConfig } from './calls/channel-identity.js';
 import type { AddressInfo } from 'node:net';
 import { type Config, publicUrl } from './config.js';
 import type { Database } from './db/client.js';
+import { createDbWatchdog } from './db/db-watchdog.js';
 import { createEventBus } from './events/event-bus.js';
 import { createLeaderLock } from './infra/leader-lock.js';
 import { createRedis } from './infra/redis.js';
@@ -36,6 +37,9 @@ export interface RuntimeOptions {
   amiBackoffMs?: number;
   webhookBackoffMs?: number;
   traceFlushEveryMs?: number;
+  /** Called when PostgreSQL stayed unreachable past DATABASE_DOWN_EXIT_SECONDS; server.ts exits. */
+  onDatabaseGiveUp?: (downForMs: number) => void;
+  databaseProbeEveryMs?: number;
 }
 
 const HOUSEKEEPING_MS = 60_000;
@@ -59,6 +63,13 @@ export async function createRuntime(opts: RuntimeOptions) {
   await users.refresh();
   const stopUserRefresh = users.startRefreshing();
   const storage = createStorage(config);
+  const watchdog = createDbWatchdog({
+    url: String(database.pool.options.connectionString),
+    logger,
+    ...(opts.databaseProbeEveryMs !== undefined && { everyMs: opts.databaseProbeEveryMs }),
+    giveUpAfterMs: opts.onDatabaseGiveUp ? config.DATABASE_DOWN_EXIT_SECONDS * 1000 : 0,
+    onGiveUp: (downForMs) => opts.onDatabaseGiveUp?.(downForMs),
+  });
   const prefix = config.REDIS_PREFIX;
   const bullConnection = { url: config.REDIS_URL, maxRetriesPerRequest: null };
 
@@ -171,6 +182,7 @@ export async function createRuntime(opts: RuntimeOptions) {
     logger,
     database,
     redis,
+    databaseHealth: () => ({ status: watchdog.status(), downForMs: watchdog.downForMs() }),
     amiStatus: () => (config.AMI_HOST === '' ? 'disabled' : leader.isLeader() ? (ami.status() === 'connected' ? 'ok' : 'down') : 'ok'),
     directory,
     traceWriter,
@@ -203,6 +215,7 @@ export async function createRuntime(opts: RuntimeOptions) {
     },
     async stop() {
       if (housekeeping) clearInterval(housekeeping);
+      watchdog.stop();
       await leader.stop();
       await ami.stop();
       await pipeline.drain();

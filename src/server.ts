@@ -23,26 +23,33 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.LOG_LEVEL);
-  const stack: Array<{ name: string; close: () => Promise<unknown> }> = [];
+  // Each part gets a deadline so that the whole stop fits in a supervisor's grace period
+  // (Docker and systemd wait 10 s before SIGKILL): the service's drain first, PostgreSQL and
+  // Redis last, because the drain still writes to them.
+  const stack: Array<{ name: string; close: () => Promise<unknown>; deadlineMs: number }> = [];
 
+  let stopping = false;
   const shutdown = async (signal: string, code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    const started = Date.now();
     logger.info({ signal }, 'shutting down');
-    for (const { name, close } of stack.reverse()) {
+    for (const { name, close, deadlineMs } of stack.reverse()) {
       try {
-        await close();
+        await withDeadline(close(), deadlineMs, name);
+        logger.info({ part: name, ms: Date.now() - started }, 'closed');
       } catch (err) {
         logger.error({ err, part: name }, 'error while closing');
       }
     }
+    logger.info({ signal, code, ms: Date.now() - started }, 'stopped');
     process.exit(code);
   };
 
   // Registered before anything starts, so a Ctrl-C during start-up still stops PostgreSQL.
-  let stopping = false;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (stopping) process.exit(130); // a second Ctrl-C: the user insists
-      stopping = true;
       void shutdown(signal);
     });
   }
@@ -51,23 +58,29 @@ async function main(): Promise<void> {
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
       const pg = await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, database: 'switchboard', logger });
-      stack.push({ name: 'embedded postgres', close: pg.stop });
+      stack.push({ name: 'embedded postgres', close: pg.stop, deadlineMs: 1_500 });
       databaseUrl = pg.url;
     }
     const database = createDatabase(databaseUrl);
-    stack.push({ name: 'postgres pool', close: database.close });
+    stack.push({ name: 'postgres pool', close: database.close, deadlineMs: 500 });
     await runMigrations(database.db);
     await bootstrapAdmin(database.db, logger, config.ADMIN_PASSWORD);
 
     if (config.REDIS_AUTOSTART) {
       const embeddedRedis = await ensureRedis({ url: config.REDIS_URL, dataDir: config.DATA_DIR, logger });
-      stack.push({ name: 'embedded redis', close: embeddedRedis.stop });
+      stack.push({ name: 'embedded redis', close: embeddedRedis.stop, deadlineMs: 1_000 });
     }
     const notice = unknownDidNotice(config);
     if (notice !== null) logger.warn({ defaultDepartment: null, fallbackDial: config.FALLBACK_DIAL || null }, notice);
 
-    const runtime = await createRuntime({ config, logger, database });
-    stack.push({ name: 'runtime', close: () => runtime.stop() });
+    const runtime = await createRuntime({
+      config,
+      logger,
+      database,
+      // EX_UNAVAILABLE: the supervisor restarts the service, which starts or reaches it again.
+      onDatabaseGiveUp: () => void shutdown('database-unavailable', 69),
+    });
+    stack.push({ name: 'runtime', close: () => runtime.stop(), deadlineMs: 6_000 });
     await runtime.app.listen({ host: config.HOST, port: config.PORT });
     await runtime.start();
   } catch (err) {
@@ -75,6 +88,14 @@ async function main(): Promise<void> {
     await shutdown('start-failed', 1);
   }
 
+}
+
+function withDeadline(work: Promise<unknown>, ms: number, part: string): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${part} did not close within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 void main();

@@ -21,17 +21,32 @@ async function runProbe(probe: ReadinessProbe): Promise<ComponentStatus> {
 }
 
 /**
- * `/health` is liveness (the process answers). `/ready` says whether to send traffic: 503 when
+ * `/health` is liveness (the process answers); it names a database outage (`degraded`) but stays
+ * 200, because restarting the process would not help while the embedded PostgreSQL is being
+ * restarted or a short outage passes: past DATABASE_DOWN_EXIT_SECONDS the process exits by itself
+ * (db/db-watchdog.ts). `/ready` says whether to send traffic: 503 when
  * PostgreSQL or Redis is down; a PBX that is down only makes it "degraded" (200), because routing
  * keeps working without AMI.
  */
-export const healthRoutes: FastifyPluginAsyncTypebox<{ probes: Record<string, { probe: ReadinessProbe; required: boolean }> }> = async (
+export const healthRoutes: FastifyPluginAsyncTypebox<{
+  probes: Record<string, { probe: ReadinessProbe; required: boolean }>;
+  /** The database watchdog's view; absent: not watched. */
+  database?: () => { status: 'ok' | 'down'; downForMs: number };
+}> = async (
   app,
   opts,
 ) => {
-  app.get('/health', { schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({
-    status: 'ok' as const,
-  }));
+  const HealthBody = Type.Object({
+    status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+    database: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('down')])),
+    databaseDownSeconds: Type.Optional(Type.Number()),
+  });
+  app.get('/health', { schema: { tags: ['health'], response: { 200: HealthBody } } }, async () => {
+    const database = opts.database?.();
+    if (!database) return { status: 'ok' as const };
+    if (database.status === 'ok') return { status: 'ok' as const, database: 'ok' as const };
+    return { status: 'degraded' as const, database: 'down' as const, databaseDownSeconds: Math.round(database.downForMs / 100) / 10 };
+  });
 
   const ReadyBody = Type.Object({
     status: Type.Union([Type.Literal('ready'), Type.Literal('degraded'), Type.Literal('unavailable')]),

@@ -29,7 +29,9 @@ export async function ensureRedis(opts: { url: string; dataDir: string; logger: 
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
     '--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--save', '',
   ];
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own: a Ctrl-C to the terminal's group must reach the service only, so
+  // that Redis still answers while the service drains; the service stops it last.
+  const child = spawn('redis-server', args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const failed = new Promise<never>((_, reject) => {
     child.once('error', (error: NodeJS.ErrnoException) =>
       reject(
@@ -45,12 +47,18 @@ export async function ensureRedis(opts: { url: string; dataDir: string; logger: 
 
   await Promise.race([failed, waitUntilListening(port)]);
   failed.catch(() => {}); // the exit after a normal stop is expected
-  opts.logger.info({ port, dir }, 'started redis-server');
+  opts.logger.info({ port, dir, pid: child.pid }, 'started redis-server');
+  // A fatal exit that skips the orderly stop must not leave the detached server behind.
+  const onProcessExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', onProcessExit);
   return {
     process: child,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        process.removeListener('exit', onProcessExit);
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
