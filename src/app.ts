@@ -158,7 +158,15 @@ export async function buildApp(deps: AppDeps) {
     // route of the scope it is registered in, and /pbx/route is asked on every ring.
     await app.register(async (realtime) => {
       // Past maxPayload ws closes the socket with 1009 before buffering the frame (ws-limits.ts).
-      await realtime.register(websocket, { options: { maxPayload: MAX_CLIENT_FRAME_BYTES } });
+      await realtime.register(websocket, {
+        options: { maxPayload: MAX_CLIENT_FRAME_BYTES },
+        // The plugin's own preClose closes every socket without a code (the browser sees 1005,
+        // "no status"), before our onClose could send 1001; 1001 tells the console to reconnect.
+        async preClose(this: FastifyInstance) {
+          for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down');
+          this.websocketServer.close();
+        },
+      });
       await realtime.register(wsRoutes, { hub, activePops, onConnect, ...(onClientMessage && { onClientMessage }) });
     });
   }
