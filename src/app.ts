@@ -11,7 +11,10 @@ import { clientsRoutes } from './clients/clients.routes.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { departmentsRoutes } from './departments/departments.routes.js';
-import { installErrorHandler, schemaErrorFormatter } from './errors.js';
+import { frameworkErrors, installErrorHandler, schemaErrorFormatter } from './errors.js';
+import { clientErrorHandler, createMethodTable } from './http/methods.js';
+import { documentCommonErrors } from './http/openapi-defaults.js';
+import { refuseNul } from './http/text-guard.js';
 import { healthRoutes, type ComponentStatus } from './health/health.routes.js';
 import { createDirectorySync, type DirectorySync } from './routing/directory/directory-sync.js';
 import { createRouteService } from './routing/route-service.js';
@@ -75,23 +78,37 @@ async function ownDirectory(app: { addHook(name: 'onClose', hook: () => Promise<
 export async function buildApp(deps: AppDeps) {
   const { config, database } = deps;
   const db = database.db;
+  const methods = createMethodTable();
   const app = Fastify({
     // pino's Logger and Fastify's FastifyBaseLogger differ only in typing details.
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Asterisk's CURL() sends one short GET per step; no reason to keep idle sockets forever.
     keepAliveTimeout: 10_000,
     bodyLimit: 1024 * 1024,
+    // The API documents ids and Linkedids of up to 128 characters; Fastify's default (100) turned
+    // a valid 101-character one into a 414 before validation. Longer ones: frameworkErrors, 400.
+    maxParamLength: 256,
+    frameworkErrors,
+    clientErrorHandler: clientErrorHandler(methods),
     schemaErrorFormatter,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  installErrorHandler(app);
+  installErrorHandler(app, methods);
+  app.addHook('onRoute', methods.add);
+  app.addHook('onRoute', documentCommonErrors);
+  app.addHook('preValidation', refuseNul);
 
   // Infrastructure first, then shared plugins, then features.
   await app.register(swagger, {
     openapi: {
       info: { title: 'Switchboard', version: '0.1.0', description: 'Call-center backend for Asterisk' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          pbxToken: { type: 'apiKey', in: 'header', name: 'X-Switchboard-Token', description: 'PBX_TOKEN (or `?token=`); PBX_ALLOWED_IPS may also apply' },
+        },
+      },
       security: [{ bearer: [] }],
     },
   });

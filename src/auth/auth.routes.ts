@@ -17,9 +17,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Db; tokenTtlHours: numb
       schema: {
         tags: ['auth'],
         summary: 'Sign in with login and password; returns a bearer token',
+        security: [],
         body: Type.Object({ login: Type.String({ minLength: 1, maxLength: 100 }), password: Type.String({ minLength: 1, maxLength: 200 }) }),
         response: {
           200: Type.Object({ token: Type.String(), expiresAt: Type.String({ format: 'date-time' }), user: ViewerBody }),
+          400: ErrorBody,
           401: ErrorBody,
         },
       },
