@@ -29,6 +29,8 @@ import type { RecordingStorage } from './recordings/storage.js';
 import type { ActivePops } from './screenpop/active-pops.js';
 import type { WsHub } from './screenpop/ws-hub.js';
 import { wsRoutes, type ClientMessageHandler, type ConnectHook } from './screenpop/ws.routes.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { metricsRoutes } from './metrics/metrics.routes.js';
 import { usersRoutes } from './users/users.routes.js';
 import type { Presence } from './users/users.table.js';
 import { webhooksRoutes } from './webhooks/webhooks.routes.js';
@@ -62,6 +64,8 @@ export interface AppDeps {
   directory?: DirectorySync;
   /** After the webhook endpoints changed through this app: the dispatcher reads them again. */
   onWebhooksChanged?: () => void;
+  /** Prometheus metrics of this instance (src/metrics); the app makes its own when absent. */
+  metrics?: Metrics;
   /** After PUT /api/users/:id/presence: tells the screens (presence.changed). */
   onPresenceChanged?: (user: { id: number; departmentId: number | null; extension: string | null; presence: Presence }) => void;
 }
@@ -87,7 +91,7 @@ export async function buildApp(deps: AppDeps) {
     bodyLimit: 1024 * 1024,
     // The API documents ids and Linkedids of up to 128 characters; Fastify's default (100) turned
     // a valid 101-character one into a 414 before validation. Longer ones: frameworkErrors, 400.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     frameworkErrors,
     clientErrorHandler: clientErrorHandler(methods),
     schemaErrorFormatter,
@@ -106,6 +110,7 @@ export async function buildApp(deps: AppDeps) {
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN; or an address in METRICS_ALLOWED_IPS' },
           pbxToken: { type: 'apiKey', in: 'header', name: 'X-Switchboard-Token', description: 'PBX_TOKEN (or `?token=`); PBX_ALLOWED_IPS may also apply' },
         },
       },
@@ -118,7 +123,9 @@ export async function buildApp(deps: AppDeps) {
   const traceWriter = createTraceWriter(database.pool, deps.logger);
   app.addHook('onClose', () => traceWriter.close());
   const directory = deps.directory ?? (await ownDirectory(app, database, deps.logger));
-  const routeService = createRouteService({ database, directory, config, traceWriter, logger: deps.logger, deviceState: deps.deviceState });
+  const metrics = deps.metrics ?? createMetrics();
+  metrics.observe({ pool: database.pool });
+  const routeService = createRouteService({ database, directory, config, traceWriter, logger: deps.logger, deviceState: deps.deviceState, metrics });
 
   await app.register(healthRoutes, {
     probes: {
@@ -129,6 +136,7 @@ export async function buildApp(deps: AppDeps) {
       ami: { required: false, probe: () => deps.amiStatus?.() ?? 'disabled' },
     },
   });
+  await app.register(metricsRoutes, { metrics, config });
   await app.register(authRoutes, { prefix: '/api/auth', db, tokenTtlHours: config.TOKEN_TTL_HOURS });
   await app.register(departmentsRoutes, { prefix: '/api/departments', db, config });
   await app.register(usersRoutes, { prefix: '/api/users', db, config, onPresenceChanged: deps.onPresenceChanged });

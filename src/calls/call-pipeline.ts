@@ -41,6 +41,8 @@ export interface CallPipelineDeps {
   region: string;
   cardUrlTemplate: string;
   hooks?: CallHooks[];
+  /** After a pop is published: seconds since its ringing event arrived (for /metrics). */
+  onPop?: (latencySeconds: number) => void;
 }
 
 /** What the pipeline remembers of a live call beyond the tracker's state. */
@@ -187,6 +189,7 @@ export function createCallPipeline(deps: CallPipelineDeps) {
           const frame = { type: 'call.ringing', ...frameBase(ctx, summary), at: now.toISOString(), client: ctx.card, newClient: ctx.card === null };
           ctx.popped.add(user.id);
           deps.bus.publish({ userIds: [user.id] }, frame);
+          deps.onPop?.((Date.now() - now.getTime()) / 1000);
           await deps.activePops.remember([user.id], effect.linkedid, JSON.stringify(frame));
         });
       case 'ringing_stopped':
