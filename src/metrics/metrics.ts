@@ -39,6 +39,10 @@ export function createMetrics() {
     },
   };
 
+  // Series that exist from the start, so a rate() over them is 0, not "no data".
+  for (const cause of ['over_budget', 'error']) metrics.routeFallbacks.inc({ cause }, 0);
+  for (const outcome of ['delivered', 'failed']) metrics.webhookDeliveries.inc({ outcome }, 0);
+
   new Gauge({
     name: 'switchboard_ami_connection_state',
     help: 'AMI connection: 1 for the current state',
