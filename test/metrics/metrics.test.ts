@@ -96,7 +96,6 @@ describe('GET /metrics', () => {
     await waitFor(() => instance.runtime.ami.status() !== 'connected', 'the drop', 5_000);
     await waitFor(() => instance.runtime.ami.status() === 'connected', 'the reconnect', 5_000);
     const last = await scrape();
-    if (process.env.PRINT_SCRAPE) console.log(last.split('\n').filter((l) => /^switchboard_(route|ami|live|screen|websocket|queue|webhook|db)/.test(l) && !/_bucket/.test(l)).join('\n'));
     expect(value(last, 'switchboard_ami_reconnects_total')).toBe(1);
   });
 });
