@@ -13,6 +13,12 @@ declare module 'fastify' {
 // instead of one `pattern` on each of a hundred string fields that a new one would forget.
 const NUL = '\u0000';
 
+/** Parsed JSON and query strings only: a streamed body (PUT /pbx/recordings) is not data to walk. */
+const isPlain = (value: object) => {
+  const proto = Object.getPrototypeOf(value);
+  return Array.isArray(value) || proto === Object.prototype || proto === null;
+};
+
 /** The path of the first string (or key) holding NUL, or null. Iterative: bodies may nest deeply. */
 export function findNul(value: unknown, root: string): string | null {
   const stack: Array<[unknown, string]> = [[value, root]];
@@ -20,7 +26,7 @@ export function findNul(value: unknown, root: string): string | null {
     const [current, where] = stack.pop()!;
     if (typeof current === 'string') {
       if (current.includes(NUL)) return where;
-    } else if (current !== null && typeof current === 'object') {
+    } else if (current !== null && typeof current === 'object' && isPlain(current)) {
       for (const [key, inner] of Object.entries(current)) {
         if (key.includes(NUL)) return where;
         stack.push([inner, `${where}.${key}`]);
