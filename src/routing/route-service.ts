@@ -142,6 +142,7 @@ export function createRouteService(deps: RouteServiceDeps) {
     }
 
     const answer = toAnswer(decision, { callId });
+    const latencyMs = performance.now() - started;
     traceWriter.write({
       linkedid: callId,
       uniqueid: query.uniqueid,
@@ -156,11 +157,11 @@ export function createRouteService(deps: RouteServiceDeps) {
       candidates: decision.candidates,
       clientId: typeof decision.clientId === 'number' ? decision.clientId : null,
       managerId: typeof decision.managerId === 'number' ? decision.managerId : null,
-      latencyMs: performance.now() - started,
+      latencyMs,
     });
     if (deps.metrics) {
       deps.metrics.routeDecisions.inc({ reason: decision.reason, action: decision.action });
-      deps.metrics.routeDuration.observe((performance.now() - started) / 1000);
+      deps.metrics.routeDuration.observe(latencyMs / 1000);
     }
     return { decision, callId, answer };
   }
