@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { AppError } from '../errors.js';
 
 declare module 'fastify' {
@@ -42,13 +42,17 @@ const PARTS = [
   ['body', 'body'],
 ] as const;
 
-/** preValidation hook for the whole app; routes without an input schema are not looked at. */
-export async function refuseNul(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+/**
+ * preValidation hook for the whole app; routes without an input schema are not looked at.
+ * Callback style, not async: it runs on every ring of /pbx/route too (as pbx-guard.ts explains).
+ */
+export function refuseNul(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
   const schema = request.routeOptions.schema;
-  if (!schema || request.routeOptions.config.lenientInput) return;
+  if (!schema || request.routeOptions.config.lenientInput) return done();
   for (const [part, field] of PARTS) {
     if (!schema[part]) continue;
     const where = findNul(request[field], field);
-    if (where) throw new AppError('VALIDATION', `${where} contains a NUL character (U+0000), which cannot be stored`);
+    if (where) return done(new AppError('VALIDATION', `${where} contains a NUL character (U+0000), which cannot be stored`));
   }
+  done();
 }
