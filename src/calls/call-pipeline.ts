@@ -49,6 +49,8 @@ export interface CallPipelineDeps {
    *  database (another instance's trace writer flushes every 50 ms). Default 250 ms. */
   endGraceMs?: number;
   hooks?: CallHooks[];
+  /** After a pop is published: seconds since its ringing event arrived (for /metrics). */
+  onPop?: (latencySeconds: number) => void;
 }
 
 /** What the pipeline remembers of a live call beyond the tracker's state. */
@@ -234,6 +236,7 @@ export function createCallPipeline(deps: CallPipelineDeps) {
           ctx.popped.add(user.id);
           ctx.shown.add(user.id);
           deps.bus.publish({ userIds: [user.id] }, frame);
+          deps.onPop?.((Date.now() - now.getTime()) / 1000);
           await remember(ctx, [user.id], effect.linkedid, frame);
         });
       case 'ringing_stopped':

@@ -29,7 +29,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ probes: Record<string, { 
   app,
   opts,
 ) => {
-  app.get('/health', { schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({
+  app.get('/health', { schema: { tags: ['health'], security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({
     status: 'ok' as const,
   }));
 
@@ -37,7 +37,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ probes: Record<string, { 
     status: Type.Union([Type.Literal('ready'), Type.Literal('degraded'), Type.Literal('unavailable')]),
     components: Type.Record(Type.String(), Type.String()),
   });
-  app.get('/ready', { schema: { tags: ['health'], response: { 200: ReadyBody, 503: ReadyBody } } }, async (_request, reply) => {
+  app.get('/ready', { schema: { tags: ['health'], security: [], response: { 200: ReadyBody, 503: ReadyBody } } }, async (_request, reply) => {
     const names = Object.keys(opts.probes);
     const results = await Promise.all(names.map((name) => runProbe(opts.probes[name]!.probe)));
     const components = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
