@@ -14,7 +14,10 @@ import { clientsRoutes } from './clients/clients.routes.js';
 import { trustProxy, type Config } from './config.js';
 import type { Database } from './db/client.js';
 import { departmentsRoutes } from './departments/departments.routes.js';
-import { installErrorHandler, schemaErrorFormatter } from './errors.js';
+import { frameworkErrors, installErrorHandler, schemaErrorFormatter } from './errors.js';
+import { clientErrorHandler, createMethodTable } from './http/methods.js';
+import { documentCommonErrors } from './http/openapi-defaults.js';
+import { refuseNul } from './http/text-guard.js';
 import { healthRoutes, type ComponentStatus } from './health/health.routes.js';
 import { createDirectorySync, type DirectorySync } from './routing/directory/directory-sync.js';
 import { createRouteService } from './routing/route-service.js';
@@ -30,6 +33,8 @@ import type { ActivePops } from './screenpop/active-pops.js';
 import type { WsHub } from './screenpop/ws-hub.js';
 import { MAX_CLIENT_FRAME_BYTES } from './screenpop/ws-limits.js';
 import { wsRoutes, type ClientMessageHandler, type ConnectHook } from './screenpop/ws.routes.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { metricsRoutes } from './metrics/metrics.routes.js';
 import { usersRoutes } from './users/users.routes.js';
 import type { Presence } from './users/users.table.js';
 import { webhooksRoutes } from './webhooks/webhooks.routes.js';
@@ -70,6 +75,8 @@ export interface AppDeps {
   onWebhooksChanged?: () => void;
   /** The routing trace's batching delay (trace-writer.ts); tests move it around the PBX's first events. */
   traceFlushEveryMs?: number;
+  /** Prometheus metrics of this instance (src/metrics); the app makes its own when absent. */
+  metrics?: Metrics;
   /** After PUT /api/users/:id/presence: tells the screens (presence.changed). */
   onPresenceChanged?: (user: { id: number; departmentId: number | null; extension: string | null; presence: Presence }) => void;
 }
@@ -86,6 +93,7 @@ async function ownDirectory(app: { addHook(name: 'onClose', hook: () => Promise<
 export async function buildApp(deps: AppDeps) {
   const { config, database } = deps;
   const db = database.db;
+  const methods = createMethodTable();
   const app = Fastify({
     // pino's Logger and Fastify's FastifyBaseLogger differ only in typing details.
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -94,17 +102,31 @@ export async function buildApp(deps: AppDeps) {
     // Behind a load balancer the sign-in limit needs the client's address, not the balancer's.
     trustProxy: trustProxy(config),
     bodyLimit: 1024 * 1024,
+    // The API documents ids and Linkedids of up to 128 characters; Fastify's default (100) turned
+    // a valid 101-character one into a 414 before validation. Longer ones: frameworkErrors, 400.
+    routerOptions: { maxParamLength: 256 },
+    frameworkErrors,
+    clientErrorHandler: clientErrorHandler(methods),
     schemaErrorFormatter,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  installErrorHandler(app);
+  installErrorHandler(app, methods);
+  app.addHook('onRoute', methods.add);
+  app.addHook('onRoute', documentCommonErrors);
+  app.addHook('preValidation', refuseNul);
 
   // Infrastructure first, then shared plugins, then features.
   await app.register(swagger, {
     openapi: {
       info: { title: 'Switchboard', version: '0.1.0', description: 'Call-center backend for Asterisk' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN; or an address in METRICS_ALLOWED_IPS' },
+          pbxToken: { type: 'apiKey', in: 'header', name: 'X-Switchboard-Token', description: 'PBX_TOKEN (or `?token=`); PBX_ALLOWED_IPS may also apply' },
+        },
+      },
       security: [{ bearer: [] }],
     },
   });
@@ -114,7 +136,9 @@ export async function buildApp(deps: AppDeps) {
   const traceWriter = deps.traceWriter ?? createTraceWriter(database.pool, deps.logger, { ...(deps.traceFlushEveryMs !== undefined && { flushEveryMs: deps.traceFlushEveryMs }) });
   app.addHook('onClose', () => traceWriter.close());
   const directory = deps.directory ?? (await ownDirectory(app, database, deps.logger));
-  const routeService = createRouteService({ database, directory, config, traceWriter, logger: deps.logger, deviceState: deps.deviceState });
+  const metrics = deps.metrics ?? createMetrics();
+  metrics.observe({ pool: database.pool });
+  const routeService = createRouteService({ database, directory, config, traceWriter, logger: deps.logger, deviceState: deps.deviceState, metrics });
 
   await app.register(healthRoutes, {
     ...(deps.databaseHealth && { database: deps.databaseHealth }),
@@ -126,6 +150,7 @@ export async function buildApp(deps: AppDeps) {
       ami: { required: false, probe: () => deps.amiStatus?.() ?? 'disabled' },
     },
   });
+  await app.register(metricsRoutes, { metrics, config });
   await app.register(authRoutes, {
     prefix: '/api/auth',
     db,

@@ -88,13 +88,17 @@ export const ConfigSchema = Type.Object({
 
   MISSED_CALL_CALLBACK_MINUTES: Type.Integer({ minimum: 0, maximum: 7 * 24 * 60, default: 15 }),
   MISSED_CALL_ESCALATE_MINUTES: Type.Integer({ minimum: 1, maximum: 30 * 24 * 60, default: 120 }),
+  /** GET /metrics: a bearer token for Prometheus, and/or addresses that may scrape without one. */
+  METRICS_TOKEN: Type.String({ default: '', pattern: '^$|^.{16,}$' }),
+  METRICS_ALLOWED_IPS: Type.String({ default: '' }),
+
   REMINDER_RECONCILE_SECONDS: Type.Integer({ minimum: 5, maximum: 3600, default: 60 }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
 
 /** Variables whose values must never reach a log line. */
-export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'ADMIN_PASSWORD', 'PBX_TOKEN', 'PBX_HMAC_SECRET', 'AMI_SECRET', 'S3_SECRET_ACCESS_KEY'] as const;
+export const SECRET_KEYS = ['DATABASE_URL', 'REDIS_URL', 'ADMIN_PASSWORD', 'PBX_TOKEN', 'PBX_HMAC_SECRET', 'AMI_SECRET', 'S3_SECRET_ACCESS_KEY', 'METRICS_TOKEN'] as const;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -176,6 +180,9 @@ function validateCrossField(config: Config): string[] {
   }
   for (const ip of allowedIps(config)) {
     if (!/^[0-9a-fA-F:.]+$/.test(ip)) problems.push(`PBX_ALLOWED_IPS: "${ip}" is not an IP address`);
+  }
+  for (const ip of allowedIps({ PBX_ALLOWED_IPS: config.METRICS_ALLOWED_IPS })) {
+    if (!/^[0-9a-fA-F:.]+$/.test(ip)) problems.push(`METRICS_ALLOWED_IPS: "${ip}" is not an IP address`);
   }
   return problems;
 }

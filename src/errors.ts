@@ -1,5 +1,6 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from './db/db-errors.js';
+import { createMethodTable, notFoundOrNotAllowed, type MethodTable } from './http/methods.js';
 
 /** Seconds a client is told to wait when PostgreSQL is unreachable; the embedded one restarts in about this. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
@@ -15,6 +16,7 @@ export const ERROR_CODES = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RANGE_NOT_SATISFIABLE: 416,
@@ -42,9 +44,21 @@ export const ErrorBody = {
 
 const PG_UNIQUE_VIOLATION = '23505';
 const PG_FOREIGN_KEY_VIOLATION = '23503';
+// Input the schemas let through but PostgreSQL refuses: the client's fault, so a 400, never a 500.
+// The schemas bound ids and strip NUL first; this is the net under what they miss.
+const PG_BAD_INPUT: Record<string, string> = {
+  '22P02': 'a value is not of the expected type',
+  '22003': 'a number is out of range',
+  '22021': 'a text contains a byte sequence that cannot be stored (e.g. NUL)',
+  '22P05': 'a text contains a character that cannot be stored (e.g. \\u0000)',
+  '22001': 'a text is too long',
+  '22007': 'a date or time is not valid',
+  '22008': 'a date or time is out of range',
+};
 
 /** One handler maps every error to `{code, message, reqId}`; 5xx details stay in the log. */
-export function installErrorHandler(app: FastifyInstance): void {
+/** `methods`: the app's routes, for 405 answers (src/http/methods.ts); without it every miss is a 404. */
+export function installErrorHandler(app: FastifyInstance, methods: MethodTable = createMethodTable()): void {
   app.setErrorHandler((raw: FastifyError & { code?: string; detail?: string }, request, reply) => {
     const reqId = String(request.id);
     // drizzle wraps driver errors (DrizzleQueryError): the pg code and detail are on the cause.
@@ -59,6 +73,11 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (error.code === PG_UNIQUE_VIOLATION) {
       return reply.status(409).send({ code: 'CONFLICT', message: uniqueMessage(error.detail), reqId });
+    }
+    const badInput = error.code ? PG_BAD_INPUT[error.code] : undefined;
+    if (badInput) {
+      request.log.info({ err: error }, 'input refused by the database');
+      return reply.status(400).send({ code: 'VALIDATION', message: badInput, reqId });
     }
     if (error.code === PG_FOREIGN_KEY_VIOLATION) {
       return reply.status(400).send({ code: 'VALIDATION', message: 'a referenced record does not exist', reqId });
@@ -78,9 +97,18 @@ export function installErrorHandler(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return reply.status(500).send({ code: 'INTERNAL', message: 'internal error; quote reqId to the administrator', reqId });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}`, reqId: String(request.id) }),
-  );
+  app.setNotFoundHandler(notFoundOrNotAllowed(methods));
+}
+
+/**
+ * Errors Fastify's router raises before any route or hook: a path parameter longer than
+ * `maxParamLength` (Fastify's own answer is a 414 that no route documents) or a malformed
+ * percent-encoding. Both are bad input: 400 with the usual body.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : error.code === 'FST_ERR_BAD_URL' ? 'the path is not valid percent-encoding' : error.message;
+  void reply.status(400).send({ code: 'VALIDATION', message, reqId: String(request.id) });
 }
 
 /** Ajv's messages, with the offending property named where Ajv leaves it out. */

@@ -22,6 +22,7 @@ import { createWsHub } from './screenpop/ws-hub.js';
 import { createUserDirectory } from './users/user-directory.js';
 import { createTargetPolicy } from './webhooks/webhook-target.js';
 import { createWebhookDispatcher } from './webhooks/webhook-dispatcher.js';
+import { createMetrics } from './metrics/metrics.js';
 import { createClickToCallModule } from './clicktocall/clicktocall.module.js';
 import { createPresenceModule } from './presence/presence.module.js';
 import { createDirectorySync } from './routing/directory/directory-sync.js';
@@ -72,6 +73,7 @@ export async function createRuntime(opts: RuntimeOptions) {
   });
   const prefix = config.REDIS_PREFIX;
   const bullConnection = { url: config.REDIS_URL, maxRetriesPerRequest: null };
+  const metrics = createMetrics();
 
   const ami: AmiClient = config.AMI_HOST
     ? createAmiClient(
@@ -104,6 +106,7 @@ export async function createRuntime(opts: RuntimeOptions) {
     prefix,
     targets: createTargetPolicy(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS),
     ...(opts.webhookBackoffMs !== undefined && { backoffMs: opts.webhookBackoffMs }),
+    onDelivery: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
   });
 
   // The stored call with the department of its DID (department_dids.did is the primary key),
@@ -157,8 +160,19 @@ export async function createRuntime(opts: RuntimeOptions) {
     cardUrlTemplate: config.CARD_URL_TEMPLATE,
     pendingDecisions: (linkedid) => traceWriter.pending(linkedid),
     hooks: [recordingHooks, webhooks.hooks, reminderHooks],
+    onPop(latencySeconds) {
+      metrics.popsSent.inc();
+      metrics.popLatency.observe(latencySeconds);
+    },
   });
   ami.onEvent((event) => pipeline.handle(event));
+  // Every login after this instance's first is a reconnect (a PBX restart, a network cut).
+  let amiLoggedIn = false;
+  ami.onStatusChange((status) => {
+    if (status !== 'connected') return;
+    if (amiLoggedIn) metrics.amiReconnects.inc();
+    amiLoggedIn = true;
+  });
   presence.watch(ami);
 
   // One consumer of the AMI stream across instances; the others take over within the TTL.
@@ -177,12 +191,19 @@ export async function createRuntime(opts: RuntimeOptions) {
     },
   });
 
+  metrics.observe({
+    amiStatus: () => ami.status(),
+    liveCalls: () => tracker.size,
+    wsConnections: () => hub.size,
+    queues: { webhooks: webhooks.queue, reminders: reminders.queue },
+  });
   const app = await buildApp({
     config,
     logger,
     database,
     redis,
     databaseHealth: () => ({ status: watchdog.status(), downForMs: watchdog.downForMs() }),
+    metrics,
     amiStatus: () => (config.AMI_HOST === '' ? 'disabled' : leader.isLeader() ? (ami.status() === 'connected' ? 'ok' : 'down') : 'ok'),
     directory,
     traceWriter,
@@ -206,6 +227,7 @@ export async function createRuntime(opts: RuntimeOptions) {
     ami,
     presence,
     clickToCall,
+    metrics,
     async start() {
       leader.start();
       await reminders.start();

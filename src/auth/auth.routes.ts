@@ -20,9 +20,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Db; tokenTtlHours: numb
         tags: ['auth'],
         summary: 'Sign in with login and password; returns a bearer token',
         description: 'Failed sign-ins are limited per login and address (429 with Retry-After); when too many are checked at once, 503 with Retry-After.',
+        security: [],
         body: Type.Object({ login: Type.String({ minLength: 1, maxLength: 100 }), password: Type.String({ minLength: 1, maxLength: 200 }) }),
         response: {
           200: Type.Object({ token: Type.String(), expiresAt: Type.String({ format: 'date-time' }), user: ViewerBody }),
+          400: ErrorBody,
           401: ErrorBody,
           429: ErrorBody,
           503: ErrorBody,

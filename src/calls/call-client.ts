@@ -28,6 +28,8 @@ export const newCallClient = (): CallClient => ({ current: null, card: null, set
 
 export interface CallClientDeps {
   pool: pg.Pool;
+  /** Connections kept for lookups a pop waits for (call-pipeline.ts `popPool`). */
+  popPool: pg.Pool;
   region: string;
   cardUrlTemplate: string;
   logger: Logger;
@@ -57,12 +59,12 @@ export function createCallClients(deps: CallClientDeps) {
     return { clicked, queued: queued.length, routedHere, number, key: `${clicked}/${queued.length}/${routedHere}/${number}/${summary.direction}` };
   }
 
-  async function lookUp(cc: CallClient, summary: CallSummary, ev: Evidence): Promise<void> {
+  async function lookUp(cc: CallClient, summary: CallSummary, ev: Evidence, pool: pg.Pool): Promise<void> {
     cc.lookedUp = true;
     cc.lastEvidence = ev.key;
     // An internal call, or an outbound one whose number is not dialled yet: nothing to look for.
     if (ev.clicked === null && ev.queued === 0 && ev.number === null && summary.direction !== 'inbound') return;
-    const found = await findCallClient(deps.pool, { linkedid: summary.linkedid, number: ev.number, knownClientId: ev.clicked ?? ev.routedHere }, deps.cardUrlTemplate);
+    const found = await findCallClient(pool, { linkedid: summary.linkedid, number: ev.number, knownClientId: ev.clicked ?? ev.routedHere }, deps.cardUrlTemplate);
     const evidence: ClientEvidence = ev.clicked !== null ? 'clicked' : ev.routedHere !== null || found.client?.routed ? 'routed' : 'number';
     // An outbound call dialled from a phone is never routed: its dialled number is all there is.
     // So is it for a click of ours that named no client, once the click is tied to the call: by
@@ -81,11 +83,15 @@ export function createCallClients(deps: CallClientDeps) {
     deps.onChange(summary, previous);
   }
 
-  const settle = async (cc: CallClient, summary: CallSummary): Promise<void> => {
+  const settle = async (cc: CallClient, summary: CallSummary, forPop = false): Promise<void> => {
     while (!cc.settled) {
       const ev = evidenceOf(summary);
       if (cc.lookup === null) {
-        cc.lookup = lookUp(cc, summary, ev).finally(() => {
+        // The first look (a pop may join it) and the pops' own go through the pop's connections;
+        // the later ones (answer, end, upserts) stay off them, so that no pop of another call
+        // queues behind them.
+        const pool = forPop || !cc.lookedUp ? deps.popPool : deps.pool;
+        cc.lookup = lookUp(cc, summary, ev, pool).finally(() => {
           cc.lookup = null;
         });
         return cc.lookup;
@@ -100,7 +106,7 @@ export function createCallClients(deps: CallClientDeps) {
      * Resolves once the call's client is as good as the evidence allows now. Every call of this
      * looks again while the client is not settled (another instance's decision may have been
      * stored meanwhile); one that finds a lookup under way joins it, and looks again only if it
-     * knows more than that lookup did.
+     * knows more than that lookup did. `forPop`: a screen is waiting for the answer.
      */
     settle,
     /**

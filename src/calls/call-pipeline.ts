@@ -49,6 +49,8 @@ export interface CallPipelineDeps {
    *  database (another instance's trace writer flushes every 50 ms). Default 250 ms. */
   endGraceMs?: number;
   hooks?: CallHooks[];
+  /** After a pop is published: seconds since its ringing event arrived (for /metrics). */
+  onPop?: (latencySeconds: number) => void;
 }
 
 /** What the pipeline remembers of a live call beyond the tracker's state. */
@@ -100,7 +102,8 @@ export function createCallPipeline(deps: CallPipelineDeps) {
   const normalise = (n: string | null) => (n ? normalizePhone(n, deps.region as CountryCode) ?? n : null);
 
   const callClients = createCallClients({
-    pool: deps.popPool ?? deps.pool,
+    pool: deps.pool,
+    popPool: deps.popPool ?? deps.pool,
     region: deps.region,
     cardUrlTemplate: deps.cardUrlTemplate,
     logger,
@@ -113,8 +116,8 @@ export function createCallPipeline(deps: CallPipelineDeps) {
   });
 
   /** The pop and the answer frame go out with the card known so far when the lookup fails. */
-  const settleForFrame = (ctx: CallContext, summary: CallSummary) =>
-    callClients.settle(ctx.client, summary).catch((err: unknown) => logger.warn({ err, linkedid: summary.linkedid }, 'call client lookup failed; frame sent without it'));
+  const settleForFrame = (ctx: CallContext, summary: CallSummary, forPop: boolean) =>
+    callClients.settle(ctx.client, summary, forPop).catch((err: unknown) => logger.warn({ err, linkedid: summary.linkedid }, 'call client lookup failed; frame sent without it'));
 
   /** Every screen that popped for this call gets the card now (a closed pop too: the missed call
    *  it left on the screen gets its name); a screen that reconnects is shown the card as well. */
@@ -227,12 +230,13 @@ export function createCallPipeline(deps: CallPipelineDeps) {
           // manager's screen must not wait for a disk flush. `callId` is null until stored;
           // `linkedid` identifies the call everywhere (API, route trace) from the first frame.
           const summary = summarize(state);
-          await settleForFrame(ctx, summary);
+          await settleForFrame(ctx, summary, true);
           const card = ctx.client.card;
           const frame = { type: 'call.ringing', ...frameBase(ctx, summary), at: now.toISOString(), client: card, newClient: card === null };
           ctx.popped.add(user.id);
           ctx.shown.add(user.id);
           deps.bus.publish({ userIds: [user.id] }, frame);
+          deps.onPop?.((Date.now() - now.getTime()) / 1000);
           await remember(ctx, [user.id], effect.linkedid, frame);
         });
       case 'ringing_stopped':
@@ -256,7 +260,7 @@ export function createCallPipeline(deps: CallPipelineDeps) {
           ctx.answered = true;
           const user = await deps.users.byExtension(effect.extension);
           const summary = summarize(state);
-          await settleForFrame(ctx, summary);
+          await settleForFrame(ctx, summary, false);
           const frame = { type: 'call.answered', ...frameBase(ctx, summary), at: now.toISOString(), answeredBy: user ? { id: user.id, name: user.name } : { extension: effect.extension }, client: ctx.client.card };
           const audience = [...ctx.popped, ...(user ? [user.id] : [])];
           if (user) {

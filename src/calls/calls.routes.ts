@@ -3,6 +3,7 @@ import { viewerOf } from '../auth/auth.plugin.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { ErrorBody } from '../errors.js';
+import { Id, Limit, Offset } from '../http/schemas.js';
 import { DIRECTIONS, DISPOSITIONS, TRANSFER_KINDS, type calls } from './calls.table.js';
 import { getCall, listCalls } from './calls.service.js';
 
@@ -80,15 +81,15 @@ export const callsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Pick<Confi
         tags: ['calls'],
         summary: 'Calls the signed-in user may see, newest first',
         querystring: Type.Object({
-          clientId: Type.Optional(Type.Integer({ minimum: 1 })),
-          managerId: Type.Optional(Type.Integer({ minimum: 1, description: 'calls this user owned, took, finished or started' })),
+          clientId: Type.Optional(Id()),
+          managerId: Type.Optional(Id({ description: 'calls this user owned, took, finished or started' })),
           from: Type.Optional(Type.String({ format: 'date-time' })),
           to: Type.Optional(Type.String({ format: 'date-time' })),
           direction: Type.Optional(Type.Union(DIRECTIONS.map((d) => Type.Literal(d)))),
           disposition: Type.Optional(Type.Union(DISPOSITIONS.map((d) => Type.Literal(d)))),
           withRecording: Type.Optional(Type.Boolean()),
-          limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-          offset: Type.Integer({ minimum: 0, default: 0 }),
+          limit: Limit(200, 50),
+          offset: Offset,
         }),
         response: { 200: Type.Object({ items: Type.Array(CallBody), total: Type.Integer() }), 400: ErrorBody, 401: ErrorBody },
       },

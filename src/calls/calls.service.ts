@@ -3,6 +3,7 @@ import { clientScope } from '../auth/access.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/client.js';
 import { AppError } from '../errors.js';
+import { asDbId } from '../http/schemas.js';
 import { routeDecisions } from '../routing/route-decisions.table.js';
 import { calls } from './calls.table.js';
 
@@ -61,7 +62,9 @@ export async function listCalls(db: Db, viewer: Viewer, f: CallFilters) {
 
 /** A call by numeric id or Linkedid (a Linkedid always has a '.'), if the viewer may see it. */
 export async function getCall(db: Db, viewer: Viewer, ref: string, systemName: string) {
-  const byRef = /^\d+$/.test(ref) ? eq(calls.id, Number(ref)) : and(eq(calls.systemName, systemName), eq(calls.linkedid, ref));
+  const id = asDbId(ref);
+  // Digits past int4 cannot be our id: looked up as a Linkedid, which finds nothing.
+  const byRef = id !== null ? eq(calls.id, id) : and(eq(calls.systemName, systemName), eq(calls.linkedid, ref));
   const [call] = await db.select().from(calls).where(and(byRef, callScope(viewer) ?? sql`true`)).limit(1);
   if (!call) throw new AppError('NOT_FOUND', `call ${ref} not found`);
   const trace = await db

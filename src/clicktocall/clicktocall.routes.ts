@@ -2,6 +2,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import type { FastifyError } from 'fastify';
 import { viewerOf } from '../auth/auth.plugin.js';
 import { AppError, ErrorBody } from '../errors.js';
+import { asDbId, Id } from '../http/schemas.js';
 import { callingPage, errorPage, PAGE_HEADERS } from './c2c-page.js';
 import { RateLimitedError, type ClickToCall } from './clicktocall.service.js';
 
@@ -18,7 +19,7 @@ const Accepted = Type.Object({
 const OriginateBody = Type.Object(
   {
     to: Type.String({ minLength: 1, maxLength: 64, description: 'the number, as written (`8 916 123-45-67`, `+7…`, `tel:+7…`)' }),
-    clientId: Type.Optional(Type.Integer({ minimum: 1, description: 'the client being called; `to` must be one of its phones' })),
+    clientId: Type.Optional(Id({ description: 'the client being called; `to` must be one of its phones' })),
   },
   { additionalProperties: false },
 );
@@ -30,6 +31,14 @@ const LinkQuery = Type.Object({
   clientId: Type.Optional(Type.String({ description: 'optional client id' })),
   token: Type.Optional(Type.String({ description: 'the bearer token (required unless the Authorization header is sent)' })),
 });
+
+// The link's errors are an HTML page unless the caller asked for JSON (`Accept: application/json`).
+const pageErrors = Object.fromEntries(
+  Object.keys(errors).map((status) => [
+    status,
+    { description: 'An error page, or the JSON error with Accept: application/json', content: { 'text/html': { schema: Type.String() }, 'application/json': { schema: ErrorBody } } },
+  ]),
+);
 
 const wantsJson = (accept: string | undefined) => /\bapplication\/json\b/i.test(accept ?? '');
 
@@ -85,15 +94,16 @@ export function clickToCallRoutes(clickToCall: Pick<ClickToCall, 'start'>): Fast
             querystring: LinkQuery,
             response: {
               202: { content: { 'text/html': { schema: Type.String() }, 'application/json': { schema: Accepted } } },
-              ...errors,
+              ...pageErrors,
             },
           },
         },
         async (request, reply) => {
           const { number, clientId } = request.query;
           if (!number) throw new AppError('VALIDATION', 'number: give the number to call, e.g. /c2c?number=%2B79161234567');
-          if (clientId !== undefined && !/^[1-9]\d{0,9}$/.test(clientId)) throw new AppError('VALIDATION', 'clientId: must be a client id');
-          const result = await clickToCall.start(viewerOf(request), { to: number, ...(clientId && { clientId: Number(clientId) }) });
+          const client = clientId === undefined ? null : asDbId(clientId);
+          if (clientId !== undefined && client === null) throw new AppError('VALIDATION', 'clientId: must be a client id');
+          const result = await clickToCall.start(viewerOf(request), { to: number, ...(client !== null && { clientId: client }) });
           if (wantsJson(request.headers.accept)) return reply.status(202).send(result);
           return reply.status(202).headers(PAGE_HEADERS).send(callingPage(result.number, result.client?.name ?? null));
         },

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Id as IdOf, Limit, Offset } from '../http/schemas.js';
 
-const Id = Type.Integer({ minimum: 1 });
+const Id = IdOf();
 // Handlers return Date; the serializer writes ISO 8601.
 const Timestamp = Type.Unsafe<Date>(Type.String({ format: 'date-time' }));
 
@@ -12,8 +13,8 @@ export const ClientsQuery = Type.Object(
     phone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'any format; exact match on the normalised number' })),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'part of the name or company, case-insensitive' })),
     ownerId: Type.Optional(Id),
-    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-    offset: Type.Integer({ minimum: 0, default: 0 }),
+    limit: Limit(200, 50),
+    offset: Offset,
   },
 );
 export type ClientsFilter = Static<typeof ClientsQuery>;
@@ -40,8 +41,7 @@ export const ClientListBody = Type.Object({ items: Type.Array(ClientBody), total
 const fields = {
   name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
   company: Type.Union([Type.String({ maxLength: 200 }), Type.Null()]),
-  ownerId: Type.Integer({
-    minimum: 1,
+  ownerId: IdOf({
     description: "managers: always themselves; assistants: always their manager; curators: a user of their department; director: any active user",
   }),
   phones: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Id as IdOf } from '../http/schemas.js';
 
-const Id = Type.Integer({ minimum: 1 });
+const Id = IdOf();
 // Handlers return Date; the serializer writes ISO 8601.
 const Timestamp = Type.Unsafe<Date>(Type.String({ format: 'date-time' }));
 

@@ -41,7 +41,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{
     database: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('down')])),
     databaseDownSeconds: Type.Optional(Type.Number()),
   });
-  app.get('/health', { schema: { tags: ['health'], response: { 200: HealthBody } } }, async () => {
+  app.get('/health', { schema: { tags: ['health'], security: [], response: { 200: HealthBody } } }, async () => {
     const database = opts.database?.();
     if (!database) return { status: 'ok' as const };
     if (database.status === 'ok') return { status: 'ok' as const, database: 'ok' as const };
@@ -52,7 +52,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{
     status: Type.Union([Type.Literal('ready'), Type.Literal('degraded'), Type.Literal('unavailable')]),
     components: Type.Record(Type.String(), Type.String()),
   });
-  app.get('/ready', { schema: { tags: ['health'], response: { 200: ReadyBody, 503: ReadyBody } } }, async (_request, reply) => {
+  app.get('/ready', { schema: { tags: ['health'], security: [], response: { 200: ReadyBody, 503: ReadyBody } } }, async (_request, reply) => {
     const names = Object.keys(opts.probes);
     const results = await Promise.all(names.map((name) => runProbe(opts.probes[name]!.probe)));
     const components = Object.fromEntries(names.map((name, i) => [name, results[i]!]));

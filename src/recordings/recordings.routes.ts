@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, TypeBoxValidatorCompiler, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../audit/audit.js';
 import { viewerOf } from '../auth/auth.plugin.js';
 import { pbxGuard } from '../auth/pbx-guard.js';
@@ -45,15 +45,19 @@ export const pbxRecordingsRoutes: FastifyPluginAsyncTypebox<RecordingsPluginOpti
       schema: {
         tags,
         summary: 'Store the recording of a channel (MixMonitor post-command); a repeated upload replaces it',
-        security: [],
+        security: [{ pbxToken: [] }],
         consumes: [...new Set(Object.values(AUDIO_FORMATS)), 'application/octet-stream'],
         params: Type.Object({ uniqueid: Type.String({ pattern: UNIQUEID_PATTERN, description: '${UNIQUEID} of the recorded channel' }) }),
+        // Documented for the OpenAPI reader; the stream itself is never validated (see below).
+        body: Type.Unsafe<Readable>({ type: 'string', format: 'binary', description: 'the audio file, as MixMonitor wrote it' }),
         querystring: Type.Object({ token: Type.Optional(Type.String({ description: 'PBX_TOKEN, when X-Switchboard-Token cannot be sent' })) }),
         response: {
           201: Type.Object({ uniqueid: Type.String(), size: Type.Integer(), contentType: Type.String() }),
           400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 413: ErrorBody, 415: ErrorBody,
         },
       },
+      // The body is a stream passed through to storage: only the path and query are checked.
+      validatorCompiler: (route) => (route.httpPart === 'body' ? () => true : TypeBoxValidatorCompiler(route as unknown as Parameters<typeof TypeBoxValidatorCompiler>[0])),
       // Before any parser reads a byte: a JSON or form body is refused, not parsed, and a declared
       // length over the limit is refused before it is sent.
       preParsing: async (request, reply) => {

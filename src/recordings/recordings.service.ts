@@ -11,6 +11,7 @@ import { clients } from '../clients/clients.table.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { AppError } from '../errors.js';
+import { asDbId } from '../http/schemas.js';
 import { users } from '../users/users.table.js';
 import { AUDIO_FORMATS, contentTypeForKey, type AudioExtension, type RecordingStorage } from './storage.js';
 
@@ -195,8 +196,8 @@ export function canListen(viewer: Viewer, people: readonly CallPerson[]): boolea
 /** A call by numeric id or by Linkedid (which is never all digits: it has a '.'). */
 async function loadCall(db: Db, ref: string, systemName: string): Promise<CallRow | null> {
   if (/^\d+$/.test(ref)) {
-    const id = Number(ref);
-    if (!Number.isSafeInteger(id)) return null;
+    const id = asDbId(ref);
+    if (id === null) return null;
     const [row] = await db.select().from(calls).where(eq(calls.id, id)).limit(1);
     return row ?? null;
   }

@@ -34,6 +34,8 @@ export interface ReminderModule {
   routes: FastifyPluginAsyncTypebox;
   onConnect: ConnectHook;
   onClientMessage: ClientMessageHandler;
+  /** The alarm queue, for its depth on /metrics. */
+  queue: { getJobCounts(...types: string[]): Promise<Record<string, number>> };
   /** Give it every ended call; it never throws (errors are logged), null when it failed. */
   onCallEnded(call: EndedCall): Promise<CallEndedResult | null>;
   /** Runs the reconciler once now; `start()` also runs it on a timer. */
@@ -114,6 +116,7 @@ export function createReminderModule(deps: ReminderModuleDeps): ReminderModule {
       }
     },
 
+    queue: scheduler.queue,
     reconcile: () => scheduler.reconcile(),
     start: () => scheduler.start(),
     stop: () => scheduler.stop(),

@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Id as IdOf, Limit, Offset } from '../http/schemas.js';
 import { REMINDER_KINDS, REMINDER_STATUSES } from './reminders.table.js';
 import { MAX_NOTE_LENGTH, MAX_SNOOZE_MINUTES } from './reminder-rules.js';
 
-const Id = Type.Integer({ minimum: 1 });
+const Id = IdOf();
 const NullableInt = Type.Union([Type.Integer(), Type.Null()]);
 // Handlers return Date; the serializer writes ISO 8601.
 const Timestamp = Type.Unsafe<Date>(Type.String({ format: 'date-time' }));
@@ -60,10 +61,10 @@ export const RemindersQuery = Type.Object(
     }),
     status: Type.Optional(Type.Array(StatusSchema, { description: 'repeat to give several; default pending and fired' })),
     kind: Type.Optional(KindSchema),
-    departmentId: Type.Optional(Type.Integer({ minimum: 1, description: 'directors: narrow scope=department to one department' })),
+    departmentId: Type.Optional(IdOf({ description: 'directors: narrow scope=department to one department' })),
     escalated: Type.Optional(Type.Boolean()),
-    limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
-    offset: Type.Integer({ minimum: 0, default: 0 }),
+    limit: Limit(500, 100),
+    offset: Offset,
   },
   { additionalProperties: false },
 );

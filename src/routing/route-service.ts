@@ -8,6 +8,7 @@ import { createBudget, OVER_BUDGET } from './budget.js';
 import { decideRoute, fallbackDecision } from './decide-route.js';
 import type { DirectorySync } from './directory/directory-sync.js';
 import { createEarlierStepsLoader } from './earlier-steps.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { TraceWriter } from './trace-writer.js';
 import type { DeviceState, RouteConfig, RouteDecision, RouteOwner, TriedStep } from './types.js';
 
@@ -38,6 +39,8 @@ export interface RouteServiceDeps {
   /** Device state of an extension from the PBX (a later issue); unknown when absent. */
   deviceState?: (extension: string) => DeviceState | undefined;
   now?: () => Date;
+  /** A counter and a histogram per answer: the whole cost of metrics on the ring path. */
+  metrics?: Pick<Metrics, 'routeDecisions' | 'routeDuration' | 'routeFallbacks'>;
 }
 
 const E164_SHAPED = /^\+[1-9]\d{6,14}$/;
@@ -128,15 +131,18 @@ export function createRouteService(deps: RouteServiceDeps) {
       if (outcome === OVER_BUDGET) {
         logger.error({ linkedid: query.linkedid, budgetMs: config.ROUTE_BUDGET_MS }, 'route decision over budget; answering with the department line');
         decision = fallbackDecision(fallbackDepartment(did), routeConfig, query.step, { lastStatus: query.lastStatus, now: now() });
+        deps.metrics?.routeFallbacks.inc({ cause: 'over_budget' });
       } else {
         decision = outcome;
       }
     } catch (err) {
       logger.error({ err, linkedid: query.linkedid }, 'route decision failed; answering with the department line');
       decision = fallbackDecision(fallbackDepartment(did), routeConfig, query.step, { lastStatus: query.lastStatus, now: now() });
+      deps.metrics?.routeFallbacks.inc({ cause: 'error' });
     }
 
     const answer = toAnswer(decision, { callId });
+    const latencyMs = performance.now() - started;
     traceWriter.write({
       linkedid: callId,
       uniqueid: query.uniqueid,
@@ -153,8 +159,12 @@ export function createRouteService(deps: RouteServiceDeps) {
       managerId: typeof decision.managerId === 'number' ? decision.managerId : null,
       tie: decision.tie,
       tieClients: decision.tieClients ?? null,
-      latencyMs: performance.now() - started,
+      latencyMs,
     });
+    if (deps.metrics) {
+      deps.metrics.routeDecisions.inc({ reason: decision.reason, action: decision.action });
+      deps.metrics.routeDuration.observe(latencyMs / 1000);
+    }
     return { decision, callId, answer };
   }
 

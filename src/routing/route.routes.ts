@@ -2,6 +2,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import type { Config } from '../config.js';
 import { pbxGuard } from '../auth/pbx-guard.js';
 import type { PbxSignature } from '../auth/pbx-signature.js';
+import { ErrorBody } from '../errors.js';
 import { lazyChildLoggerFactory } from '../lazy-request-logger.js';
 import { ANSWER_KEYS, encodeHashBody } from './answer-format.js';
 import type { RouteQuery, RouteService } from './route-service.js';
@@ -33,13 +34,18 @@ export const pbxRouteRoutes: FastifyPluginAsyncTypebox<{ config: Config; routeSe
       schema: {
         tags: ['pbx'],
         summary: 'Asterisk asks who takes the call now (one question per step)',
-        security: [],
+        security: [{ pbxToken: [] }],
         querystring: RouteQuerystring,
-        response: { 200: { content: { 'application/json': { schema: RouteAnswer }, 'text/plain': { schema: Type.String() } } } },
+        response: {
+          200: { content: { 'application/json': { schema: RouteAnswer }, 'text/plain': { schema: Type.String() } } },
+          401: ErrorBody,
+          403: ErrorBody,
+        },
       },
       // Documented schema, lenient parsing: a repeated or odd parameter must not become a 400
       // that leaves a caller in silence. `toRouteQuery` cleans every value instead.
       validatorCompiler: () => () => true,
+      config: { lenientInput: true },
       // Asked on every ring and silent unless something fails: no pino child until it logs.
       childLoggerFactory: lazyChildLoggerFactory,
     },

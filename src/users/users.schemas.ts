@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Id as IdOf } from '../http/schemas.js';
 import { ABSENT_RULES, PRESENCES, ROLES } from './users.table.js';
 
 export const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)));
@@ -14,7 +15,7 @@ export const ViewerBody = Type.Object({
   managerId: Type.Union([Type.Integer(), Type.Null()]),
 });
 
-const Id = Type.Integer({ minimum: 1 });
+const Id = IdOf();
 const NullableId = Type.Union([Id, Type.Null()]);
 // Handlers return Date; the serializer writes ISO 8601.
 const Timestamp = Type.Unsafe<Date>(Type.String({ format: 'date-time' }));

@@ -29,6 +29,8 @@ export interface WebhookDispatcherOptions {
   timeoutMs?: number;
   /** Which addresses deliveries may reach (webhook-target.ts); public ones only by default. */
   targets?: TargetPolicy;
+  /** Each delivery attempt's outcome (for /metrics). */
+  onDelivery?: (outcome: 'delivered' | 'failed') => void;
 }
 
 const QUEUE = 'webhooks';
@@ -142,7 +144,11 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
     },
     startWorker(concurrency = 10) {
       worker = new Worker<DeliveryJob>(QUEUE, (job) => deliver(job.data), { connection: opts.connection, prefix, concurrency });
-      worker.on('failed', (job, err) => opts.logger.warn({ err, deliveryId: job?.data.deliveryId, attempts: job?.attemptsMade }, 'webhook delivery failed'));
+      worker.on('completed', () => opts.onDelivery?.('delivered'));
+      worker.on('failed', (job, err) => {
+        opts.onDelivery?.('failed');
+        opts.logger.warn({ err, deliveryId: job?.data.deliveryId, attempts: job?.attemptsMade }, 'webhook delivery failed');
+      });
       worker.on('error', (err) => opts.logger.warn({ err }, 'webhook worker error'));
     },
     async close() {

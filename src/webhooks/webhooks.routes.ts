@@ -3,6 +3,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { AppError, ErrorBody } from '../errors.js';
+import { Id } from '../http/schemas.js';
 import { WEBHOOK_EVENTS } from './webhook-payload.js';
 import type { TargetPolicy } from './webhook-target.js';
 import { webhookEndpoints } from './webhooks.table.js';
@@ -59,7 +60,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ db: Db; targets: Target
 
   app.delete(
     '/:id',
-    { schema: { tags: ['webhooks'], summary: 'Stop delivering to an endpoint', params: Type.Object({ id: Type.Integer() }), response: { 204: Type.Null(), 404: ErrorBody } } },
+    { schema: { tags: ['webhooks'], summary: 'Stop delivering to an endpoint', params: Type.Object({ id: Id() }), response: { 204: Type.Null(), 404: ErrorBody } } },
     async (request, reply) => {
       const deleted = await db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, request.params.id)).returning({ id: webhookEndpoints.id });
       if (deleted.length === 0) throw new AppError('NOT_FOUND', `webhook endpoint ${request.params.id} does not exist`);

@@ -75,6 +75,16 @@ describe('/pbx/route when PostgreSQL misbehaves', () => {
     expect(elapsed).toBeLessThan(BUDGET_MS + 250);
   });
 
+  it('counts the fallback on /metrics', async () => {
+    proxy.setMode('blackhole');
+    expect((await timedRoute('74951110001')).answer.reason).toBe('fallback_error');
+    proxy.setMode('forward');
+    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toMatch(/^switchboard_route_fallbacks_total\{cause="(error|over_budget)"\} [1-9]/m);
+    expect(res.body).toMatch(/^switchboard_route_decisions_total\{reason="fallback_error",action="queue"\} [1-9]/m);
+  });
+
   it('answers with DEFAULT_DEPARTMENT for an unknown DID when the database is down', async () => {
     proxy.setMode('refuse');
     const { res, elapsed, answer } = await timedRoute('74950000000');
