@@ -170,7 +170,10 @@ export async function createRuntime(opts: RuntimeOptions) {
   let amiLoggedIn = false;
   ami.onStatusChange((status) => {
     if (status !== 'connected') return;
-    if (amiLoggedIn) metrics.amiReconnects.inc();
+    if (amiLoggedIn) {
+      metrics.amiReconnects.inc();
+      tracker.markLinkCut();
+    }
     amiLoggedIn = true;
   });
   presence.watch(ami);

@@ -59,6 +59,18 @@ export function onCdr(s: CallState, e: CdrEvent, ctx: ReduceContext, fx: CallEff
   if (s.cdrs.some((c) => c.key === info.key)) return s;
   let n: CallState = { ...s, cdrs: [...s.cdrs, info] };
   if (n.cdrOnly) return fromCdrs(n, ctx);
+  // Asterisk posts a channel's Cdr when that channel hangs up, and the first channel (Uniqueid =
+  // Linkedid) ends the call. Trusted only after a cut link: while connected its Hangups follow,
+  // and the first channel may leave a call that goes on (blind transfer of a click-to-call).
+  if (n.linkCut && n.endedAt === null && info.uniqueid === n.linkedid) {
+    const now = ctx.now.getTime();
+    const end = cdrTime(info.endTime, ctx.cdrUtcOffsetMinutes);
+    // The PBX clock may disagree with ours: outside the call's known span, the receipt time.
+    const endedAt = end !== null && end >= n.startedAt && end <= now ? end : now;
+    n = { ...n, endedAt, endReason: 'cdr' };
+    if (n.relevant) fx.push({ type: 'ended', linkedid: n.linkedid, summary: summarize(n) });
+    return n;
+  }
   if (n.answeredAt === null && info.disposition === 'ANSWERED' && info.destinationChannel) {
     const leg = n.legOrder.map((u) => n.legs[u]!).find((l) => l.channel === info.destinationChannel);
     const at = cdrTime(info.answerTime, ctx.cdrUtcOffsetMinutes) ?? ctx.now.getTime();

@@ -12,7 +12,7 @@ export function newCall(linkedid: string, at: number): CallState {
     originatorAnswered: false, externalDialled: false, did: null, callerNumber: null, dialledNumber: null,
     rang: [], ringingAt: null, answeredAt: null, answeredBy: null, answeredUniqueid: null, finalAgent: null,
     transfers: [], lastAttempt: null, cancelled: false, callerHungUpWhileRinging: false, recording: null,
-    clickToCall: null, originateResult: null, crmCallId: null, cdrs: [], cdrOnly: false, endedAt: null, endReason: null,
+    clickToCall: null, originateResult: null, crmCallId: null, cdrs: [], cdrOnly: false, linkCut: false, endedAt: null, endReason: null,
     mergedInto: null,
   };
 }

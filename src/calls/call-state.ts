@@ -128,6 +128,8 @@ export interface CallState {
   readonly cdrs: readonly CdrInfo[];
   /** Built from Cdr events alone (the channel events were missed while disconnected). */
   readonly cdrOnly: boolean;
+  /** The AMI link was cut while this call was live: some of its events (maybe its Hangups) are lost. */
+  readonly linkCut: boolean;
   readonly endedAt: number | null;
   readonly endReason: 'hangup' | 'cdr' | 'expired' | null;
   /** This call was the consultation of an attended transfer made with a call of its own (a

@@ -108,6 +108,11 @@ export class CallTracker {
     return gone;
   }
 
+  /** The AMI session was replaced: every live call may have lost events (see onCdr). */
+  markLinkCut(): void {
+    for (const [linkedid, s] of this.calls) if (s.endedAt === null && !s.linkCut) this.calls.set(linkedid, { ...s, linkCut: true });
+  }
+
   /** End the calls that had no event since `idleSince` (their Hangups were lost while the AMI
    *  link was down). Returns their `ended` effects. */
   expireIdle(idleSince: Date, now: Date): CallEffect[] {

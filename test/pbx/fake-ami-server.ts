@@ -92,11 +92,12 @@ export class FakeAmiServer extends EventEmitter {
     super();
   }
 
-  static async start(opts: { username?: string; secret?: string } = {}): Promise<FakeAmiServer> {
+  /** `port`: listen where a closed fake listened, as a restarted Asterisk would (default: ephemeral). */
+  static async start(opts: { username?: string; secret?: string; port?: number } = {}): Promise<FakeAmiServer> {
     const server = createServer();
     const fake = new FakeAmiServer(server, opts.username ?? 'crm', opts.secret ?? 'crmsecret');
     server.on('connection', (s) => fake.accept(s));
-    server.listen(0, '127.0.0.1');
+    server.listen(opts.port ?? 0, '127.0.0.1');
     await once(server, 'listening');
     return fake;
   }

@@ -31,10 +31,11 @@ export interface Captured {
  * routes behind the real auth plugin (app.ts is not involved, so this suite does not depend on
  * other features being wired), and a bus that only records what was published.
  */
-export async function createReminderHarness(timing: Partial<ReminderModuleDeps['config']> = {}) {
+export async function createReminderHarness(timing: Partial<ReminderModuleDeps['config']> = {}, opts: { redisUrl?: string } = {}) {
   const database = await createTestDatabase();
   const config = { ...loadConfig({ NODE_ENV: 'test', PBX_TOKEN: TEST_PBX_TOKEN, LOG_LEVEL: 'silent' }), ...timing };
-  const redisUrl = inject('redisUrl');
+  // A fault test passes a redis-server of its own, to kill it without touching the other files.
+  const redisUrl = opts.redisUrl ?? inject('redisUrl');
   const prefix = `test-reminders-${randomBytes(4).toString('hex')}`;
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const captured: Captured[] = [];

@@ -37,7 +37,7 @@ export async function startInstance(
   database: TestDatabase,
   env: Record<string, string>,
   queuePrefix: string,
-  extra: Pick<RuntimeOptions, 'traceFlushEveryMs'> = {},
+  extra: Pick<RuntimeOptions, 'traceFlushEveryMs' | 'amiBackoffMs'> = {},
 ): Promise<TestInstance> {
   const config = loadConfig({
     NODE_ENV: 'test',
