@@ -10,6 +10,7 @@ import { authRoutes } from './auth/auth.routes.js';
 import { createPbxSignature } from './auth/pbx-signature.js';
 import { createSignInLimit } from './auth/sign-in-limit.js';
 import { createVerifyGate } from './auth/verify-gate.js';
+import { endSessionsOn } from './auth/end-sessions.js';
 import { clientsRoutes } from './clients/clients.routes.js';
 import { trustProxy, type Config } from './config.js';
 import type { Database } from './db/client.js';
@@ -18,6 +19,7 @@ import { frameworkErrors, installErrorHandler, schemaErrorFormatter } from './er
 import { clientErrorHandler, createMethodTable } from './http/methods.js';
 import { documentCommonErrors } from './http/openapi-defaults.js';
 import { refuseNul } from './http/text-guard.js';
+import { historyRoutes } from './history/history.routes.js';
 import { healthRoutes, type ComponentStatus } from './health/health.routes.js';
 import { createDirectorySync, type DirectorySync } from './routing/directory/directory-sync.js';
 import { createRouteService } from './routing/route-service.js';
@@ -164,8 +166,15 @@ export async function buildApp(deps: AppDeps) {
     verifyGate: createVerifyGate(config.SIGNIN_CONCURRENCY, 16),
   });
   await app.register(departmentsRoutes, { prefix: '/api/departments', db, config });
-  await app.register(usersRoutes, { prefix: '/api/users', db, config, onPresenceChanged: deps.onPresenceChanged });
+  await app.register(usersRoutes, {
+    prefix: '/api/users',
+    db,
+    config,
+    onPresenceChanged: deps.onPresenceChanged,
+    onSessionsEnded: deps.realtime ? endSessionsOn(deps.realtime.bus) : undefined,
+  });
   await app.register(clientsRoutes, { prefix: '/api/clients', db, config });
+  await app.register(historyRoutes, { prefix: '/api', db });
   await app.register(routeTraceRoutes, { prefix: '/api/calls', db, traceWriter });
   await app.register(callsRoutes, { prefix: '/api/calls', db, config });
   await app.register(webhooksRoutes, { prefix: '/api/webhooks', db, targets: createTargetPolicy(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS), ...(deps.onWebhooksChanged && { changed: deps.onWebhooksChanged }) });

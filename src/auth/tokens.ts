@@ -18,6 +18,20 @@ export async function revokeToken(db: Db, token: string): Promise<void> {
   await db.update(authTokens).set({ revokedAt: new Date() }).where(eq(authTokens.tokenHash, hashToken(token)));
 }
 
+/**
+ * Ends every session of a user (disabled account, new password). The sockets they already hold
+ * are closed by the caller after commit (`sessionsClosed` frame on the event bus): a token is
+ * checked only when a socket opens.
+ */
+export async function revokeUserTokens(db: Pick<Db, 'update'>, userId: number): Promise<number> {
+  const rows = await db
+    .update(authTokens)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(authTokens.userId, userId), isNull(authTokens.revokedAt)))
+    .returning({ id: authTokens.id });
+  return rows.length;
+}
+
 /** The active user behind a token, or null when it is unknown, expired, revoked or the user is disabled. */
 export async function viewerForToken(db: Db, token: string): Promise<Viewer | null> {
   const [row] = await db

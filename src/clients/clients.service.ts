@@ -8,6 +8,7 @@ import { parsePhone, type CountryCode } from '../phones/normalize.js';
 import { users } from '../users/users.table.js';
 import type { ClientsFilter, ClientView, CreateClientInput, PatchClientInput } from './clients.schemas.js';
 import { clientPhones, clients } from './clients.table.js';
+import { withActor } from '../history/with-actor.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Phone = { phone: string; raw: string };
@@ -120,7 +121,7 @@ async function resolveOwner(tx: Tx, viewer: Viewer, requested: number | undefine
 
 export async function createClient(db: Db, actor: Actor, viewer: Viewer, input: CreateClientInput, region: CountryCode): Promise<ClientView> {
   const phones = normalisePhones(input.phones, region);
-  return db.transaction(async (tx) => {
+  return withActor(db, viewer, 'api', async (tx) => {
     const ownerId = await resolveOwner(tx, viewer, input.ownerId);
     const [row] = await tx
       .insert(clients)
@@ -140,7 +141,7 @@ export async function createClient(db: Db, actor: Actor, viewer: Viewer, input: 
 
 export async function updateClient(db: Db, actor: Actor, viewer: Viewer, id: number, patch: PatchClientInput, region: CountryCode): Promise<ClientView> {
   const phones = patch.phones === undefined ? undefined : normalisePhones(patch.phones, region);
-  return db.transaction(async (tx) => {
+  return withActor(db, viewer, 'api', async (tx) => {
     const before = await loadVisible(tx, viewer, id, true);
     const ownerId = patch.ownerId === undefined || patch.ownerId === before.ownerId ? before.ownerId : await resolveOwner(tx, viewer, patch.ownerId);
     const name = patch.name?.trim() ?? before.name;
@@ -175,7 +176,7 @@ export async function updateClient(db: Db, actor: Actor, viewer: Viewer, id: num
 }
 
 export async function deleteClient(db: Db, actor: Actor, viewer: Viewer, id: number): Promise<void> {
-  await db.transaction(async (tx) => {
+  await withActor(db, viewer, 'api', async (tx) => {
     const before = await loadVisible(tx, viewer, id, true);
     await tx.delete(clients).where(eq(clients.id, id));
     await recordAudit(tx, { ...actor, action: 'client.delete', entity: 'client', entityId: id, details: { ownerId: before.ownerId } });

@@ -10,3 +10,4 @@ export * from '../notes/notes.table.js';
 export * from '../deals/deals.table.js';
 export * from '../reminders/reminders.table.js';
 export * from '../webhooks/webhooks.table.js';
+export * from '../history/history.table.js';

@@ -8,6 +8,7 @@ import { dialStringProblem } from '../routing/dial-templates.js';
 import { users } from '../users/users.table.js';
 import type { CreateDepartmentInput, DepartmentView, PatchDepartmentInput } from './departments.schemas.js';
 import { departmentDids, departments } from './departments.table.js';
+import { withActor } from '../history/with-actor.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Line = { kind: 'queue' | 'dial'; target: string };
@@ -80,7 +81,7 @@ export async function getDepartment(db: Db | Tx, id: number): Promise<Department
 export async function createDepartment(db: Db, actor: Actor, input: CreateDepartmentInput, region: CountryCode): Promise<DepartmentView> {
   const checked = checkFields(input);
   const dids = normaliseDids(input.dids ?? [], region);
-  return db.transaction(async (tx) => {
+  return withActor(db, { id: actor.actorId }, 'api', async (tx) => {
     await assertNameFree(tx, input.name.trim(), null);
     const [row] = await tx
       .insert(departments)
@@ -103,7 +104,7 @@ export async function createDepartment(db: Db, actor: Actor, input: CreateDepart
 export async function updateDepartment(db: Db, actor: Actor, id: number, patch: PatchDepartmentInput, region: CountryCode): Promise<DepartmentView> {
   const checked = checkFields(patch);
   const dids = patch.dids === undefined ? undefined : normaliseDids(patch.dids, region);
-  return db.transaction(async (tx) => {
+  return withActor(db, { id: actor.actorId }, 'api', async (tx) => {
     if (patch.name !== undefined) await assertNameFree(tx, patch.name.trim(), id);
     const [row] = await tx
       .update(departments)
@@ -124,7 +125,7 @@ export async function updateDepartment(db: Db, actor: Actor, id: number, patch: 
 }
 
 export async function deleteDepartment(db: Db, actor: Actor, id: number): Promise<void> {
-  await db.transaction(async (tx) => {
+  await withActor(db, { id: actor.actorId }, 'api', async (tx) => {
     // Locks the row so a user cannot be moved in between the check and the delete.
     const [row] = await tx.select({ id: departments.id }).from(departments).where(eq(departments.id, id)).for('update');
     if (!row) throw new AppError('NOT_FOUND', `department ${id} does not exist`);

@@ -13,10 +13,12 @@ export interface Audience {
 export interface BusMessage {
   to: Audience;
   frame: string;
+  /** After the frame, close the audience's sockets with this code (a disabled account). */
+  close?: { code: number; reason: string };
 }
 
 export interface EventBus {
-  publish(to: Audience, frame: object): void;
+  publish(to: Audience, frame: object, options?: { close?: { code: number; reason: string } }): void;
   /** Local delivery: the WebSocket hub of this instance. */
   onMessage(handler: (message: BusMessage) => void): void;
   close(): Promise<void>;
@@ -50,8 +52,8 @@ export function createEventBus(deps: { publisher: Redis; subscriber: Redis; logg
   });
 
   return {
-    publish(to, frame) {
-      const message: BusMessage = { to, frame: JSON.stringify(frame) };
+    publish(to, frame, options) {
+      const message: BusMessage = { to, frame: JSON.stringify(frame), ...(options?.close && { close: options.close }) };
       // Redis first: the command is written to its socket at once, so the other instances start
       // their deliveries while this one writes to its own sockets, not after (a fan-out to 1,000
       // local sockets takes ~20 ms: BENCHMARKS.md, "Screen-pop"). Costs the local sockets one

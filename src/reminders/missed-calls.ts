@@ -3,6 +3,7 @@ import type { calls } from '../calls/calls.table.js';
 import type { Db } from '../db/client.js';
 import { isMissedInbound, missedCallbackTimes, missedCallNote, OPEN_STATUSES, type MissedCallTiming } from './reminder-rules.js';
 import { reminders } from './reminders.table.js';
+import { withActor } from '../history/with-actor.js';
 import type { ReminderRow } from './reminders.service.js';
 
 /** A finished call as the call tracker hands it over: the row plus the department of its DID. */
@@ -53,7 +54,7 @@ async function completeCallbacks(db: Db, call: EndedCall): Promise<ReminderRow[]
 async function knownCaller(db: Db, timing: MissedCallTiming, call: EndedCall, clientId: number): Promise<CallEndedResult> {
   const phone = call.externalNumber ?? call.callerNumber;
   const endedAt = call.endedAt ?? new Date();
-  return db.transaction(async (tx) => {
+  return withActor(db, null, 'pbx', async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_CLIENT}, ${clientId})`);
     const [open] = await tx
       .select()
@@ -95,7 +96,7 @@ async function unknownCaller(db: Db, timing: MissedCallTiming, call: EndedCall):
   // A hidden number cannot be called back, and without a department nobody's list fits.
   if (!phone || call.departmentId === null) return NOTHING;
   const endedAt = call.endedAt ?? new Date();
-  return db.transaction(async (tx) => {
+  return withActor(db, null, 'pbx', async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_PHONE}, hashtext(${phone}))`);
     const [open] = await tx
       .select()

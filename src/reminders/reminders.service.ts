@@ -9,6 +9,7 @@ import { users } from '../users/users.table.js';
 import { dueAtProblem, mineUserIds, OPEN_STATUSES, reminderOwnerFor, reminderScope } from './reminder-rules.js';
 import type { CreateReminderInput, RemindersFilter, ReminderView } from './reminders.schemas.js';
 import { reminders } from './reminders.table.js';
+import { withActor } from '../history/with-actor.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type ReminderRow = typeof reminders.$inferSelect;
@@ -32,7 +33,7 @@ export async function createReminder(db: Db, actor: Actor, viewer: Viewer, input
   if (problem) throw new AppError('VALIDATION', problem);
   const owner = reminderOwnerFor(viewer);
   if ('error' in owner) throw new AppError('FORBIDDEN', owner.error);
-  return db.transaction(async (tx) => {
+  return withActor(db, viewer, 'api', async (tx) => {
     const [client] = await tx
       .select({ id: clients.id, name: clients.name })
       .from(clients)
@@ -106,7 +107,7 @@ export async function getReminder(db: Db | Tx, viewer: Viewer, id: number, lock 
 
 /** Moves an open reminder to a new time; a fired one becomes pending again and will fire anew. */
 export async function snoozeReminder(db: Db, actor: Actor, viewer: Viewer, id: number, dueAt: Date): Promise<ReminderView> {
-  return db.transaction(async (tx) => {
+  return withActor(db, viewer, 'api', async (tx) => {
     const current = await getReminder(tx, viewer, id, true);
     if (!(OPEN_STATUSES as readonly string[]).includes(current.status)) {
       throw new AppError('CONFLICT', `reminder ${id} is ${current.status}; only a pending or fired reminder can be snoozed`);
@@ -126,7 +127,7 @@ export async function snoozeReminder(db: Db, actor: Actor, viewer: Viewer, id: n
  * it is (a double click is not an error); the other transition out of a closed state is a 409.
  */
 export async function closeReminder(db: Db, actor: Actor, viewer: Viewer, id: number, to: 'done' | 'cancelled'): Promise<{ reminder: ReminderView; changed: boolean }> {
-  return db.transaction(async (tx) => {
+  return withActor(db, viewer, 'api', async (tx) => {
     const current = await getReminder(tx, viewer, id, true);
     if (current.status === to) return { reminder: current, changed: false };
     if (!(OPEN_STATUSES as readonly string[]).includes(current.status)) {

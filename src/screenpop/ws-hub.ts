@@ -44,7 +44,7 @@ export function createWsHub() {
       directors.delete(c);
       if (c.departmentId !== null) remove(curatorsByDepartment, c.departmentId, c);
     },
-    deliver({ to, frame }: BusMessage) {
+    deliver({ to, frame, close }: BusMessage) {
       const targets = new Set<Connection>();
       for (const id of to.userIds ?? []) for (const c of byUser.get(id) ?? []) targets.add(c);
       if (to.supervisorsOf && to.supervisorsOf.length > 0) {
@@ -57,6 +57,8 @@ export function createWsHub() {
       // terminated once its queue passes MAX_BUFFERED_BYTES (ws-limits.ts).
       const framed = textFrame(frame);
       for (const c of targets) if (roomFor(c.socket)) sendFramed(c.socket, framed, frame);
+      // The close handler unregisters each one; the frame above is queued before the close frame.
+      if (close) for (const c of targets) c.socket.close(close.code, close.reason);
     },
     isConnected: (userId: number) => (byUser.get(userId)?.size ?? 0) > 0,
     connections: () => [...byUser.values()].flatMap((set) => [...set]),

@@ -13,7 +13,13 @@ const tags = ['users'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 /** No DELETE: a leaving employee is disabled (`PATCH {active:false}`) and their clients stay. */
-export const usersRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; onPresenceChanged?: ((user: UserView) => void) | undefined }> = async (app, opts) => {
+export const usersRoutes: FastifyPluginAsyncTypebox<{
+  db: Db;
+  config: Config;
+  onPresenceChanged?: ((user: UserView) => void) | undefined;
+  /** After a user's tokens were revoked: close their open screens everywhere (auth/end-sessions.ts). */
+  onSessionsEnded?: ((userId: number) => void) | undefined;
+}> = async (app, opts) => {
   const { db } = opts;
   const region = opts.config.DEFAULT_REGION as CountryCode;
   app.addHook('preHandler', app.requireUser);
@@ -62,7 +68,12 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; on
         response: { 200: UserBody, ...errors },
       },
     },
-    async (request) => updateUser(db, actorOf(request), viewerOf(request), request.params.id, request.body, region),
+    async (request) => {
+      const user = await updateUser(db, actorOf(request), viewerOf(request), request.params.id, request.body, region);
+      // Committed: the tokens are revoked, so the screens closed now cannot sign back in.
+      if (request.body.active === false || request.body.password !== undefined) opts.onSessionsEnded?.(user.id);
+      return user;
+    },
   );
 
   app.put(

@@ -1,7 +1,7 @@
-import { and, asc, count, eq, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
 import { canManageUser, canSetPresence, userPatchDenial, userScope } from '../auth/access.js';
 import { hashPassword } from '../auth/passwords.js';
-import { authTokens } from '../auth/tokens.table.js';
+import { revokeUserTokens } from '../auth/tokens.js';
 import type { Viewer } from '../auth/viewer.js';
 import { recordAudit, type Actor } from '../audit/audit.js';
 import type { Db } from '../db/client.js';
@@ -10,6 +10,7 @@ import { AppError } from '../errors.js';
 import { parsePhone, type CountryCode } from '../phones/normalize.js';
 import type { CreateUserInput, PatchUserInput, UsersFilter, UserView } from './users.schemas.js';
 import { users, type AbsentRule, type Presence, type Role } from './users.table.js';
+import { withActor } from '../history/with-actor.js';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
@@ -117,7 +118,7 @@ export async function createUser(db: Db, actor: Actor, viewer: Viewer, input: Cr
   const problem = shapeProblem(shape);
   if (problem) throw new AppError('VALIDATION', problem);
   const passwordHash = await hashPassword(input.password);
-  return db.transaction(async (tx) => {
+  return withActor(db, viewer, 'api', async (tx) => {
     await checkReferences(tx, shape);
     await assertUnique(tx, null, input.login.toLowerCase(), input.extension);
     const [row] = await tx
@@ -140,7 +141,7 @@ export async function updateUser(db: Db, actor: Actor, viewer: Viewer, id: numbe
   const fields = Object.keys(patch);
   const mobile = normaliseMobile(patch.mobile, region);
   const passwordHash = patch.password === undefined ? undefined : await hashPassword(patch.password);
-  return db.transaction(async (tx) => {
+  return withActor(db, viewer, 'api', async (tx) => {
     const target = await getUser(tx, viewer, id);
     const role = patch.role ?? target.role;
     const after: Shape = {
@@ -179,14 +180,14 @@ export async function updateUser(db: Db, actor: Actor, viewer: Viewer, id: numbe
       .where(eq(users.id, id))
       .returning(userColumns);
     // A new password or a disabled account must end every open session, not only future ones.
-    if (passwordHash !== undefined || patch.active === false) await revokeTokens(tx, id);
+    if (passwordHash !== undefined || patch.active === false) await revokeUserTokens(tx, id);
     await recordAudit(tx, { ...actor, action: 'user.update', entity: 'user', entityId: id, details: { fields } });
     return row!;
   });
 }
 
 export async function setPresence(db: Db, actor: Actor, viewer: Viewer, id: number, presence: Presence): Promise<UserView> {
-  return db.transaction(async (tx) => {
+  return withActor(db, viewer, 'api', async (tx) => {
     const target = await getUser(tx, viewer, id);
     if (!canSetPresence(viewer, target)) throw new AppError('FORBIDDEN', "only the user, their department's curator or a director may set this status");
     const [row] = await tx
@@ -213,6 +214,3 @@ async function assertUnique(tx: Tx, exceptId: number | null, login: string | und
   }
 }
 
-async function revokeTokens(tx: Tx, userId: number): Promise<void> {
-  await tx.update(authTokens).set({ revokedAt: new Date() }).where(and(eq(authTokens.userId, userId), isNull(authTokens.revokedAt)));
-}

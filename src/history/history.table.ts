@@ -1,0 +1,27 @@
+import { bigint, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+/** What a trigger records per changed field: values, or only `changed` for a secret. */
+export type FieldChange = { old?: unknown; new?: unknown; changed?: true };
+
+/**
+ * Field-level change history. Written only by the `history_record()` trigger (migration 0010),
+ * never by the service, so a change made in psql is recorded the same way as one made by the API.
+ */
+export const changeHistory = pgTable(
+  'change_history',
+  {
+    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    tableName: text().notNull(),
+    rowId: text(),
+    op: text({ enum: ['insert', 'update', 'delete'] }).notNull(),
+    /** null when the change did not come through the service (see `dbUser`). */
+    actorId: integer(),
+    dbUser: text().notNull(),
+    via: text().notNull(),
+    clientId: integer(),
+    dealId: integer(),
+    changes: jsonb().$type<Record<string, FieldChange>>().notNull(),
+    at: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index().on(t.clientId, t.id), index().on(t.dealId, t.id), index().on(t.tableName, t.rowId, t.id)],
+);

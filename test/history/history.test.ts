@@ -1,0 +1,107 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { departments } from '../../src/departments/departments.table.js';
+import { changeHistory } from '../../src/history/history.table.js';
+import { bearer, createTestApp, createUser, type TestApp } from '../support/test-app.js';
+
+type U = { id: number; token: string };
+let t: TestApp;
+let dep: number;
+let director: U;
+let manager1: U;
+let manager2: U;
+let seq = 0;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  [{ id: dep }] = (await t.database.db.insert(departments).values({ name: 'Sales', lineKind: 'queue', lineTarget: 'q' }).returning({ id: departments.id })) as [{ id: number }];
+  director = await createUser(t, { role: 'director' });
+  manager1 = await createUser(t, { role: 'manager', departmentId: dep });
+  manager2 = await createUser(t, { role: 'manager', departmentId: dep });
+});
+afterAll(() => t.close());
+
+const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, token: string, payload?: object) =>
+  t.app.inject({ method, url, headers: bearer(token), ...(payload && { payload }) });
+const createClient = async (token: string) => {
+  const res = await call('POST', '/api/clients', token, { name: `Client ${++seq}`, phones: [`+7 916 300 00 ${String(10 + seq)}`] });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json() as { id: number; name: string };
+};
+const historyOf = async (url: string, token: string) => {
+  const res = await call('GET', url, token);
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json() as { items: Array<{ table: string; op: string; actorId: number | null; via: string; dbUser: string; changes: Record<string, any> }>; nextBefore: number | null };
+};
+
+describe('field-level history', () => {
+  it('records an API change with its actor, channel and old/new value per field, without noisy columns', async () => {
+    const client = await createClient(manager1.token);
+    const res = await call('PATCH', `/api/clients/${client.id}`, manager1.token, { name: 'Renamed', company: 'Romashka' });
+    expect(res.statusCode, res.body).toBe(200);
+    const { items } = await historyOf(`/api/clients/${client.id}/history`, manager1.token);
+    const update = items.find((i) => i.table === 'clients' && i.op === 'update')!;
+    expect(update).toMatchObject({ actorId: manager1.id, via: 'api' });
+    expect(update.changes).toEqual({ name: { old: client.name, new: 'Renamed' }, company: { old: null, new: 'Romashka' } });
+    // The create of the client and of its phone are there too, by the same person.
+    expect(items.filter((i) => i.op === 'insert').map((i) => i.table).sort()).toEqual(['client_phones', 'clients']);
+    expect(items.every((i) => i.actorId === manager1.id && i.via === 'api')).toBe(true);
+  });
+
+  it('records a change made in psql, outside the service, as via=psql by the database user', async () => {
+    const client = await createClient(manager1.token);
+    // The same connection pool the service uses: a setting left on a pooled connection would show here.
+    await t.database.pool.query(`update clients set name = 'Typed in psql', updated_at = now() where id = $1`, [client.id]);
+    const [row] = await t.database.db
+      .select()
+      .from(changeHistory)
+      .where(and(eq(changeHistory.tableName, 'clients'), eq(changeHistory.rowId, String(client.id)), eq(changeHistory.op, 'update')));
+    expect(row).toMatchObject({ via: 'psql', actorId: null, clientId: client.id, changes: { name: { old: client.name, new: 'Typed in psql' } } });
+    expect(row!.dbUser.length).toBeGreaterThan(0);
+  });
+
+  it('includes the client\'s notes and deals, and a deal has its own history', async () => {
+    const client = await createClient(manager1.token);
+    await t.database.pool.query(`insert into client_notes (client_id, author_id, text) values ($1, $2, 'called, no answer')`, [client.id, manager1.id]);
+    const { rows } = await t.database.pool.query(`insert into deals (client_id, title) values ($1, 'Big order') returning id`, [client.id]);
+    const dealId = rows[0].id as number;
+    await t.database.pool.query(`update deals set status = 'proposal' where id = $1`, [dealId]);
+    const { items } = await historyOf(`/api/clients/${client.id}/history`, manager1.token);
+    expect(items.map((i) => i.table)).toEqual(expect.arrayContaining(['client_notes', 'deals', 'client_phones', 'clients']));
+    const deal = await historyOf(`/api/deals/${dealId}/history`, manager1.token);
+    expect(deal.items.map((i) => i.op)).toEqual(['update', 'insert']);
+    expect(deal.items[0]!.changes).toEqual({ status: { old: 'new', new: 'proposal' } });
+  });
+
+  it('answers 404 to a viewer who may not see the client, deal or user', async () => {
+    const client = await createClient(manager1.token);
+    const { rows } = await t.database.pool.query(`insert into deals (client_id, title) values ($1, 'Hidden') returning id`, [client.id]);
+    for (const url of [`/api/clients/${client.id}/history`, `/api/deals/${rows[0].id}/history`, `/api/users/${manager1.id}/history`]) {
+      const res = await call('GET', url, manager2.token);
+      expect(res.statusCode, url).toBe(404);
+    }
+    expect((await call('GET', `/api/clients/${client.id}/history`, director.token)).statusCode).toBe(200);
+  });
+
+  it('keeps that a password changed, never the hash', async () => {
+    // A new password ends the user's sessions: a user of this test alone.
+    const anna = await createUser(t, { role: 'manager', departmentId: dep });
+    const res = await call('PATCH', `/api/users/${anna.id}`, director.token, { password: 'a brand new password 1', name: 'Anna P.' });
+    expect(res.statusCode, res.body).toBe(200);
+    const { items } = await historyOf(`/api/users/${anna.id}/history`, director.token);
+    expect(items[0]).toMatchObject({ actorId: director.id, via: 'api', changes: { password_hash: { changed: true }, name: { new: 'Anna P.' } } });
+    const { rows } = await t.database.pool.query(`select changes::text from change_history where table_name = 'users'`);
+    const everything = rows.map((r) => r.changes as string).join('\n');
+    expect(everything).toContain('password_hash');
+    expect(everything).not.toMatch(/\$argon2/);
+  });
+
+  it('pages newest first with a keyset', async () => {
+    const client = await createClient(manager1.token);
+    for (const name of ['a', 'b', 'c']) await call('PATCH', `/api/clients/${client.id}`, manager1.token, { name });
+    const first = await historyOf(`/api/clients/${client.id}/history?limit=2`, manager1.token);
+    expect(first.items.map((i) => i.changes.name?.new)).toEqual(['c', 'b']);
+    const second = await historyOf(`/api/clients/${client.id}/history?limit=2&before=${first.nextBefore}`, manager1.token);
+    expect(second.items.map((i) => i.changes.name?.new)).toEqual(['a', client.name]);
+  });
+});
