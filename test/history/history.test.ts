@@ -102,6 +102,9 @@ describe('field-level history', () => {
     const first = await historyOf(`/api/clients/${client.id}/history?limit=2`, manager1.token);
     expect(first.items.map((i) => i.changes.name?.new)).toEqual(['c', 'b']);
     const second = await historyOf(`/api/clients/${client.id}/history?limit=2&before=${first.nextBefore}`, manager1.token);
-    expect(second.items.map((i) => i.changes.name?.new)).toEqual(['a', client.name]);
+    expect(second.items.map((i) => `${i.table}.${i.op}:${i.changes.name?.new ?? ''}`)).toEqual(['clients.update:a', 'client_phones.insert:']);
+    const last = await historyOf(`/api/clients/${client.id}/history?limit=2&before=${second.nextBefore}`, manager1.token);
+    expect(last.items.map((i) => `${i.table}.${i.op}:${i.changes.name?.new}`)).toEqual([`clients.insert:${client.name}`]);
+    expect(last.nextBefore).toBeNull();
   });
 });
