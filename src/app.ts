@@ -20,6 +20,7 @@ import { clientErrorHandler, createMethodTable } from './http/methods.js';
 import { documentCommonErrors } from './http/openapi-defaults.js';
 import { refuseNul } from './http/text-guard.js';
 import { historyRoutes } from './history/history.routes.js';
+import { auditRoutes } from './audit/audit.routes.js';
 import { healthRoutes, type ComponentStatus } from './health/health.routes.js';
 import { createDirectorySync, type DirectorySync } from './routing/directory/directory-sync.js';
 import { createRouteService } from './routing/route-service.js';
@@ -175,6 +176,7 @@ export async function buildApp(deps: AppDeps) {
   });
   await app.register(clientsRoutes, { prefix: '/api/clients', db, config });
   await app.register(historyRoutes, { prefix: '/api', db });
+  await app.register(auditRoutes, { prefix: '/api/audit', db });
   await app.register(routeTraceRoutes, { prefix: '/api/calls', db, traceWriter });
   await app.register(callsRoutes, { prefix: '/api/calls', db, config });
   await app.register(webhooksRoutes, { prefix: '/api/webhooks', db, targets: createTargetPolicy(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS), ...(deps.onWebhooksChanged && { changed: deps.onWebhooksChanged }) });

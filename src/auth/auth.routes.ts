@@ -1,5 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { eq } from 'drizzle-orm';
+import { recordAudit } from '../audit/audit.js';
 import type { Db } from '../db/client.js';
 import { AppError, ErrorBody } from '../errors.js';
 import { users } from '../users/users.table.js';
@@ -49,10 +50,13 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Db; tokenTtlHours: numb
         });
         if (!user) {
           await signInLimit.failed(login, request.ip);
+          // The login as typed, never the password; a refused try (429) is not verified, so not listed.
+          await recordAudit(db, { actorId: null, action: 'auth.sign_in_failed', entity: 'user', entityId: null, details: { login }, ip: request.ip });
           throw new AppError('UNAUTHENTICATED', 'wrong login or password');
         }
         await signInLimit.succeeded(login, request.ip);
         const { token, expiresAt } = await issueToken(db, user.id, opts.tokenTtlHours);
+        await recordAudit(db, { actorId: user.id, action: 'auth.sign_in', entity: 'user', entityId: user.id, ip: request.ip });
         request.log.info({ userId: user.id }, 'signed in');
         return {
           token,
@@ -76,6 +80,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Db; tokenTtlHours: numb
     async (request, reply) => {
       const token = tokenFromRequest(request.headers, request.query);
       if (token) await revokeToken(db, token);
+      await recordAudit(db, { actorId: viewerOf(request).id, action: 'auth.sign_out', entity: 'user', entityId: viewerOf(request).id, ip: request.ip });
       return reply.status(204).send(null);
     },
   );
