@@ -142,3 +142,21 @@ export function canEditDepartment(viewer: Viewer, departmentId: number): boolean
   return viewer.role === 'director' || (viewer.role === 'curator' && viewer.departmentId === departmentId);
 }
 
+
+/**
+ * Why the viewer may not hand everything of `from` (a leaving employee) over to `to`, or null.
+ * A director hands over anybody's; a curator only a manager's or an assistant's of their own
+ * department, to an owner of that department (ownerDenial: active, not an assistant).
+ */
+export function handoverDenial(
+  viewer: Viewer,
+  from: UserFacts,
+  to: UserFacts & { active: boolean },
+): { code: 'FORBIDDEN' | 'VALIDATION'; message: string } | null {
+  if (from.id === to.id) return { code: 'VALIDATION', message: 'toUserId: the same user' };
+  if (!canManageUser(viewer, from)) {
+    return { code: 'FORBIDDEN', message: 'a handover is made by a director, or by a curator for a manager or assistant of their own department' };
+  }
+  const denial = ownerDenial(viewer, to);
+  return denial && { code: denial.code, message: denial.message.replace(/^ownerId/, 'toUserId') };
+}

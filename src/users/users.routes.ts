@@ -5,7 +5,8 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { ErrorBody } from '../errors.js';
 import type { CountryCode } from '../phones/normalize.js';
-import { CreateUserBody, PatchUserBody, PresenceBody, UserBody, UserParams, UsersQuery } from './users.schemas.js';
+import { handOver } from './handover.js';
+import { CreateUserBody, HandoverBody, HandoverResultBody, PatchUserBody, PresenceBody, UserBody, UserParams, UsersQuery } from './users.schemas.js';
 import { createUser, getUser, listUsers, setPresence, updateUser } from './users.service.js';
 import type { UserView } from './users.schemas.js';
 
@@ -92,5 +93,20 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{
       opts.onPresenceChanged?.(user);
       return user;
     },
+  );
+
+  app.post(
+    '/:id/handover',
+    {
+      schema: {
+        tags,
+        summary: "Hand everything of a leaving user (clients with their deals, open reminders and callbacks) to another, in one transaction",
+        description: 'Director: anybody to anybody active; curator: a manager or assistant of their own department to a user of that department. Every moved row is kept in the change history.',
+        params: UserParams,
+        body: HandoverBody,
+        response: { 200: HandoverResultBody, ...errors },
+      },
+    },
+    async (request) => handOver(db, actorOf(request), viewerOf(request), request.params.id, request.body.toUserId),
   );
 };

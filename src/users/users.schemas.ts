@@ -88,3 +88,18 @@ export const PatchUserBody = Type.Partial(Type.Object({ ...userFields, active: T
 export type PatchUserInput = Static<typeof PatchUserBody>;
 
 export const PresenceBody = Type.Object({ presence: PresenceSchema }, { additionalProperties: false });
+
+export const HandoverBody = Type.Object(
+  { toUserId: IdOf({ description: 'the heir: an active manager (or curator/director); a curator hands over within their department' }) },
+  { additionalProperties: false, examples: [{ toUserId: 12 }] },
+);
+
+export const HandoverResultBody = Type.Object(
+  {
+    clients: Type.Integer({ description: 'clients whose owner became the heir' }),
+    deals: Type.Integer({ description: 'deals of those clients (a deal belongs to its client)' }),
+    reminders: Type.Integer({ description: 'open reminders moved' }),
+    callbacks: Type.Integer({ description: 'open callbacks moved' }),
+  },
+  { examples: [{ clients: 148, deals: 23, reminders: 9, callbacks: 2 }] },
+);
