@@ -1,7 +1,8 @@
 -- Field-level change history, written by PostgreSQL itself (issue 11, item 7): a trigger sees
 -- every write, also one made in psql or by a script that bypasses the service. The service tells
 -- the trigger who acts and through what with transaction-local settings (src/history/with-actor.ts);
--- without them the channel is 'psql' and the actor is the database user.
+-- without them the actor is only the database user, and the channel 'psql' ('system' for the
+-- service's own connections).
 CREATE TABLE "change_history" (
 	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "change_history_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
 	"table_name" text NOT NULL,
@@ -34,7 +35,12 @@ DECLARE
 	diff jsonb := '{}';
 	k text;
 	actor text := nullif(current_setting('switchboard.actor_id', true), '');
-	channel text := coalesce(nullif(current_setting('switchboard.via', true), ''), 'psql');
+	-- Unsaid: the service's own background work (reminder firing, …) connects as application
+	-- 'switchboard' (src/db/client.ts); anything else is a person or script at the database.
+	channel text := coalesce(
+		nullif(current_setting('switchboard.via', true), ''),
+		CASE WHEN current_setting('application_name', true) = 'switchboard' THEN 'system' ELSE 'psql' END
+	);
 BEGIN
 	FOR k IN SELECT jsonb_object_keys(row_data) LOOP
 		CONTINUE WHEN k = ANY (ignored);

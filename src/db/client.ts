@@ -14,6 +14,9 @@ export interface Database {
 export function createDatabase(url: string, options: { max?: number } = {}): Database {
   const pool = new pg.Pool({
     connectionString: url,
+    // Seen in pg_stat_activity, and by the history trigger (migration 0010): a write from this
+    // pool that names no actor is the service's own ('system'), not somebody in psql.
+    application_name: 'switchboard',
     max: options.max ?? 10,
     // A dead database must fail requests quickly instead of queueing them behind a TCP timeout;
     // /pbx/route has its own budget on top of this.

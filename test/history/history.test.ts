@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { departments } from '../../src/departments/departments.table.js';
 import { changeHistory } from '../../src/history/history.table.js';
@@ -50,14 +51,31 @@ describe('field-level history', () => {
 
   it('records a change made in psql, outside the service, as via=psql by the database user', async () => {
     const client = await createClient(manager1.token);
-    // The same connection pool the service uses: a setting left on a pooled connection would show here.
-    await t.database.pool.query(`update clients set name = 'Typed in psql', updated_at = now() where id = $1`, [client.id]);
+    const psql = new pg.Client({ connectionString: t.database.url, application_name: 'psql' });
+    await psql.connect();
+    try {
+      await psql.query(`update clients set name = 'Typed in psql', updated_at = now() where id = $1`, [client.id]);
+    } finally {
+      await psql.end();
+    }
     const [row] = await t.database.db
       .select()
       .from(changeHistory)
       .where(and(eq(changeHistory.tableName, 'clients'), eq(changeHistory.rowId, String(client.id)), eq(changeHistory.op, 'update')));
     expect(row).toMatchObject({ via: 'psql', actorId: null, clientId: client.id, changes: { name: { old: client.name, new: 'Typed in psql' } } });
     expect(row!.dbUser.length).toBeGreaterThan(0);
+  });
+
+  it('records the service\'s own writes without a person as via=system, and leaves no actor on a pooled connection', async () => {
+    const client = await createClient(manager1.token);
+    // Several writes through the service's pool after API requests: none may inherit their actor.
+    for (let i = 0; i < 5; i++) await t.database.pool.query(`update clients set company = $2 where id = $1`, [client.id, `Sweep ${i}`]);
+    const rows = await t.database.db
+      .select()
+      .from(changeHistory)
+      .where(and(eq(changeHistory.tableName, 'clients'), eq(changeHistory.rowId, String(client.id)), eq(changeHistory.op, 'update')));
+    expect(rows).toHaveLength(5);
+    expect(rows.every((r) => r.via === 'system' && r.actorId === null)).toBe(true);
   });
 
   it('includes the client\'s notes and deals, and a deal has its own history', async () => {
