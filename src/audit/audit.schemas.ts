@@ -10,7 +10,7 @@ export const AuditQuery = Type.Object({
   entityId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   from: Type.Optional(Type.String({ format: 'date-time', description: 'inclusive' })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'exclusive' })),
-  before: Type.Optional(Type.Integer({ minimum: 1, description: 'the `nextBefore` of the previous page' })),
+  before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'the `nextBefore` of the previous page' })),
   limit: Limit(500, 100),
 });
 export type AuditFilter = Static<typeof AuditQuery>;

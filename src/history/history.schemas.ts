@@ -8,7 +8,7 @@ export const HistoryParams = Type.Object({ id: Id() });
 
 // Keyset paging: `before` is the last `id` of the previous page; ids grow with time.
 export const HistoryQuery = Type.Object({
-  before: Type.Optional(Type.Integer({ minimum: 1, description: 'the `nextBefore` of the previous page' })),
+  before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'the `nextBefore` of the previous page' })),
   limit: Limit(500, 100),
 });
 export type HistoryFilter = Static<typeof HistoryQuery>;

@@ -5,6 +5,7 @@ import {
   canSetPresence,
   clientOwnerFor,
   clientScope,
+  handoverDenial,
   ownerDenial,
   userPatchDenial,
   userScope,
@@ -149,5 +150,23 @@ describe('maskPhone', () => {
   it('keeps only the last four digits', () => {
     expect(maskPhone('+79161234567')).toBe('+*******4567');
     expect(maskPhone('123')).toBe('123');
+  });
+});
+
+describe('handoverDenial', () => {
+  const leaver = { id: 30, role: 'manager' as const, departmentId: 1 };
+  const heir = { id: 31, role: 'manager' as const, departmentId: 1, active: true };
+  it('lets a director hand over anybody, and a curator within their department', () => {
+    expect(handoverDenial(director, { ...leaver, departmentId: 2 }, { ...heir, departmentId: 3 })).toBeNull();
+    expect(handoverDenial(curator, leaver, heir)).toBeNull();
+  });
+  it('refuses the rest', () => {
+    expect(handoverDenial(curator, { ...leaver, departmentId: 2 }, heir)?.code).toBe('FORBIDDEN');
+    expect(handoverDenial(curator, leaver, { ...heir, departmentId: 2 })?.code).toBe('FORBIDDEN');
+    expect(handoverDenial(curator, { ...leaver, role: 'curator' }, heir)?.code).toBe('FORBIDDEN');
+    expect(handoverDenial(manager, leaver, heir)?.code).toBe('FORBIDDEN');
+    expect(handoverDenial(director, leaver, { ...heir, active: false })).toEqual({ code: 'VALIDATION', message: 'toUserId: user 31 is disabled' });
+    expect(handoverDenial(director, leaver, { ...heir, role: 'assistant' })?.code).toBe('VALIDATION');
+    expect(handoverDenial(director, leaver, { ...heir, id: leaver.id })?.code).toBe('VALIDATION');
   });
 });
