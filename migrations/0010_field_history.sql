@@ -19,6 +19,15 @@ CREATE TABLE "change_history" (
 CREATE INDEX "change_history_client_id_id_index" ON "change_history" USING btree ("client_id","id");--> statement-breakpoint
 CREATE INDEX "change_history_deal_id_id_index" ON "change_history" USING btree ("deal_id","id");--> statement-breakpoint
 CREATE INDEX "change_history_table_name_row_id_id_index" ON "change_history" USING btree ("table_name","row_id","id");--> statement-breakpoint
+-- Append-only: an edit of the history is refused even from psql (a superuser can still drop the
+-- trigger; that is then a schema change, visible in the migrations and the server log).
+CREATE OR REPLACE FUNCTION history_refuse_edit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'change_history is append-only' USING ERRCODE = 'insufficient_privilege';
+END
+$$;--> statement-breakpoint
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON change_history FOR EACH ROW EXECUTE FUNCTION history_refuse_edit();--> statement-breakpoint
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON change_history FOR EACH STATEMENT EXECUTE FUNCTION history_refuse_edit();--> statement-breakpoint
 -- One generic trigger function. `changes` holds {column: {old, new}} for every column that differs
 -- (an insert has only `new`, a delete only `old`); TG_ARGV[0] adds columns to leave out, TG_ARGV[1]
 -- columns that are secrets: for those only {changed: true} is kept, never a value.

@@ -114,6 +114,12 @@ describe('field-level history', () => {
     expect(everything).not.toMatch(/\$argon2/);
   });
 
+  it('cannot be edited or emptied, even from psql', async () => {
+    for (const statement of ['update change_history set actor_id = null', 'delete from change_history', 'truncate change_history']) {
+      await expect(t.database.pool.query(statement), statement).rejects.toThrow(/append-only/);
+    }
+  });
+
   it('pages newest first with a keyset', async () => {
     const client = await createClient(manager1.token);
     for (const name of ['a', 'b', 'c']) await call('PATCH', `/api/clients/${client.id}`, manager1.token, { name });
