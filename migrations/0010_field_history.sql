@@ -89,10 +89,13 @@ $$;--> statement-breakpoint
 CREATE OR REPLACE FUNCTION history_track(target regclass, ignored text[] DEFAULT '{}', secrets text[] DEFAULT '{}') RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
 	EXECUTE format('DROP TRIGGER IF EXISTS history ON %s', target);
+	EXECUTE format('DROP TRIGGER IF EXISTS history_truncate ON %s', target);
 	EXECUTE format(
 		'CREATE TRIGGER history AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION history_record(%L, %L)',
 		target, ignored::text, secrets::text
 	);
+	-- TRUNCATE fires no row trigger: one row says the whole table was emptied, and by whom.
+	EXECUTE format('CREATE TRIGGER history_truncate AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION history_record()', target);
 END
 $$;--> statement-breakpoint
 SELECT history_track('clients');--> statement-breakpoint

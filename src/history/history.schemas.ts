@@ -27,7 +27,7 @@ export const HistoryEntryBody = Type.Object({
   at: Timestamp,
   table: Type.String({ description: 'clients, client_phones, deals, client_notes, reminders, users, departments, …' }),
   rowId: Type.Union([Type.String(), Type.Null()]),
-  op: Type.Union([Type.Literal('insert'), Type.Literal('update'), Type.Literal('delete')]),
+  op: Type.Union([Type.Literal('insert'), Type.Literal('update'), Type.Literal('delete'), Type.Literal('truncate')]),
   actorId: Type.Union([Type.Integer(), Type.Null()], { description: 'null when the change did not come through the service' }),
   actorName: Type.Union([Type.String(), Type.Null()]),
   dbUser: Type.String({ description: 'the PostgreSQL role that wrote it' }),

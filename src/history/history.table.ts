@@ -13,7 +13,8 @@ export const changeHistory = pgTable(
     id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     tableName: text().notNull(),
     rowId: text(),
-    op: text({ enum: ['insert', 'update', 'delete'] }).notNull(),
+    /** `truncate`: a whole table emptied (row_id null, no changes). */
+    op: text({ enum: ['insert', 'update', 'delete', 'truncate'] }).notNull(),
     /** null when the change did not come through the service (see `dbUser`). */
     actorId: integer(),
     dbUser: text().notNull(),

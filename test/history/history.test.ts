@@ -114,6 +114,18 @@ describe('field-level history', () => {
     expect(everything).not.toMatch(/\$argon2/);
   });
 
+  it('records a TRUNCATE of a tracked table', async () => {
+    await t.database.pool.query('create table scratch (id int, secret text)');
+    await t.database.pool.query(`select history_track('scratch')`);
+    await t.database.pool.query(`insert into scratch values (1, 'hunter2')`);
+    await t.database.pool.query('truncate scratch');
+    const rows = await t.database.db.select().from(changeHistory).where(eq(changeHistory.tableName, 'scratch'));
+    expect(rows.map((r) => [r.op, r.rowId, r.changes])).toEqual([
+      ['insert', '1', { id: { new: 1 }, secret: { changed: true } }],
+      ['truncate', null, {}],
+    ]);
+  });
+
   it('cannot be edited or emptied, even from psql', async () => {
     for (const statement of ['update change_history set actor_id = null', 'delete from change_history', 'truncate change_history']) {
       await expect(t.database.pool.query(statement), statement).rejects.toThrow(/append-only/);
