@@ -32,7 +32,7 @@ export function table(r: {
     serverSide: TraceFigures;
   };
   fixedRate: { rate: number; durationS: number; connections: number; paced: PacedResult & { cpu: CpuShares | null }; pacedServerSide: TraceFigures; autocannonOverallRate: ThroughputFigures & { serverSide: TraceFigures } };
-  outage: OutageResult | null;
+  outage: (OutageResult & { cpu: CpuShares | null }) | null;
   targets: { ratio: { met: boolean }; cpuRatio: { met: boolean }; p99AtRate: { met: boolean }; outage: { met: boolean } | null };
 }): string {
   const t = r.throughput;
@@ -69,10 +69,11 @@ export function table(r: {
   ].join('\n');
 }
 
-function outageRows(o: OutageResult, met: boolean): string[] {
+function outageRows(o: OutageResult & { cpu: CpuShares | null }, met: boolean): string[] {
   return [
     `| **PostgreSQL stopped (SIGSTOP)**, ${int(o.rate)} rps of known callers × ${o.durationS} s: routed by the owner's plan | **${o.routedByOwner} of ${o.answered} (${(o.routedByOwnerShare * 100).toFixed(2)} %)**, fallback ${o.fallbackError}, over ${o.budgetMs} ms ${o.overBudget} — target ≥ 99 %, none over budget, every trace row written: ${met ? 'met' : '**missed**'} |`,
     `| outage: latency p50 / p99 / max; non-2xx / errors | ${ms(o.latency.p50)} / ${ms(o.latency.p99)} / ${ms(o.latency.max, 1)}; ${o.non2xx} / ${o.errors} |`,
+    `| cores used, outage phase (paced load, then the wait for the trace) | ${o.cpu ? describeCpu(o.cpu) : '–'} |`,
     `| outage: trace rows written after SIGCONT (stale; oldest directory) | ${o.traceRows} of ${o.answered} in ${o.traceWrittenAfterS === null ? '> 60' : o.traceWrittenAfterS.toFixed(1)} s (${o.staleRows} stale; ${o.maxDirectoryAgeMs ?? '–'} ms) |`,
   ];
 }

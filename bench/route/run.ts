@@ -218,8 +218,8 @@ async function main(resultsWritten: () => void) {
   const acTrace = await trace(database.pool, 'ac');
   log(`autocannon overallRate: ${acRate.rps.toFixed(0)} req/s, p50 ${acRate.latencyMs.p50} ms, p99 ${acRate.latencyMs.p99} ms`);
 
-  const outage = OUTAGE_DURATION_S > 0
-    ? await outagePhase({
+  const outageMeasured = OUTAGE_DURATION_S > 0
+    ? await measured('outage', () => outagePhase({
         pool: database.pool,
         port: servicePort,
         rate: RATE,
@@ -230,8 +230,10 @@ async function main(resultsWritten: () => void) {
         prefix: 'out',
         log,
         cleanups,
-      })
+      }))
     : null;
+  // The CPU of the outage phase covers the paced load and the wait for the trace rows after it.
+  const outage = outageMeasured?.value ? { ...outageMeasured.value, cpu: outageMeasured.cpu } : null;
 
   const cpuNormalisedRatio = cpuRatio(bareFig, routeFig);
   const result = {
