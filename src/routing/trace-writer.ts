@@ -247,6 +247,12 @@ export function createTraceWriter(pool: pg.Pool, logger: Logger, opts: TraceWrit
     },
     flush,
     stats: () => ({ queued: queue.length + storing.length, dropped }),
-    close: flush,
+    // One last try; what PostgreSQL still cannot take is lost with the process, and said so.
+    async close() {
+      await flush();
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (queue.length > 0) logger.error({ lost: queue.length }, 'routing trace rows not stored at shutdown: the database did not take them');
+    },
   };
 }
