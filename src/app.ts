@@ -19,7 +19,8 @@ import { clientErrorHandler, createMethodTable } from './http/methods.js';
 import { documentCommonErrors } from './http/openapi-defaults.js';
 import { refuseNul } from './http/text-guard.js';
 import { healthRoutes, type ComponentStatus } from './health/health.routes.js';
-import { createDirectorySync, type DirectorySync } from './routing/directory/directory-sync.js';
+import { createDirectorySync, heartbeatMsFor, type DirectorySync } from './routing/directory/directory-sync.js';
+import { waitForOwnWrites } from './routing/directory/read-your-writes.js';
 import { createRouteService } from './routing/route-service.js';
 import { routeTraceRoutes } from './routing/route-trace.routes.js';
 import { pbxRouteRoutes } from './routing/route.routes.js';
@@ -82,8 +83,8 @@ export interface AppDeps {
 }
 
 /** A routing directory for this app alone, stopped when the app closes. */
-async function ownDirectory(app: { addHook(name: 'onClose', hook: () => Promise<void>): unknown }, database: Database, logger: Logger): Promise<DirectorySync> {
-  const directory = createDirectorySync({ connection: database.pool.options, logger });
+async function ownDirectory(app: { addHook(name: 'onClose', hook: () => Promise<void>): unknown }, database: Database, logger: Logger, config: Config): Promise<DirectorySync> {
+  const directory = createDirectorySync({ connection: database.pool.options, logger, heartbeatMs: heartbeatMsFor(config) });
   await directory.start();
   app.addHook('onClose', () => directory.stop());
   return directory;
@@ -135,10 +136,10 @@ export async function buildApp(deps: AppDeps) {
 
   const traceWriter = deps.traceWriter ?? createTraceWriter(database.pool, deps.logger, { ...(deps.traceFlushEveryMs !== undefined && { flushEveryMs: deps.traceFlushEveryMs }) });
   app.addHook('onClose', () => traceWriter.close());
-  const directory = deps.directory ?? (await ownDirectory(app, database, deps.logger));
+  const directory = deps.directory ?? (await ownDirectory(app, database, deps.logger, config));
   const metrics = deps.metrics ?? createMetrics();
   metrics.observe({ pool: database.pool });
-  const routeService = createRouteService({ database, directory, config, traceWriter, logger: deps.logger, deviceState: deps.deviceState, metrics });
+  const routeService = createRouteService({ directory, config, traceWriter, logger: deps.logger, deviceState: deps.deviceState, metrics });
 
   await app.register(healthRoutes, {
     ...(deps.databaseHealth && { database: deps.databaseHealth }),
@@ -163,9 +164,13 @@ export async function buildApp(deps: AppDeps) {
     }),
     verifyGate: createVerifyGate(config.SIGNIN_CONCURRENCY, 16),
   });
-  await app.register(departmentsRoutes, { prefix: '/api/departments', db, config });
-  await app.register(usersRoutes, { prefix: '/api/users', db, config, onPresenceChanged: deps.onPresenceChanged });
-  await app.register(clientsRoutes, { prefix: '/api/clients', db, config });
+  // The writes that change routing facts answer once this instance's directory has them.
+  await app.register(async (routingFacts) => {
+    routingFacts.addHook('onSend', waitForOwnWrites(directory));
+    await routingFacts.register(departmentsRoutes, { prefix: '/api/departments', db, config });
+    await routingFacts.register(usersRoutes, { prefix: '/api/users', db, config, onPresenceChanged: deps.onPresenceChanged });
+    await routingFacts.register(clientsRoutes, { prefix: '/api/clients', db, config });
+  });
   await app.register(routeTraceRoutes, { prefix: '/api/calls', db, traceWriter });
   await app.register(callsRoutes, { prefix: '/api/calls', db, config });
   await app.register(webhooksRoutes, { prefix: '/api/webhooks', db, targets: createTargetPolicy(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS), ...(deps.onWebhooksChanged && { changed: deps.onWebhooksChanged }) });

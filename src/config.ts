@@ -44,6 +44,10 @@ export const ConfigSchema = Type.Object({
   /** When set, /pbx/* also needs X-Switchboard-Timestamp and an HMAC X-Switchboard-Signature (README). */
   PBX_HMAC_SECRET: Type.String({ default: '' }),
   ROUTE_BUDGET_MS: Type.Integer({ minimum: 20, maximum: 900, default: 250 }),
+  /** The routing directory answers as current while shown current within this (heartbeat every ROUTE_FRESH_MS / 5). */
+  ROUTE_FRESH_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 1_000 }),
+  /** Older than ROUTE_FRESH_MS: answers marked stale; older than this: the department line. */
+  ROUTE_STALE_MAX_MS: Type.Integer({ minimum: 1_000, maximum: 24 * 3_600_000, default: 600_000 }),
   DEFAULT_REGION: Type.String({ pattern: '^[A-Z]{2}$', default: 'RU' }),
   DEFAULT_DEPARTMENT: Type.String({ default: '' }),
   FALLBACK_DIAL: Type.String({ default: '' }),
