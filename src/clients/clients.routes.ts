@@ -7,6 +7,7 @@ import { ErrorBody } from '../errors.js';
 import type { CountryCode } from '../phones/normalize.js';
 import { ClientBody, ClientListBody, ClientParams, ClientsQuery, CreateClientBody, PatchClientBody } from './clients.schemas.js';
 import { createClient, deleteClient, getClient, searchClients, updateClient } from './clients.service.js';
+import { contactsRoutes } from './contacts.routes.js';
 
 const tags = ['clients'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -16,6 +17,7 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }
   const { db } = opts;
   const region = opts.config.DEFAULT_REGION as CountryCode;
   app.addHook('preHandler', app.requireUser);
+  await app.register(contactsRoutes, { db, region });
 
   app.get(
     '/',
