@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Id as IdOf } from '../http/schemas.js';
-import { ClientPhoneBody } from './clients.schemas.js';
+import { ClientBody, ClientPhoneBody } from './clients.schemas.js';
 
 const Timestamp = Type.Unsafe<Date>(Type.String({ format: 'date-time' }));
 
@@ -55,3 +55,8 @@ export const PatchContactBody = Type.Partial(Type.Object(fields), {
   examples: [{ position: 'Director', decisionMaker: true }],
 });
 export type PatchContactInput = Static<typeof PatchContactBody>;
+
+/** GET /api/clients/:id: the client with its contact persons, decision makers first. */
+export const ClientCardBody = Type.Composite([ClientBody, Type.Object({ contacts: Type.Array(ContactBody) })], {
+  examples: [{ ...ClientBody.examples[0], contacts: ContactBody.examples }],
+});

@@ -1,6 +1,6 @@
 // Contact persons of a client. Whoever may see the client may see and edit its contacts (the
 // one rule, access.ts via loadVisible); a contact of a client one may not see is a 404 too.
-import { and, asc, eq, inArray, ne, or, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, ne, or, isNull, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../audit/audit.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/client.js';
@@ -16,7 +16,16 @@ type Phone = { phone: string; raw: string };
 export async function listContacts(db: Db, actor: Actor, viewer: Viewer, clientId: number): Promise<ContactView[]> {
   await loadVisible(db, viewer, clientId);
   await recordAudit(db, { ...actor, action: 'client.contacts.view', entity: 'client', entityId: clientId });
-  const rows = await db.select().from(clientContacts).where(eq(clientContacts.clientId, clientId)).orderBy(asc(clientContacts.id));
+  return contactsOf(db, clientId);
+}
+
+/** A client's contacts, decision makers first; the caller has checked that the client is visible. */
+export async function contactsOf(db: Db, clientId: number): Promise<ContactView[]> {
+  const rows = await db
+    .select()
+    .from(clientContacts)
+    .where(eq(clientContacts.clientId, clientId))
+    .orderBy(desc(clientContacts.decisionMaker), asc(clientContacts.id));
   return withPhones(db, rows);
 }
 

@@ -134,6 +134,8 @@ describe('contact persons', () => {
     const patched = await api('PATCH', `${base}/${olga.id}`, manager.token, { position: 'Director', decisionMaker: true, phones: ['89265550102'] });
     expect(patched.json()).toMatchObject({ position: 'Director', decisionMaker: true, phones: [{ phone: '+79265550102' }] });
     expect((await api('GET', base, manager.token)).json().items).toHaveLength(1);
+    const card = (await api('GET', `/api/clients/${client.id}`, manager.token)).json();
+    expect(card.contacts).toMatchObject([{ id: olga.id, name: 'Olga', decisionMaker: true, emails: ['olga@vector.example'] }]);
 
     // Replacing the client's own numbers leaves the contact's alone.
     expect((await api('PATCH', `/api/clients/${client.id}`, manager.token, { phones: [freshPhone()] })).statusCode).toBe(200);
