@@ -10,6 +10,7 @@ import { authRoutes } from './auth/auth.routes.js';
 import { createPbxSignature } from './auth/pbx-signature.js';
 import { createSignInLimit } from './auth/sign-in-limit.js';
 import { createVerifyGate } from './auth/verify-gate.js';
+import { clientListsRoutes } from './clients/client-lists.routes.js';
 import { clientsRoutes } from './clients/clients.routes.js';
 import { trustProxy, type Config } from './config.js';
 import type { Database } from './db/client.js';
@@ -171,6 +172,7 @@ export async function buildApp(deps: AppDeps) {
     await routingFacts.register(usersRoutes, { prefix: '/api/users', db, config, onPresenceChanged: deps.onPresenceChanged });
     await routingFacts.register(clientsRoutes, { prefix: '/api/clients', db, config });
   });
+  await app.register(clientListsRoutes, { prefix: '/api/client-lists', db });
   await app.register(routeTraceRoutes, { prefix: '/api/calls', db, traceWriter });
   await app.register(callsRoutes, { prefix: '/api/calls', db, config });
   await app.register(webhooksRoutes, { prefix: '/api/webhooks', db, targets: createTargetPolicy(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS), ...(deps.onWebhooksChanged && { changed: deps.onWebhooksChanged }) });
