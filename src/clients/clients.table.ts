@@ -14,10 +14,12 @@ export const clients = pgTable(
       .references(() => users.id, { onDelete: 'restrict' }),
     /** Bumped by every call and edit; breaks ties when several clients share a number. */
     lastActivityAt: timestamp({ withTimezone: true }),
+    /** The last touch: a call with the client ended or a note was added (migration 0009). */
+    lastContactAt: timestamp({ withTimezone: true }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index().on(t.ownerId)],
+  (t) => [index().on(t.ownerId), index().on(t.lastContactAt)],
 );
 
 /** Numbers are stored in E.164 only; `raw` keeps what was typed, for the card. */
