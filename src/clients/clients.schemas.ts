@@ -13,6 +13,8 @@ export const ClientsQuery = Type.Object(
     phone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'any format; exact match on the normalised number' })),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'part of the name or company, case-insensitive' })),
     ownerId: Type.Optional(Id),
+    stale: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'only clients without a touch (call or note) for this many days, never-touched ones included' })),
+    nextContactOverdue: Type.Optional(Type.Boolean({ description: 'true: only clients whose next-contact date has passed' })),
     limit: Limit(200, 50),
     offset: Offset,
   },
@@ -31,6 +33,7 @@ export const ClientBody = Type.Object({
   ownerId: Type.Integer(),
   phones: Type.Array(ClientPhoneBody),
   lastActivityAt: Type.Union([Timestamp, Type.Null()]),
+  lastContactAt: Type.Union([Timestamp, Type.Null()], { description: 'the last touch: a call that ended or a note' }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

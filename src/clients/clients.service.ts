@@ -59,6 +59,12 @@ export async function searchClients(
     phone !== undefined
       ? exists(db.select({ one: sql`1` }).from(clientPhones).where(and(eq(clientPhones.clientId, clients.id), eq(clientPhones.phone, phone))))
       : undefined,
+    filter.stale !== undefined
+      ? sql`(${clients.lastContactAt} is null or ${clients.lastContactAt} < now() - make_interval(days => ${filter.stale}))`
+      : undefined,
+    // The column comes with the clients work (migration 0008; 0009 adds it if missing); named in
+    // SQL here until the table file has it.
+    filter.nextContactOverdue === true ? sql`"clients"."next_contact_at" < now()` : undefined,
   );
   const [rows, [{ total } = { total: 0 }]] = await Promise.all([
     db
@@ -80,6 +86,8 @@ export async function searchClients(
       // Picked one by one: the query string may carry other things (a `?token=`).
       q: filter.q,
       ownerId: filter.ownerId,
+      stale: filter.stale,
+      nextContactOverdue: filter.nextContactOverdue,
       phone: phone === undefined ? undefined : maskPhone(phone),
       limit: filter.limit,
       offset: filter.offset,
@@ -196,8 +204,8 @@ async function withPhones(db: Db | Tx, rows: (typeof clients.$inferSelect)[]): P
 }
 
 function viewOf(row: typeof clients.$inferSelect): Omit<ClientView, 'phones'> {
-  const { id, name, company, ownerId, lastActivityAt, createdAt, updatedAt } = row;
-  return { id, name, company, ownerId, lastActivityAt, createdAt, updatedAt };
+  const { id, name, company, ownerId, lastActivityAt, lastContactAt, createdAt, updatedAt } = row;
+  return { id, name, company, ownerId, lastActivityAt, lastContactAt, createdAt, updatedAt };
 }
 
 function samePhones(a: readonly Phone[], b: readonly Phone[]): boolean {
