@@ -115,6 +115,12 @@ describe('inbound calls replayed from a real Asterisk', () => {
       recordingFile: '/var/spool/asterisk/monitor/1795348783.3.wav',
     });
     expect(row.rang).toEqual([expect.objectContaining({ extension: '101', userId: people.anna!.id })]);
+    // Every call is a touch: the client's lastContactAt follows the call's end (issue 11).
+    const touched = await eventually(async () => {
+      const [c] = await database.db.select({ lastContactAt: clients.lastContactAt }).from(clients).where(eq(clients.id, clientId));
+      return c?.lastContactAt ?? null;
+    }, 'the client touched by the call');
+    expect(touched.toISOString()).toBe(row.endedAt!.toISOString());
     // Nobody else's screen popped.
     expect(screens.boris!.of('call.ringing', LINKED.a)).toHaveLength(0);
   });
