@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { and, asc, eq } from 'drizzle-orm';
 import type { Viewer } from '../auth/viewer.js';
 import { recordAudit, type Actor } from '../audit/audit.js';
@@ -45,7 +45,9 @@ export async function uploadDealFile(
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', `files of type "${upload.contentType.slice(0, 100)}" are not accepted; allowed: ${[...deps.allowedTypes].join(', ')}`);
   }
   const key = `deal-${dealId}-${randomUUID()}`;
-  const { size } = await deps.storage.put(key, upload.body, { contentType: upload.contentType, maxBytes: deps.maxBytes });
+  // pipe(), not the request itself: the storage's pipeline destroys its source when the limiter
+  // trips, and a destroyed request takes the socket along before the 413 could be sent.
+  const { size } = await deps.storage.put(key, upload.body.pipe(new PassThrough()), { contentType: upload.contentType, maxBytes: deps.maxBytes });
   try {
     return await deps.db.transaction(async (tx) => {
       const [row] = await tx
