@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { touchClient } from '../../src/calls/calls.repository.js';
 import { clients } from '../../src/clients/clients.table.js';
+import { createReminder } from '../../src/reminders/reminders.service.js';
 import { departments } from '../../src/departments/departments.table.js';
 import { bearer, createTestApp, createUser, type TestApp } from '../support/test-app.js';
 
@@ -62,6 +63,21 @@ describe('notes', () => {
       expect((await api('GET', url, manager2.token)).statusCode).toBe(404);
       expect((await api('POST', url, manager2.token, { text: 'hi' })).statusCode).toBe(404);
     }
+  });
+});
+
+describe('reminders about a deal', () => {
+  it('name a deal of their client; a deal of another client is not found', async () => {
+    const client = await newClient();
+    const other = await newClient();
+    const deal = (await api('POST', '/api/deals', manager1.token, { clientId: client.id, title: 'Call about the offer' })).json();
+    const dueAt = new Date(Date.now() + 3_600_000).toISOString();
+    const viewer = { id: manager1.id, login: 'm', name: 'm', role: 'manager' as const, departmentId: null, managerId: null };
+    const create = (clientId: number) =>
+      createReminder(t.database.db, { actorId: manager1.id, ip: null }, viewer, { clientId, dealId: deal.id, dueAt, note: '', autoDial: false }, new Date());
+    const row = await create(client.id);
+    expect(row).toMatchObject({ clientId: client.id, dealId: deal.id });
+    await expect(create(other.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
 
