@@ -14,6 +14,10 @@ import { clientListsRoutes } from './clients/client-lists.routes.js';
 import { clientsRoutes } from './clients/clients.routes.js';
 import { trustProxy, type Config } from './config.js';
 import type { Database } from './db/client.js';
+import { createDealFileStorage } from './deals/deal-file-storage.js';
+import { parseAllowedTypes } from './deals/deal-file-rules.js';
+import { dealFilesRoutes } from './deals/deal-files.routes.js';
+import { dealsRoutes, dealTypesRoutes } from './deals/deals.routes.js';
 import { departmentsRoutes } from './departments/departments.routes.js';
 import { frameworkErrors, installErrorHandler, schemaErrorFormatter } from './errors.js';
 import { clientErrorHandler, createMethodTable } from './http/methods.js';
@@ -37,6 +41,7 @@ import { MAX_CLIENT_FRAME_BYTES } from './screenpop/ws-limits.js';
 import { wsRoutes, type ClientMessageHandler, type ConnectHook } from './screenpop/ws.routes.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { metricsRoutes } from './metrics/metrics.routes.js';
+import { notesRoutes } from './notes/notes.routes.js';
 import { usersRoutes } from './users/users.routes.js';
 import type { Presence } from './users/users.table.js';
 import { webhooksRoutes } from './webhooks/webhooks.routes.js';
@@ -61,6 +66,8 @@ export interface AppDeps {
     onClientMessage?: ClientMessageHandler;
   };
   storage?: RecordingStorage;
+  /** Where files attached to deals live; by default beside the recordings (deal-file-storage.ts). */
+  dealFiles?: RecordingStorage;
   reminderRoutes?: FastifyPluginAsyncTypebox;
   /** POST /api/calls/originate and GET /c2c (src/clicktocall), registered at the root. */
   clickToCallRoutes?: FastifyPluginAsyncTypebox;
@@ -173,6 +180,16 @@ export async function buildApp(deps: AppDeps) {
     await routingFacts.register(clientsRoutes, { prefix: '/api/clients', db, config });
   });
   await app.register(clientListsRoutes, { prefix: '/api/client-lists', db });
+  await app.register(dealsRoutes, { prefix: '/api/deals', db });
+  await app.register(dealFilesRoutes, {
+    prefix: '/api/deals',
+    db,
+    storage: deps.dealFiles ?? createDealFileStorage(config),
+    maxBytes: config.DEAL_FILES_MAX_BYTES,
+    allowedTypes: parseAllowedTypes(config.DEAL_FILES_TYPES),
+  });
+  await app.register(dealTypesRoutes, { prefix: '/api/deal-types', db });
+  await app.register(notesRoutes, { prefix: '/api', db });
   await app.register(routeTraceRoutes, { prefix: '/api/calls', db, traceWriter });
   await app.register(callsRoutes, { prefix: '/api/calls', db, config });
   await app.register(webhooksRoutes, { prefix: '/api/webhooks', db, targets: createTargetPolicy(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS), ...(deps.onWebhooksChanged && { changed: deps.onWebhooksChanged }) });

@@ -70,6 +70,16 @@ export const ConfigSchema = Type.Object({
 
   RECORDINGS_DIR: Type.String({ default: '' }),
   RECORDINGS_MAX_BYTES: Type.Integer({ minimum: 1024, default: 200 * 1024 * 1024 }),
+  /** Files attached to deals: the largest upload, and the media types accepted (comma-separated). */
+  DEAL_FILES_MAX_BYTES: Type.Integer({ minimum: 1024, default: 25 * 1024 * 1024 }),
+  DEAL_FILES_TYPES: Type.String({
+    default:
+      'application/pdf,image/png,image/jpeg,image/gif,image/webp,text/plain,text/csv,application/rtf,' +
+      'application/msword,application/vnd.openxmlformats-officedocument.wordprocessingml.document,' +
+      'application/vnd.ms-excel,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,' +
+      'application/vnd.ms-powerpoint,application/vnd.openxmlformats-officedocument.presentationml.presentation,' +
+      'application/vnd.oasis.opendocument.text,application/vnd.oasis.opendocument.spreadsheet',
+  }),
   S3_BUCKET: Type.String({ default: '' }),
   S3_REGION: Type.String({ default: 'us-east-1' }),
   S3_ENDPOINT: Type.String({ default: '' }),

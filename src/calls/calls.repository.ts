@@ -128,7 +128,16 @@ export async function findCallClient(pool: pg.Pool, lookup: CallClientLookup, ca
   return { decided, client: { clientId: row.id, ownerId: row.ownerId, card: cardFromRow(row, cardUrlTemplate), routed: row.rank === 1 } };
 }
 
-/** A call with a client counts as activity: it breaks future ties in favour of this client. */
+/**
+ * A call with a client counts as activity (it breaks future ties in favour of this client) and
+ * as a touch (lastContactAt, the client list's `stale` filter). greatest(): a late replayed
+ * Cdr of an old call never moves either back.
+ */
 export async function touchClient(pool: pg.Pool, clientId: number, at: Date): Promise<void> {
-  await pool.query('update clients set last_activity_at = greatest(coalesce(last_activity_at, $2), $2) where id = $1', [clientId, at]);
+  await pool.query(
+    `update clients set last_activity_at = greatest(coalesce(last_activity_at, $2), $2),
+                        last_contact_at = greatest(coalesce(last_contact_at, $2), $2)
+      where id = $1`,
+    [clientId, at],
+  );
 }

@@ -63,6 +63,12 @@ export async function searchClients(
     phone !== undefined
       ? exists(db.select({ one: sql`1` }).from(clientPhones).where(and(eq(clientPhones.clientId, clients.id), eq(clientPhones.phone, phone))))
       : undefined,
+    filter.stale !== undefined
+      ? sql`(${clients.lastContactAt} is null or ${clients.lastContactAt} < now() - make_interval(days => ${filter.stale}))`
+      : undefined,
+    // The column comes with the clients work (migration 0008; 0009 adds it if missing); named in
+    // SQL here until the table file has it.
+    filter.nextContactOverdue === true ? sql`${clients.nextContactAt} < now()` : undefined,
   );
   const [rows, [{ total } = { total: 0 }]] = await Promise.all([
     db
@@ -87,6 +93,8 @@ export async function searchClients(
       status: filter.status,
       tag: filter.tag,
       important: filter.important,
+      stale: filter.stale,
+      nextContactOverdue: filter.nextContactOverdue,
       phone: phone === undefined ? undefined : maskPhone(phone),
       limit: filter.limit,
       offset: filter.offset,
@@ -205,10 +213,10 @@ async function withPhones(db: Db | Tx, rows: (typeof clients.$inferSelect)[]): P
 
 function viewOf(row: typeof clients.$inferSelect): Omit<ClientView, 'phones'> {
   const { id, kind, name, company, legalName, inn, ownerId, emails, website, address, segmentId, sourceId, status, temperature } = row;
-  const { important, nextContactAt, tags, lastActivityAt, createdAt, updatedAt } = row;
+  const { important, nextContactAt, tags, lastActivityAt, lastContactAt, createdAt, updatedAt } = row;
   return {
     id, kind, name, company, legalName, inn, ownerId, emails, website, address, segmentId, sourceId, status, temperature,
-    important, nextContactAt, tags, lastActivityAt, createdAt, updatedAt,
+    important, nextContactAt, tags, lastActivityAt, lastContactAt, createdAt, updatedAt,
   };
 }
 

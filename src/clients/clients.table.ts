@@ -46,12 +46,15 @@ export const clients = pgTable(
       .references(() => users.id, { onDelete: 'restrict' }),
     /** Bumped by every call and edit; breaks ties when several clients share a number. */
     lastActivityAt: timestamp({ withTimezone: true }),
+    /** The last touch: a call with the client ended or a note was added (migration 0009). */
+    lastContactAt: timestamp({ withTimezone: true }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     index().on(t.ownerId),
     index().on(t.nextContactAt),
+    index().on(t.lastContactAt),
     check('clients_kind_check', sql`${t.kind} IN ('company', 'person')`),
     check('clients_status_check', sql`${t.status} IN ('potential', 'current', 'former')`),
     check('clients_temperature_check', sql`${t.temperature} IN ('cold', 'warm', 'hot')`),

@@ -1,4 +1,4 @@
-import { OPEN_DEAL_STATUSES } from '../deals/deal-statuses.js';
+import { OPEN_DEAL_STATUSES_SQL } from '../deals/deal-statuses.js';
 
 export interface CardContact {
   id: number;
@@ -41,7 +41,6 @@ export interface ClientCard {
 const SHARED_WITH_MAX = 20;
 const DECISION_MAKERS_MAX = 5;
 // Constants of ours, not input: safe to write into the text (and the plan stays the same).
-const OPEN_DEALS_SQL = OPEN_DEAL_STATUSES.map((s) => `'${s}'`).join(', ');
 
 /**
  * The card's columns over a client row `c`; `number` is an SQL expression giving the call's
@@ -67,7 +66,7 @@ export const cardColumns = (number: string) => `c.id, c.name, c.company, c.impor
                                             where mine.client_id = c.id and theirs.client_id = o.id)
             order by o.last_activity_at desc nulls last, o.id limit ${SHARED_WITH_MAX}) o) as shared_with,
   (select coalesce(json_agg(json_build_object('id', d.id, 'title', d.title, 'status', d.status, 'amount', d.amount) order by d.updated_at desc), '[]'::json)
-     from deals d where d.client_id = c.id and d.status in (${OPEN_DEALS_SQL})) as open_deals,
+     from deals d where d.client_id = c.id and d.status in (${OPEN_DEAL_STATUSES_SQL})) as open_deals,
   (select coalesce(json_agg(x order by x.at desc), '[]'::json) from (
      select k.id, k.started_at as at, k.direction, k.disposition, k.talk_seconds as "talkSeconds", u.name as who
      from calls k left join users u on u.id = coalesce(k.final_user_id, k.answered_by_id, k.initiated_by_id)
