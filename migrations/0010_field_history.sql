@@ -98,7 +98,8 @@ BEGIN
 	EXECUTE format('CREATE TRIGGER history_truncate AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION history_record()', target);
 END
 $$;--> statement-breakpoint
-SELECT history_track('clients');--> statement-breakpoint
+-- last_contact_at is bumped by every call and note (migration 0009), like last_activity_at.
+SELECT history_track('clients', '{last_contact_at}');--> statement-breakpoint
 SELECT history_track('client_phones');--> statement-breakpoint
 SELECT history_track('deals');--> statement-breakpoint
 SELECT history_track('client_notes');--> statement-breakpoint
@@ -106,4 +107,10 @@ SELECT history_track('client_notes');--> statement-breakpoint
 SELECT history_track('reminders', '{delivered_at}');--> statement-breakpoint
 -- Presence flips many times a day and has its own audit row (user.presence).
 SELECT history_track('users', '{presence,presence_changed_at}');--> statement-breakpoint
-SELECT history_track('departments');
+SELECT history_track('departments');--> statement-breakpoint
+-- Tables of migrations 0008 and 0009. deal_status_changes is left out: it is itself an
+-- append-only record of every status, and the deal's own row shows each change already.
+SELECT history_track('client_contacts');--> statement-breakpoint
+SELECT history_track('client_lists');--> statement-breakpoint
+SELECT history_track('deal_types');--> statement-breakpoint
+SELECT history_track('deal_files');

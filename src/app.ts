@@ -11,9 +11,14 @@ import { createPbxSignature } from './auth/pbx-signature.js';
 import { createSignInLimit } from './auth/sign-in-limit.js';
 import { createVerifyGate } from './auth/verify-gate.js';
 import { endSessionsOn } from './auth/end-sessions.js';
+import { clientListsRoutes } from './clients/client-lists.routes.js';
 import { clientsRoutes } from './clients/clients.routes.js';
 import { trustProxy, type Config } from './config.js';
 import type { Database } from './db/client.js';
+import { createDealFileStorage } from './deals/deal-file-storage.js';
+import { parseAllowedTypes } from './deals/deal-file-rules.js';
+import { dealFilesRoutes } from './deals/deal-files.routes.js';
+import { dealsRoutes, dealTypesRoutes } from './deals/deals.routes.js';
 import { departmentsRoutes } from './departments/departments.routes.js';
 import { frameworkErrors, installErrorHandler, schemaErrorFormatter } from './errors.js';
 import { clientErrorHandler, createMethodTable } from './http/methods.js';
@@ -22,7 +27,8 @@ import { refuseNul } from './http/text-guard.js';
 import { historyRoutes } from './history/history.routes.js';
 import { auditRoutes } from './audit/audit.routes.js';
 import { healthRoutes, type ComponentStatus } from './health/health.routes.js';
-import { createDirectorySync, type DirectorySync } from './routing/directory/directory-sync.js';
+import { createDirectorySync, heartbeatMsFor, type DirectorySync } from './routing/directory/directory-sync.js';
+import { waitForOwnWrites } from './routing/directory/read-your-writes.js';
 import { createRouteService } from './routing/route-service.js';
 import { routeTraceRoutes } from './routing/route-trace.routes.js';
 import { pbxRouteRoutes } from './routing/route.routes.js';
@@ -38,6 +44,7 @@ import { MAX_CLIENT_FRAME_BYTES } from './screenpop/ws-limits.js';
 import { wsRoutes, type ClientMessageHandler, type ConnectHook } from './screenpop/ws.routes.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { metricsRoutes } from './metrics/metrics.routes.js';
+import { notesRoutes } from './notes/notes.routes.js';
 import { usersRoutes } from './users/users.routes.js';
 import type { Presence } from './users/users.table.js';
 import { webhooksRoutes } from './webhooks/webhooks.routes.js';
@@ -62,6 +69,8 @@ export interface AppDeps {
     onClientMessage?: ClientMessageHandler;
   };
   storage?: RecordingStorage;
+  /** Where files attached to deals live; by default beside the recordings (deal-file-storage.ts). */
+  dealFiles?: RecordingStorage;
   reminderRoutes?: FastifyPluginAsyncTypebox;
   /** POST /api/calls/originate and GET /c2c (src/clicktocall), registered at the root. */
   clickToCallRoutes?: FastifyPluginAsyncTypebox;
@@ -85,8 +94,8 @@ export interface AppDeps {
 }
 
 /** A routing directory for this app alone, stopped when the app closes. */
-async function ownDirectory(app: { addHook(name: 'onClose', hook: () => Promise<void>): unknown }, database: Database, logger: Logger): Promise<DirectorySync> {
-  const directory = createDirectorySync({ connection: database.pool.options, logger });
+async function ownDirectory(app: { addHook(name: 'onClose', hook: () => Promise<void>): unknown }, database: Database, logger: Logger, config: Config): Promise<DirectorySync> {
+  const directory = createDirectorySync({ connection: database.pool.options, logger, heartbeatMs: heartbeatMsFor(config) });
   await directory.start();
   app.addHook('onClose', () => directory.stop());
   return directory;
@@ -138,10 +147,10 @@ export async function buildApp(deps: AppDeps) {
 
   const traceWriter = deps.traceWriter ?? createTraceWriter(database.pool, deps.logger, { ...(deps.traceFlushEveryMs !== undefined && { flushEveryMs: deps.traceFlushEveryMs }) });
   app.addHook('onClose', () => traceWriter.close());
-  const directory = deps.directory ?? (await ownDirectory(app, database, deps.logger));
+  const directory = deps.directory ?? (await ownDirectory(app, database, deps.logger, config));
   const metrics = deps.metrics ?? createMetrics();
   metrics.observe({ pool: database.pool });
-  const routeService = createRouteService({ database, directory, config, traceWriter, logger: deps.logger, deviceState: deps.deviceState, metrics });
+  const routeService = createRouteService({ directory, config, traceWriter, logger: deps.logger, deviceState: deps.deviceState, metrics });
 
   await app.register(healthRoutes, {
     ...(deps.databaseHealth && { database: deps.databaseHealth }),
@@ -166,15 +175,30 @@ export async function buildApp(deps: AppDeps) {
     }),
     verifyGate: createVerifyGate(config.SIGNIN_CONCURRENCY, 16),
   });
-  await app.register(departmentsRoutes, { prefix: '/api/departments', db, config });
-  await app.register(usersRoutes, {
-    prefix: '/api/users',
-    db,
-    config,
-    onPresenceChanged: deps.onPresenceChanged,
-    onSessionsEnded: deps.realtime ? endSessionsOn(deps.realtime.bus) : undefined,
+  // The writes that change routing facts answer once this instance's directory has them.
+  await app.register(async (routingFacts) => {
+    routingFacts.addHook('onSend', waitForOwnWrites(directory));
+    await routingFacts.register(departmentsRoutes, { prefix: '/api/departments', db, config });
+    await routingFacts.register(usersRoutes, {
+      prefix: '/api/users',
+      db,
+      config,
+      onPresenceChanged: deps.onPresenceChanged,
+      onSessionsEnded: deps.realtime ? endSessionsOn(deps.realtime.bus) : undefined,
+    });
+    await routingFacts.register(clientsRoutes, { prefix: '/api/clients', db, config });
   });
-  await app.register(clientsRoutes, { prefix: '/api/clients', db, config });
+  await app.register(clientListsRoutes, { prefix: '/api/client-lists', db });
+  await app.register(dealsRoutes, { prefix: '/api/deals', db });
+  await app.register(dealFilesRoutes, {
+    prefix: '/api/deals',
+    db,
+    storage: deps.dealFiles ?? createDealFileStorage(config),
+    maxBytes: config.DEAL_FILES_MAX_BYTES,
+    allowedTypes: parseAllowedTypes(config.DEAL_FILES_TYPES),
+  });
+  await app.register(dealTypesRoutes, { prefix: '/api/deal-types', db });
+  await app.register(notesRoutes, { prefix: '/api', db });
   await app.register(historyRoutes, { prefix: '/api', db });
   await app.register(auditRoutes, { prefix: '/api/audit', db });
   await app.register(routeTraceRoutes, { prefix: '/api/calls', db, traceWriter });

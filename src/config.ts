@@ -44,6 +44,10 @@ export const ConfigSchema = Type.Object({
   /** When set, /pbx/* also needs X-Switchboard-Timestamp and an HMAC X-Switchboard-Signature (README). */
   PBX_HMAC_SECRET: Type.String({ default: '' }),
   ROUTE_BUDGET_MS: Type.Integer({ minimum: 20, maximum: 900, default: 250 }),
+  /** The routing directory answers as current while shown current within this (heartbeat every ROUTE_FRESH_MS / 5). */
+  ROUTE_FRESH_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 1_000 }),
+  /** Older than ROUTE_FRESH_MS: answers marked stale; older than this: the department line. */
+  ROUTE_STALE_MAX_MS: Type.Integer({ minimum: 1_000, maximum: 24 * 3_600_000, default: 600_000 }),
   DEFAULT_REGION: Type.String({ pattern: '^[A-Z]{2}$', default: 'RU' }),
   DEFAULT_DEPARTMENT: Type.String({ default: '' }),
   FALLBACK_DIAL: Type.String({ default: '' }),
@@ -66,6 +70,16 @@ export const ConfigSchema = Type.Object({
 
   RECORDINGS_DIR: Type.String({ default: '' }),
   RECORDINGS_MAX_BYTES: Type.Integer({ minimum: 1024, default: 200 * 1024 * 1024 }),
+  /** Files attached to deals: the largest upload, and the media types accepted (comma-separated). */
+  DEAL_FILES_MAX_BYTES: Type.Integer({ minimum: 1024, default: 25 * 1024 * 1024 }),
+  DEAL_FILES_TYPES: Type.String({
+    default:
+      'application/pdf,image/png,image/jpeg,image/gif,image/webp,text/plain,text/csv,application/rtf,' +
+      'application/msword,application/vnd.openxmlformats-officedocument.wordprocessingml.document,' +
+      'application/vnd.ms-excel,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,' +
+      'application/vnd.ms-powerpoint,application/vnd.openxmlformats-officedocument.presentationml.presentation,' +
+      'application/vnd.oasis.opendocument.text,application/vnd.oasis.opendocument.spreadsheet',
+  }),
   S3_BUCKET: Type.String({ default: '' }),
   S3_REGION: Type.String({ default: 'us-east-1' }),
   S3_ENDPOINT: Type.String({ default: '' }),

@@ -25,7 +25,7 @@ import { createWebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createClickToCallModule } from './clicktocall/clicktocall.module.js';
 import { createPresenceModule } from './presence/presence.module.js';
-import { createDirectorySync } from './routing/directory/directory-sync.js';
+import { createDirectorySync, heartbeatMsFor } from './routing/directory/directory-sync.js';
 import { createTraceWriter } from './routing/trace-writer.js';
 import { byFrameType } from './screenpop/ws.routes.js';
 
@@ -90,7 +90,7 @@ export async function createRuntime(opts: RuntimeOptions) {
 
   // The routing facts in memory, shared by /pbx/route and the presence snapshot (started here,
   // before the app, so that both see a loaded directory).
-  const directory = createDirectorySync({ connection: database.pool.options, logger });
+  const directory = createDirectorySync({ connection: database.pool.options, logger, heartbeatMs: heartbeatMsFor(config) });
   await directory.start();
   const presence = createPresenceModule({ db: database.db, redis, config, bus, users, directory, logger });
   await presence.start();

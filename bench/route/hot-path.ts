@@ -10,13 +10,18 @@
 //    The first includes its own parse, so the difference to (1) is the memo's cost.
 // 3. decideRoute for a known client whose owner is available (the plan of four targets).
 // 4. One routing-trace row turned into its COPY line.
+// 5. A whole answer without HTTP (issue 16): `routeService.route()` against a directory of 20,000
+//    clients, new linkedids, the benchmark's caller mix, the trace row made (COPY line) but not
+//    sent. What the service spends per answer beyond this is Fastify, Node's HTTP and GC.
 import { parsePhoneNumberFromString as parseDefault } from 'libphonenumber-js';
 import { parsePhoneNumberFromString as parseCore } from 'libphonenumber-js/core';
 import metadata from 'libphonenumber-js/min/metadata';
 import { loadConfig } from '../../src/config.js';
 import { normalizePhone } from '../../src/phones/normalize.js';
 import { decideRoute } from '../../src/routing/decide-route.js';
-import { routeConfigFrom } from '../../src/routing/route-service.js';
+import { createLogger } from '../../src/logger.js';
+import { RoutingDirectory } from '../../src/routing/directory/routing-directory.js';
+import { createRouteService, routeConfigFrom } from '../../src/routing/route-service.js';
 import { copyLine, type RouteDecisionRow } from '../../src/routing/trace-writer.js';
 import type { RouteInput } from '../../src/routing/types.js';
 
@@ -87,3 +92,28 @@ const row = (i: number): RouteDecisionRow => ({
   candidates: decision.candidates, clientId: 5, managerId: 17, latencyMs: 0.52,
 });
 time('trace row → COPY line', (i) => copyLine(row(i)));
+
+// 5.
+const directory = new RoutingDirectory();
+directory.setDepartment(1, { ...department, dids: ['+74951110001'] });
+for (let u = 1; u <= 60; u++) directory.setUser(u, { ...owner, id: u, extension: String(1000 + u), presence: u % 4 === 0 ? 'away' : 'available', active: true });
+const known: string[] = [];
+for (let c = 1; c <= 20_000; c++) {
+  const phone = `+7916${String(c).padStart(7, '0')}`;
+  known.push(phone);
+  directory.setClient(c, { id: c, name: `Client ${c}`, ownerId: (c % 60) + 1, lastActivityAt: c % 10 === 0 ? null : Date.now() - c * 1000, phones: [phone] });
+}
+const service = createRouteService({
+  directory: { directory, asOf: Date.now(), loaded: true },
+  config: loadConfig({ PBX_TOKEN: 'x'.repeat(32), DOTENV_CONFIG_PATH: '/nonexistent', DEFAULT_DEPARTMENT: 'Sales' }),
+  traceWriter: { write: (r) => void copyLine(r) },
+  logger: createLogger('silent'),
+  clock: () => now.getTime(),
+});
+time('routeService.route(), step 1, 80 % known callers, trace line made', (i) => {
+  const e164 = known[(i * 7_919) % known.length]!;
+  const f = i % 10;
+  const caller = f >= 8 ? `7995${String(i).padStart(7, '0')}` : f < 4 ? e164.slice(1) : f < 6 ? e164 : `8${e164.slice(2)}`;
+  const id = `hp-${seq}.${i}`;
+  return service.route({ caller, did: '74951110001', uniqueid: id, linkedid: id, step: 1, lastStatus: '' });
+});

@@ -69,13 +69,16 @@ export interface TraceFigures {
   max: number | null;
   reasons: Record<string, number>;
   fallbackError: number;
+  /** Answers from a directory not shown current within ROUTE_FRESH_MS. */
+  stale: number;
 }
 
 export async function trace(pool: pg.Pool, prefix: string): Promise<TraceFigures> {
   // The trace is written in batches every 50 ms; give the last batch time to land.
   await new Promise((r) => setTimeout(r, 500));
-  const { rows } = await pool.query<{ n: string; p: number[] | null; max: number | null }>(
-    `select count(*) as n, percentile_cont(array[0.5, 0.9, 0.99]) within group (order by latency_ms) as p, max(latency_ms) as max
+  const { rows } = await pool.query<{ n: string; p: number[] | null; max: number | null; stale: string }>(
+    `select count(*) as n, percentile_cont(array[0.5, 0.9, 0.99]) within group (order by latency_ms) as p, max(latency_ms) as max,
+            count(*) filter (where stale) as stale
      from route_decisions where linkedid like $1`,
     [`${prefix}-%`],
   );
@@ -93,5 +96,6 @@ export async function trace(pool: pg.Pool, prefix: string): Promise<TraceFigures
     max: row.max,
     reasons: mix,
     fallbackError: mix.fallback_error ?? 0,
+    stale: Number(row.stale),
   };
 }

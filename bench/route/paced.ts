@@ -65,6 +65,8 @@ export async function pacedLoad(opts: {
   timeoutMs?: number;
   /** How long to wait for stragglers after the last request was due (default 5 s). */
   graceS?: number;
+  /** Each answered request's body and latency from its due time (ms); bodies are kept only when given. */
+  onAnswer?: (body: string, latencyMs: number) => void;
 }): Promise<PacedResult> {
   const { rate, durationS, connections } = opts;
   const total = Math.round(rate * durationS);
@@ -125,8 +127,18 @@ export async function pacedLoad(opts: {
       res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300 ? 'ok' : 'non2xx';
     req.once('response', (res) => {
       response = res;
-      res.on('data', () => {});
-      res.once('end', () => done(outcome(res)));
+      const onAnswer = opts.onAnswer;
+      let body = '';
+      if (onAnswer) {
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+      } else {
+        res.on('data', () => {});
+      }
+      res.once('end', () => {
+        done(outcome(res));
+        onAnswer?.(body, performance.now() - due);
+      });
     });
     req.once('timeout', () => {
       timeouts += 1;

@@ -14,10 +14,13 @@
 // 4. Fixed rate 1,000 rps against the service: an open-loop paced load (bench/route/paced.ts;
 //    the figure for the target) and autocannon `overallRate` (reported too; see paced.ts for why
 //    its numbers mean something else). Server-side latency from route_decisions.latency_ms.
-// 5. bench/results/route.json and a markdown table on stdout.
+// 5. Outage (issue 16): PostgreSQL frozen with SIGSTOP during a paced load of known callers
+//    (bench/route/outage.ts); owner routing, the budget, and the trace rows written afterwards.
+// 6. bench/results/route.json and a markdown table on stdout.
 //
 // Knobs (environment): BENCH_CONNECTIONS (32), BENCH_ROUNDS (7), BENCH_DURATION (4 s a round),
 // BENCH_WARMUP (3 s), BENCH_RATE (1000), BENCH_RATE_DURATION (20 s), BENCH_RATE_CONNECTIONS (32),
+// BENCH_OUTAGE_DURATION (10 s; 0 skips the outage phase),
 // BENCH_CPU_PROF=1 (writes a .cpuprofile of the service to .data/bench/profiles/),
 // BENCH_SERVICE_ROOT=<dir> (run `src/server.ts` of another checkout, e.g. a patched worktree,
 // against the same database and load; the bare server and the seed stay this checkout's).
@@ -37,6 +40,7 @@ import { benchLog, cleanupRegistry, runBenchmark } from '../shared/lifecycle.js'
 import { machine } from '../shared/machine.js';
 import { cpuMeter, type CpuShares } from './cpu.js';
 import { cannon, cpuRatio, figures, perRequest, trace, type ThroughputFigures } from './measure.js';
+import { outagePhase } from './outage.js';
 import { pacedLoad, type PacedResult } from './paced.js';
 import { describeCpu, table } from './report.js';
 import { pathFactory } from './requests.js';
@@ -56,6 +60,9 @@ const WARMUP_S = envNumber('BENCH_WARMUP', 3);
 const RATE = envNumber('BENCH_RATE', 1000);
 const RATE_DURATION_S = envNumber('BENCH_RATE_DURATION', 20);
 const RATE_CONNECTIONS = envNumber('BENCH_RATE_CONNECTIONS', 32);
+const OUTAGE_DURATION_S = process.env.BENCH_OUTAGE_DURATION === '0' ? 0 : envNumber('BENCH_OUTAGE_DURATION', 10);
+// The service's default (config.ts): what the dialplan's httptimeout is set against.
+const ROUTE_BUDGET_MS = 250;
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const KEEP_DATA = process.env.BENCH_KEEP_DATA === '1';
 /** Extra node flags for the service (e.g. `--trace-gc`), and a file that gets all its output. */
@@ -65,8 +72,10 @@ const SERVICE_ROOT = path.resolve(process.env.BENCH_SERVICE_ROOT ?? ROOT);
 const KNOWN_SHARE = 0.8;
 const SAMPLE_SIZE = 20_000;
 const PBX_TOKEN = `bench-${process.pid}-pbx-token-0123456789`;
-const TARGET_RATIO = 0.5;
-const TARGET_P99_MS = 10;
+const TARGET_RATIO = 0.7;
+const TARGET_CPU_RATIO = 0.7;
+const TARGET_P99_MS = 5;
+const TARGET_OUTAGE_OWNER_SHARE = 0.99;
 const WATCHDOG_MS = 6 * 60_000;
 
 const logger = createLogger(process.env.BENCH_LOG_LEVEL ?? 'warn');
@@ -209,6 +218,24 @@ async function main(resultsWritten: () => void) {
   const acTrace = await trace(database.pool, 'ac');
   log(`autocannon overallRate: ${acRate.rps.toFixed(0)} req/s, p50 ${acRate.latencyMs.p50} ms, p99 ${acRate.latencyMs.p99} ms`);
 
+  const outageMeasured = OUTAGE_DURATION_S > 0
+    ? await measured('outage', () => outagePhase({
+        pool: database.pool,
+        port: servicePort,
+        rate: RATE,
+        durationS: OUTAGE_DURATION_S,
+        connections: RATE_CONNECTIONS,
+        budgetMs: ROUTE_BUDGET_MS,
+        nextPath: pathFactory('out', fixtures, { seed: 7, token: PBX_TOKEN, knownShare: 1 }),
+        prefix: 'out',
+        log,
+        cleanups,
+      }))
+    : null;
+  // The CPU of the outage phase covers the paced load and the wait for the trace rows after it.
+  const outage = outageMeasured?.value ? { ...outageMeasured.value, cpu: outageMeasured.cpu } : null;
+
+  const cpuNormalisedRatio = cpuRatio(bareFig, routeFig);
   const result = {
     benchmark: 'route webhook',
     command: 'npm run bench:route',
@@ -236,7 +263,7 @@ async function main(resultsWritten: () => void) {
         bareWithOneQuery: perRequest(bareDbFig),
         route: perRequest(routeFig),
       },
-      cpuNormalisedRatio: cpuRatio(bareFig, routeFig),
+      cpuNormalisedRatio,
       serverSide: routeTrace,
     },
     fixedRate: {
@@ -247,9 +274,17 @@ async function main(resultsWritten: () => void) {
       pacedServerSide: pacedTrace,
       autocannonOverallRate: { ...acRate, serverSide: acTrace },
     },
+    outage,
     targets: {
       ratio: { target: TARGET_RATIO, value: ratio, met: ratio >= TARGET_RATIO },
+      cpuRatio: { target: TARGET_CPU_RATIO, value: cpuNormalisedRatio, met: cpuNormalisedRatio !== null && cpuNormalisedRatio >= TARGET_CPU_RATIO },
       p99AtRate: { targetMs: TARGET_P99_MS, valueMs: paced.latency.p99, met: paced.latency.p99 <= TARGET_P99_MS },
+      outage: outage && {
+        targetOwnerShare: TARGET_OUTAGE_OWNER_SHARE,
+        ownerShare: outage.routedByOwnerShare,
+        overBudget: outage.overBudget,
+        met: outage.routedByOwnerShare >= TARGET_OUTAGE_OWNER_SHARE && outage.overBudget === 0 && outage.traceRows >= outage.answered,
+      },
     },
     cpuProfile: CPU_PROF ? profDir : null,
   };
@@ -262,8 +297,10 @@ async function main(resultsWritten: () => void) {
     checks.push(`paced: non-2xx ${paced.non2xx}, errors ${paced.errors}, timeouts ${paced.timeouts}, unanswered at the end ${paced.unfinished}`);
   }
   for (const [name, t] of [['throughput', routeTrace], ['paced', pacedTrace], ['autocannon overallRate', acTrace]] as const) {
-    if (t.fallbackError > 0) checks.push(`${name}: ${t.fallbackError} answers were the over-budget/error fallback`);
+    if (t.fallbackError > 0) checks.push(`${name}: ${t.fallbackError} answers were the error/too-old fallback`);
+    if (t.stale > 0) checks.push(`${name}: ${t.stale} answers from a directory not shown current within ROUTE_FRESH_MS`);
   }
+  if (outage && outage.traceRows < outage.answered) checks.push(`outage: only ${outage.traceRows} of ${outage.answered} trace rows written after PostgreSQL came back`);
 
   await mkdir(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, 'route.json');

@@ -54,7 +54,7 @@ export async function seed(client: pg.Client, count: number): Promise<Seeded> {
      select c.id, n.phone, n.phone from c join unnest($1::int[], $2::text[]) as n(u, phone) on n.u = c.owner_id`,
     [rows.map((r) => r.id), numbers],
   );
-  await client.query(`insert into deals (client_id, title, status, amount) select id, 'Deal for ' || name, 'negotiation', 125000 from clients`);
+  await client.query(`insert into deals (client_id, title, status, amount) select id, 'Deal for ' || name, 'collecting_info', 125000 from clients`);
   await client.query(`insert into client_notes (client_id, author_id, text) select id, owner_id, 'Asked for a quote last week' from clients`);
   await client.query('vacuum analyze');
   return {

@@ -25,6 +25,35 @@ export function clientScope(viewer: Viewer): ClientScope {
   }
 }
 
+/**
+ * Deals, their files and notes are not a second rule: a viewer sees one exactly when they see
+ * its client, so a client handed to another manager takes its deals and notes along. Services
+ * select them through their client (deals.service.ts `visibleDeals`).
+ */
+export function dealScope(viewer: Viewer): ClientScope {
+  return clientScope(viewer);
+}
+
+/** Notes follow their client too, whether they are about the client or one of its deals. */
+export const noteScope = dealScope;
+
+/** The list of deal types (and their colours) is the director's, like the company's price list. */
+export function canEditDealTypes(viewer: Viewer): boolean {
+  return viewer.role === 'director';
+}
+
+/**
+ * The owner of a new deal: the client's owner unless a curator or director names someone
+ * (`ownerDenial` then checks that user); a manager or assistant works deals of their own book.
+ */
+export function dealOwnerFor(viewer: Viewer, clientOwnerId: number, requested: number | undefined): { ownerId: number } | { error: string } {
+  if (requested === undefined || requested === clientOwnerId) return { ownerId: clientOwnerId };
+  if (viewer.role === 'manager' || viewer.role === 'assistant') {
+    return { error: `ownerId: a ${viewer.role} cannot give a deal to another owner than the client's (user ${clientOwnerId})` };
+  }
+  return { ownerId: requested };
+}
+
 /** Which users a viewer sees: everyone, a department, a manager and their assistants, or given ids. */
 export type UserScope =
   | { kind: 'all' }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { CARD_COLUMNS, cardFromRow, type ClientCard } from '../screenpop/client-card.js';
+import { cardColumns, cardFromRow, type ClientCard } from '../screenpop/client-card.js';
 import type { CallSummary } from './call-summary.js';
 import type { StoredTransfer } from './calls.table.js';
 
@@ -99,7 +99,9 @@ export interface CallClientFound {
  * The client of a call, with its card (screenpop/client-card.ts) in the same query, so the pop
  * waits for one round trip only. In order: the client already known, the one routing chose for
  * this Linkedid (it saw the tie-break), else the client with this number whose owner still works
- * here and who was active most recently (the routing directory's tie-break).
+ * here and who was active most recently (the routing directory's tie-break). A contact's number
+ * is a row of client_phones like the client's own, so it finds the client, and the card names the
+ * contact calling.
  */
 export async function findCallClient(pool: pg.Pool, lookup: CallClientLookup, cardUrlTemplate: string): Promise<CallClientFound> {
   const { rows } = await pool.query({
@@ -116,7 +118,7 @@ export async function findCallClient(pool: pg.Pool, lookup: CallClientLookup, ca
           order by coalesce(o.active, false) desc, c.last_activity_at desc nulls last, c.id limit 1)
         order by rank limit 1)
       select exists (select 1 from route_decisions r where r.linkedid = $1) as decided, chosen.rank,
-             c.owner_id as "ownerId", ${CARD_COLUMNS}
+             c.owner_id as "ownerId", ${cardColumns('$2::text')}
         from (select 1) one left join chosen on true left join clients c on c.id = chosen."clientId"`,
     values: [lookup.linkedid, lookup.number, lookup.knownClientId],
   });
@@ -126,7 +128,16 @@ export async function findCallClient(pool: pg.Pool, lookup: CallClientLookup, ca
   return { decided, client: { clientId: row.id, ownerId: row.ownerId, card: cardFromRow(row, cardUrlTemplate), routed: row.rank === 1 } };
 }
 
-/** A call with a client counts as activity: it breaks future ties in favour of this client. */
+/**
+ * A call with a client counts as activity (it breaks future ties in favour of this client) and
+ * as a touch (lastContactAt, the client list's `stale` filter). greatest(): a late replayed
+ * Cdr of an old call never moves either back.
+ */
 export async function touchClient(pool: pg.Pool, clientId: number, at: Date): Promise<void> {
-  await pool.query('update clients set last_activity_at = greatest(coalesce(last_activity_at, $2), $2) where id = $1', [clientId, at]);
+  await pool.query(
+    `update clients set last_activity_at = greatest(coalesce(last_activity_at, $2), $2),
+                        last_contact_at = greatest(coalesce(last_contact_at, $2), $2)
+      where id = $1`,
+    [clientId, at],
+  );
 }

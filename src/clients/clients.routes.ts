@@ -7,6 +7,9 @@ import { ErrorBody } from '../errors.js';
 import type { CountryCode } from '../phones/normalize.js';
 import { ClientBody, ClientListBody, ClientParams, ClientsQuery, CreateClientBody, PatchClientBody } from './clients.schemas.js';
 import { createClient, deleteClient, getClient, searchClients, updateClient } from './clients.service.js';
+import { contactsRoutes } from './contacts.routes.js';
+import { ClientCardBody } from './contacts.schemas.js';
+import { contactsOf } from './contacts.service.js';
 
 const tags = ['clients'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -16,6 +19,7 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }
   const { db } = opts;
   const region = opts.config.DEFAULT_REGION as CountryCode;
   app.addHook('preHandler', app.requireUser);
+  await app.register(contactsRoutes, { db, region });
 
   app.get(
     '/',
@@ -33,8 +37,18 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }
 
   app.get(
     '/:id',
-    { schema: { tags, summary: 'A client card (404 when not visible to the viewer)', params: ClientParams, response: { 200: ClientBody, ...errors } } },
-    async (request) => getClient(db, actorOf(request), viewerOf(request), request.params.id),
+    {
+      schema: {
+        tags,
+        summary: 'A client card with its contact persons (404 when not visible to the viewer)',
+        params: ClientParams,
+        response: { 200: ClientCardBody, ...errors },
+      },
+    },
+    async (request) => {
+      const client = await getClient(db, actorOf(request), viewerOf(request), request.params.id);
+      return { ...client, contacts: await contactsOf(db, client.id) };
+    },
   );
 
   app.post(

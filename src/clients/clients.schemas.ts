@@ -1,18 +1,27 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Id as IdOf, Limit, Offset } from '../http/schemas.js';
+import { CLIENT_KINDS, CLIENT_STATUSES, TEMPERATURES } from './clients.table.js';
 
 const Id = IdOf();
 // Handlers return Date; the serializer writes ISO 8601.
 const Timestamp = Type.Unsafe<Date>(Type.String({ format: 'date-time' }));
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+const Enum = <T extends readonly string[]>(values: T, description?: string) =>
+  Type.Unsafe<T[number]>(Type.String({ enum: [...values], ...(description && { description }) }));
 
 export const ClientParams = Type.Object({ id: Id });
 
 // Unknown parameters are ignored, as usual for query strings (`?token=` is read by auth).
 export const ClientsQuery = Type.Object(
   {
-    phone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'any format; exact match on the normalised number' })),
+    phone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'any format; exact match on the normalised number (a contact\'s too)' })),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'part of the name or company, case-insensitive' })),
     ownerId: Type.Optional(Id),
+    status: Type.Optional(Enum(CLIENT_STATUSES)),
+    tag: Type.Optional(Type.String({ minLength: 1, maxLength: 50, description: 'clients carrying this tag' })),
+    important: Type.Optional(Type.Boolean()),
+    stale: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'only clients without a touch (call or note) for this many days, never-touched ones included' })),
+    nextContactOverdue: Type.Optional(Type.Boolean({ description: 'true: only clients whose next-contact date has passed' })),
     limit: Limit(200, 50),
     offset: Offset,
   },
@@ -24,23 +33,54 @@ export const ClientPhoneBody = Type.Object({
   raw: Type.String({ description: 'as typed' }),
 });
 
-export const ClientBody = Type.Object({
-  id: Type.Integer(),
-  name: Type.String(),
-  company: Type.Union([Type.String(), Type.Null()]),
-  ownerId: Type.Integer(),
-  phones: Type.Array(ClientPhoneBody),
-  lastActivityAt: Type.Union([Timestamp, Type.Null()]),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-});
+export const ClientBody = Type.Object(
+  {
+    id: Type.Integer(),
+    kind: Enum(CLIENT_KINDS),
+    name: Type.String(),
+    company: Nullable(Type.String()),
+    legalName: Nullable(Type.String()),
+    inn: Nullable(Type.String()),
+    ownerId: Type.Integer(),
+    phones: Type.Array(ClientPhoneBody, { description: "the client's own numbers; contacts' numbers are on the contacts" }),
+    emails: Type.Array(Type.String()),
+    website: Nullable(Type.String()),
+    address: Nullable(Type.String()),
+    segmentId: Nullable(Type.Integer()),
+    sourceId: Nullable(Type.Integer()),
+    status: Enum(CLIENT_STATUSES),
+    temperature: Nullable(Enum(TEMPERATURES)),
+    important: Type.Boolean(),
+    nextContactAt: Nullable(Timestamp),
+    tags: Type.Array(Type.String()),
+    lastActivityAt: Nullable(Timestamp),
+    lastContactAt: Type.Union([Timestamp, Type.Null()], { description: 'the last touch: a call that ended or a note' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  {
+    examples: [
+      {
+        id: 12, kind: 'company', name: 'Romashka', company: 'Romashka LLC', legalName: 'OOO «Romashka»', inn: '7707083893', ownerId: 3,
+        phones: [{ phone: '+74951234567', raw: '8 495 123-45-67' }], emails: ['office@romashka.example'], website: 'https://romashka.example',
+        address: 'Moscow, Tverskaya 1', segmentId: 7, sourceId: 2, status: 'current', temperature: 'hot', important: true,
+        nextContactAt: '2026-12-03T09:00:00.000Z', tags: ['wholesale'], lastActivityAt: '2026-12-02T10:00:00.000Z', lastContactAt: '2026-12-02T10:00:00.000Z',
+        createdAt: '2026-11-01T10:00:00.000Z', updatedAt: '2026-12-02T10:00:00.000Z',
+      },
+    ],
+  },
+);
 export type ClientView = Static<typeof ClientBody>;
 
 export const ClientListBody = Type.Object({ items: Type.Array(ClientBody), total: Type.Integer() });
 
+const Text = (max: number) => Type.String({ maxLength: max });
 const fields = {
+  kind: Enum(CLIENT_KINDS, 'a company or a person; default company'),
   name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
-  company: Type.Union([Type.String({ maxLength: 200 }), Type.Null()]),
+  company: Nullable(Text(200)),
+  legalName: Nullable(Text(300)),
+  inn: Nullable(Type.String({ maxLength: 20, description: 'ИНН: 10 digits (organisation) or 12 (person), checksum-validated' })),
   ownerId: IdOf({
     description: "managers: always themselves; assistants: always their manager; curators: a user of their department; director: any active user",
   }),
@@ -49,13 +89,31 @@ const fields = {
     maxItems: 20,
     description: 'any format; stored as E.164, duplicates collapse',
   }),
+  emails: Type.Array(Type.String({ format: 'email', maxLength: 254 }), { maxItems: 20, uniqueItems: true }),
+  website: Nullable(Text(500)),
+  address: Nullable(Text(500)),
+  segmentId: Nullable(IdOf({ description: 'an entry of the `segment` list (/api/client-lists)' })),
+  sourceId: Nullable(IdOf({ description: 'an entry of the `source` list (/api/client-lists)' })),
+  status: Enum(CLIENT_STATUSES, 'default potential'),
+  temperature: Nullable(Enum(TEMPERATURES)),
+  important: Type.Boolean(),
+  nextContactAt: Nullable(Type.String({ format: 'date-time' })),
+  tags: Type.Array(Type.String({ minLength: 1, maxLength: 50, pattern: '\\S' }), { maxItems: 30, description: 'duplicates collapse' }),
 };
 
+const { name, phones, ...optional } = fields;
 export const CreateClientBody = Type.Object(
-  { name: fields.name, company: Type.Optional(fields.company), ownerId: Type.Optional(fields.ownerId), phones: fields.phones },
-  { additionalProperties: false },
+  { name, phones, ...Type.Partial(Type.Object(optional)).properties },
+  {
+    additionalProperties: false,
+    examples: [{ kind: 'company', name: 'Romashka', legalName: 'OOO «Romashka»', inn: '7707083893', phones: ['8 495 123-45-67'], status: 'potential', tags: ['wholesale'] }],
+  },
 );
 export type CreateClientInput = Static<typeof CreateClientBody>;
 
-export const PatchClientBody = Type.Partial(Type.Object(fields), { additionalProperties: false, minProperties: 1 });
+export const PatchClientBody = Type.Partial(Type.Object(fields), {
+  additionalProperties: false,
+  minProperties: 1,
+  examples: [{ status: 'current', temperature: 'hot', important: true, nextContactAt: '2026-12-03T09:00:00.000Z' }],
+});
 export type PatchClientInput = Static<typeof PatchClientBody>;

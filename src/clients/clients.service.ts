@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, exists, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, arrayContains, asc, count, desc, eq, exists, ilike, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { clientOwnerFor, clientScope, ownerDenial } from '../auth/access.js';
 import type { Viewer } from '../auth/viewer.js';
 import { maskPhone, recordAudit, type Actor } from '../audit/audit.js';
@@ -6,11 +6,12 @@ import type { Db } from '../db/client.js';
 import { AppError } from '../errors.js';
 import { parsePhone, type CountryCode } from '../phones/normalize.js';
 import { users } from '../users/users.table.js';
+import { fieldColumns } from './client-fields.js';
 import type { ClientsFilter, ClientView, CreateClientInput, PatchClientInput } from './clients.schemas.js';
 import { clientPhones, clients } from './clients.table.js';
 import { withActor } from '../history/with-actor.js';
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Phone = { phone: string; raw: string };
 
 /** The viewer's client scope as a WHERE condition (undefined = every client). */
@@ -56,10 +57,19 @@ export async function searchClients(
   const where = and(
     visibleClients(db, viewer),
     filter.ownerId !== undefined ? eq(clients.ownerId, filter.ownerId) : undefined,
+    filter.status !== undefined ? eq(clients.status, filter.status) : undefined,
+    filter.important !== undefined ? eq(clients.important, filter.important) : undefined,
+    filter.tag !== undefined ? arrayContains(clients.tags, [filter.tag.trim()]) : undefined,
     filter.q !== undefined ? or(ilike(clients.name, likePattern(filter.q)), ilike(clients.company, likePattern(filter.q))) : undefined,
     phone !== undefined
       ? exists(db.select({ one: sql`1` }).from(clientPhones).where(and(eq(clientPhones.clientId, clients.id), eq(clientPhones.phone, phone))))
       : undefined,
+    filter.stale !== undefined
+      ? sql`(${clients.lastContactAt} is null or ${clients.lastContactAt} < now() - make_interval(days => ${filter.stale}))`
+      : undefined,
+    // The column comes with the clients work (migration 0008; 0009 adds it if missing); named in
+    // SQL here until the table file has it.
+    filter.nextContactOverdue === true ? sql`${clients.nextContactAt} < now()` : undefined,
   );
   const [rows, [{ total } = { total: 0 }]] = await Promise.all([
     db
@@ -81,6 +91,11 @@ export async function searchClients(
       // Picked one by one: the query string may carry other things (a `?token=`).
       q: filter.q,
       ownerId: filter.ownerId,
+      status: filter.status,
+      tag: filter.tag,
+      important: filter.important,
+      stale: filter.stale,
+      nextContactOverdue: filter.nextContactOverdue,
       phone: phone === undefined ? undefined : maskPhone(phone),
       limit: filter.limit,
       offset: filter.offset,
@@ -91,7 +106,7 @@ export async function searchClients(
 }
 
 /** The client if the viewer may see it; 404 otherwise, so its existence is not revealed. */
-async function loadVisible(db: Db | Tx, viewer: Viewer, id: number, lock = false): Promise<typeof clients.$inferSelect> {
+export async function loadVisible(db: Db | Tx, viewer: Viewer, id: number, lock = false): Promise<typeof clients.$inferSelect> {
   const query = db.select().from(clients).where(and(eq(clients.id, id), visibleClients(db, viewer)));
   const [row] = lock ? await query.for('update', { of: clients }) : await query;
   if (!row) throw new AppError('NOT_FOUND', `client ${id} does not exist`);
@@ -125,7 +140,7 @@ export async function createClient(db: Db, actor: Actor, viewer: Viewer, input: 
     const ownerId = await resolveOwner(tx, viewer, input.ownerId);
     const [row] = await tx
       .insert(clients)
-      .values({ name: input.name.trim(), company: blankToNull(input.company), ownerId, lastActivityAt: new Date() })
+      .values({ ...(await fieldColumns(tx, input)), name: input.name.trim(), ownerId, lastActivityAt: new Date() })
       .returning();
     await tx.insert(clientPhones).values(phones.map((p) => ({ ...p, clientId: row!.id })));
     await recordAudit(tx, {
@@ -145,21 +160,22 @@ export async function updateClient(db: Db, actor: Actor, viewer: Viewer, id: num
     const before = await loadVisible(tx, viewer, id, true);
     const ownerId = patch.ownerId === undefined || patch.ownerId === before.ownerId ? before.ownerId : await resolveOwner(tx, viewer, patch.ownerId);
     const name = patch.name?.trim() ?? before.name;
-    const company = patch.company === undefined ? before.company : blankToNull(patch.company);
-    const changed: string[] = [];
+    const columns = await fieldColumns(tx, patch);
+    const changed: string[] = Object.keys(columns).filter((key) => !sameValue(columns[key as keyof typeof columns], before[key as keyof typeof before]));
     if (name !== before.name) changed.push('name');
-    if (company !== before.company) changed.push('company');
     if (ownerId !== before.ownerId) changed.push('ownerId');
     if (phones !== undefined) {
-      const old = await tx.select({ phone: clientPhones.phone, raw: clientPhones.raw }).from(clientPhones).where(eq(clientPhones.clientId, id));
+      const own = and(eq(clientPhones.clientId, id), isNull(clientPhones.contactId));
+      const old = await tx.select({ phone: clientPhones.phone, raw: clientPhones.raw }).from(clientPhones).where(own);
       if (!samePhones(old, phones)) changed.push('phones');
-      // The list replaces the old one; the transaction keeps the client from ever having none.
-      await tx.delete(clientPhones).where(eq(clientPhones.clientId, id));
+      // The list replaces the client's own numbers (contacts keep theirs); the transaction keeps
+      // the client from ever having none.
+      await tx.delete(clientPhones).where(own);
       await tx.insert(clientPhones).values(phones.map((p) => ({ ...p, clientId: id })));
     }
     const [row] = await tx
       .update(clients)
-      .set({ name, company, ownerId, lastActivityAt: new Date(), updatedAt: new Date() })
+      .set({ ...columns, name, ownerId, lastActivityAt: new Date(), updatedAt: new Date() })
       .where(eq(clients.id, id))
       .returning();
     await recordAudit(tx, {
@@ -188,7 +204,7 @@ async function withPhones(db: Db | Tx, rows: (typeof clients.$inferSelect)[]): P
   const phones = await db
     .select()
     .from(clientPhones)
-    .where(inArray(clientPhones.clientId, rows.map((r) => r.id)))
+    .where(and(inArray(clientPhones.clientId, rows.map((r) => r.id)), isNull(clientPhones.contactId)))
     .orderBy(asc(clientPhones.id));
   return rows.map((row) => ({
     ...viewOf(row),
@@ -197,13 +213,22 @@ async function withPhones(db: Db | Tx, rows: (typeof clients.$inferSelect)[]): P
 }
 
 function viewOf(row: typeof clients.$inferSelect): Omit<ClientView, 'phones'> {
-  const { id, name, company, ownerId, lastActivityAt, createdAt, updatedAt } = row;
-  return { id, name, company, ownerId, lastActivityAt, createdAt, updatedAt };
+  const { id, kind, name, company, legalName, inn, ownerId, emails, website, address, segmentId, sourceId, status, temperature } = row;
+  const { important, nextContactAt, tags, lastActivityAt, lastContactAt, createdAt, updatedAt } = row;
+  return {
+    id, kind, name, company, legalName, inn, ownerId, emails, website, address, segmentId, sourceId, status, temperature,
+    important, nextContactAt, tags, lastActivityAt, lastContactAt, createdAt, updatedAt,
+  };
+}
+
+/** Whether a PATCH left a column as it was (arrays and dates compare by value). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  if (Array.isArray(a) || Array.isArray(b)) return JSON.stringify(a) === JSON.stringify(b);
+  return a === b;
 }
 
 function samePhones(a: readonly Phone[], b: readonly Phone[]): boolean {
   const key = (list: readonly Phone[]) => list.map((p) => `${p.phone} ${p.raw}`).sort().join('|');
   return key(a) === key(b);
 }
-
-const blankToNull = (text: string | null | undefined): string | null => (text == null || text.trim() === '' ? null : text.trim());

@@ -28,7 +28,7 @@ export function createMetrics() {
     routeDecisions: new Counter({ name: 'switchboard_route_decisions_total', help: 'Answers to /pbx/route by decision reason and action', labelNames: ['reason', 'action'] as const, registers }),
     // Buckets around the 250 ms budget: the interesting part is how close to it we get.
     routeDuration: new Histogram({ name: 'switchboard_route_duration_seconds', help: 'Time to decide a /pbx/route answer', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers }),
-    routeFallbacks: new Counter({ name: 'switchboard_route_fallbacks_total', help: 'Department-line answers given because the decision was over budget or failed', labelNames: ['cause'] as const, registers }),
+    routeFallbacks: new Counter({ name: 'switchboard_route_fallbacks_total', help: 'Department-line answers given because the routing directory was too old (stale) or the decision failed (error)', labelNames: ['cause'] as const, registers }),
     amiReconnects: new Counter({ name: 'switchboard_ami_reconnects_total', help: 'AMI logins after the first one of this instance', registers }),
     popsSent: new Counter({ name: 'switchboard_screen_pops_total', help: 'call.ringing frames published to a user', registers }),
     popLatency: new Histogram({ name: 'switchboard_screen_pop_latency_seconds', help: 'From the ringing AMI event to the published pop', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers }),
@@ -40,7 +40,7 @@ export function createMetrics() {
   };
 
   // Series that exist from the start, so a rate() over them is 0, not "no data".
-  for (const cause of ['over_budget', 'error']) metrics.routeFallbacks.inc({ cause }, 0);
+  for (const cause of ['stale', 'error']) metrics.routeFallbacks.inc({ cause }, 0);
   for (const outcome of ['delivered', 'failed']) metrics.webhookDeliveries.inc({ outcome }, 0);
 
   new Gauge({

@@ -58,7 +58,7 @@ export function byteLimiter(maxBytes: number): Transform & { readonly bytes: num
     transform(chunk: Buffer, _encoding, callback) {
       bytes += chunk.length;
       if (bytes > maxBytes) {
-        callback(new AppError('PAYLOAD_TOO_LARGE', `a recording may be at most ${maxBytes} bytes`));
+        callback(new AppError('PAYLOAD_TOO_LARGE', `the file may be at most ${maxBytes} bytes`));
         return;
       }
       callback(null, chunk);

@@ -23,6 +23,7 @@ export const ReminderBody = Type.Object({
   departmentId: NullableInt,
   clientId: NullableInt,
   clientName: Type.Union([Type.String(), Type.Null()]),
+  dealId: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'the deal the reminder is about' })),
   phone: Type.Union([Type.String(), Type.Null()], { description: 'callbacks: the number to call back' }),
   callId: NullableInt,
   createdById: NullableInt,
@@ -45,6 +46,7 @@ export const ReminderListBody = Type.Object({ items: Type.Array(ReminderBody), t
 export const CreateReminderBody = Type.Object(
   {
     clientId: Id,
+    dealId: Type.Optional(IdOf({ description: 'a deal of this client the reminder is about' })),
     dueAt: DateTime,
     note: Type.String({ maxLength: MAX_NOTE_LENGTH, default: '' }),
     autoDial: Type.Boolean({ default: false, description: 'start click-to-call to the client when it fires' }),

@@ -4,6 +4,7 @@ import { recordAudit, type Actor } from '../audit/audit.js';
 import { clients } from '../clients/clients.table.js';
 import { visibleClients } from '../clients/clients.service.js';
 import type { Db } from '../db/client.js';
+import { deals } from '../deals/deals.table.js';
 import { AppError } from '../errors.js';
 import { users } from '../users/users.table.js';
 import { dueAtProblem, mineUserIds, OPEN_STATUSES, reminderOwnerFor, reminderScope } from './reminder-rules.js';
@@ -40,6 +41,11 @@ export async function createReminder(db: Db, actor: Actor, viewer: Viewer, input
       .where(and(eq(clients.id, input.clientId), visibleClients(tx, viewer)));
     // Same answer for "no such client" and "not yours": existence is not revealed.
     if (!client) throw new AppError('NOT_FOUND', `clientId: client ${input.clientId} does not exist`);
+    if (input.dealId !== undefined) {
+      // The client is visible, so its deals are (access.ts dealScope): only the pairing is checked.
+      const [deal] = await tx.select({ clientId: deals.clientId }).from(deals).where(eq(deals.id, input.dealId));
+      if (!deal || deal.clientId !== client.id) throw new AppError('NOT_FOUND', `dealId: deal ${input.dealId} of client ${client.id} does not exist`);
+    }
     const [ownerRow] = await tx.select({ departmentId: users.departmentId }).from(users).where(eq(users.id, owner.userId));
     const [row] = await tx
       .insert(reminders)
@@ -49,6 +55,7 @@ export async function createReminder(db: Db, actor: Actor, viewer: Viewer, input
         // Kept on the row so the curator's department list needs no join.
         departmentId: ownerRow?.departmentId ?? null,
         clientId: client.id,
+        dealId: input.dealId ?? null,
         createdById: viewer.id,
         dueAt,
         note: input.note.trim(),

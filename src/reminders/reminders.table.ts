@@ -17,6 +17,8 @@ export const reminders = pgTable(
     userId: integer(),
     departmentId: integer(),
     clientId: integer(),
+    /** A reminder about one deal of the client (migration 0009). */
+    dealId: integer(),
     /** For callbacks: the number to call back (unknown callers have no client). */
     phone: text(),
     /** The missed call that created a callback. */
@@ -40,5 +42,6 @@ export const reminders = pgTable(
     index().on(t.userId, t.status),
     index().on(t.departmentId, t.status),
     index().on(t.clientId, t.status),
+    index().on(t.dealId),
   ],
 );

@@ -22,7 +22,7 @@ import type { RouteDecision } from './types.js';
 
 export const ANSWER_KEYS = [
   'action', 'dial', 'timeout', 'queue', 'mailbox', 'step', 'reason',
-  'client_id', 'client_name', 'manager_id', 'call_id',
+  'client_id', 'client_name', 'manager_id', 'call_id', 'tried',
 ] as const;
 
 export type AnswerKey = (typeof ANSWER_KEYS)[number];
@@ -32,6 +32,9 @@ export type RouteAnswer = Record<AnswerKey, string>;
 export interface AnswerIds {
   /** Linkedid of the call (or the Uniqueid when there is none). */
   callId: string;
+  /** The call's steps so far, this one included (call-steps.ts `encodeTried`); the dialplan
+   *  sends it back with the next question. */
+  tried?: string;
 }
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/g;
@@ -66,6 +69,7 @@ export function toAnswer(decision: RouteDecision, ids: AnswerIds): RouteAnswer {
     client_name: text(decision.clientName),
     manager_id: text(decision.managerId),
     call_id: text(ids.callId),
+    tried: ids.tried ?? '',
   };
 }
 

@@ -29,6 +29,10 @@ export const routeDecisions = pgTable(
     /** The clients of a tie, the winner marked; null without a tie. */
     tieClients: json().$type<TieClient[]>(),
     managerId: integer(),
+    /** Answered from a directory not shown current within ROUTE_FRESH_MS (migration 0006). */
+    stale: boolean().notNull().default(false),
+    /** Age of the directory's last proof of being current, ms; null on rows from before 0006. */
+    directoryAgeMs: integer(),
     latencyMs: real().notNull(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },

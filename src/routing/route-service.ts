@@ -1,13 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { Database } from '../db/client.js';
 import { normalizePhone } from '../phones/normalize.js';
 import { type RouteAnswer, toAnswer } from './answer-format.js';
-import { createBudget, OVER_BUDGET } from './budget.js';
+import { createCallSteps, encodeTried, mergeTried, parseTried, type CallSteps } from './call-steps.js';
 import { decideRoute, fallbackDecision } from './decide-route.js';
 import type { DirectorySync } from './directory/directory-sync.js';
-import { createEarlierStepsLoader } from './earlier-steps.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { TraceWriter } from './trace-writer.js';
 import type { DeviceState, RouteConfig, RouteDecision, RouteOwner, TriedStep } from './types.js';
@@ -20,6 +18,8 @@ export interface RouteQuery {
   linkedid: string;
   step: number;
   lastStatus: string;
+  /** The previous answer's `tried` (call-steps.ts); '' from a dialplan that does not send it. */
+  tried?: string;
 }
 
 export interface RouteResult {
@@ -27,25 +27,29 @@ export interface RouteResult {
   callId: string;
   /** The decision as the dialplan reads it (sanitised); also what the trace stores. */
   answer: RouteAnswer;
+  /** The directory was not shown current within ROUTE_FRESH_MS. */
+  stale: boolean;
+  /** Age of the directory's last proof of being current, ms; null when it was never loaded. */
+  directoryAgeMs: number | null;
 }
 
 export interface RouteServiceDeps {
-  database: Pick<Database, 'pool'>;
-  /** The routing facts, in memory and proven current by `barrier()`. */
-  directory: DirectorySync;
+  /** The routing facts in memory, with the time they were last shown current (`asOf`). */
+  directory: Pick<DirectorySync, 'directory' | 'asOf' | 'loaded'>;
   config: Config;
-  traceWriter: TraceWriter;
+  traceWriter: Pick<TraceWriter, 'write'>;
   logger: Logger;
   /** Device state of an extension from the PBX (a later issue); unknown when absent. */
   deviceState?: (extension: string) => DeviceState | undefined;
-  now?: () => Date;
+  /** This instance's memory of recent calls' steps; its own when absent. */
+  callSteps?: CallSteps;
+  /** Epoch ms, on the directory's clock. */
+  clock?: () => number;
   /** A counter and a histogram per answer: the whole cost of metrics on the ring path. */
   metrics?: Pick<Metrics, 'routeDecisions' | 'routeDuration' | 'routeFallbacks'>;
 }
 
 const E164_SHAPED = /^\+[1-9]\d{6,14}$/;
-// Time kept back from the budget for encoding, the trace and the socket write.
-const BUDGET_MARGIN_MS = 15;
 
 export function routeConfigFrom(config: Config): RouteConfig {
   return {
@@ -59,47 +63,43 @@ export function routeConfigFrom(config: Config): RouteConfig {
 }
 
 /**
- * Answers "who takes this call now?" within ROUTE_BUDGET_MS, whatever the database does.
- * The decision itself is the pure `decideRoute`; this module gathers its inputs (the in-memory
- * directory once its barrier shows it current, the call's earlier steps from step 2 on), races
- * them against the budget, and falls back to the department line of the last known directory
- * when PostgreSQL is slow, down or failing.
+ * Answers "who takes this call now?" from memory only: no PostgreSQL round trip, nothing to
+ * wait for, so the answer is synchronous and the old per-request budget has nothing to race.
+ *
+ * Freshness is a bound (directory-sync.ts): a directory shown current within ROUTE_FRESH_MS
+ * answers as it is; an older one (PostgreSQL slow or down) still answers, so a known client
+ * still reaches the owner, and the trace marks it `stale` with its age; past ROUTE_STALE_MAX_MS,
+ * or before any directory was loaded, the call goes to the department line (`fallback_error`).
  */
 export function createRouteService(deps: RouteServiceDeps) {
   const { config, logger, traceWriter } = deps;
   const sync = deps.directory;
   const routeConfig = routeConfigFrom(config);
-  const now = deps.now ?? (() => new Date());
+  const clock = deps.clock ?? Date.now;
+  const callSteps = deps.callSteps ?? createCallSteps();
   const region = config.DEFAULT_REGION as Parameters<typeof normalizePhone>[1];
-  const loadEarlierSteps = createEarlierStepsLoader(deps.database.pool);
-  const withinBudget = createBudget(Math.max(1, config.ROUTE_BUDGET_MS - BUDGET_MARGIN_MS));
+  const freshMs = config.ROUTE_FRESH_MS;
+  const staleMaxMs = config.ROUTE_STALE_MAX_MS;
+  let staleSince: number | null = null;
 
   // A caller ID sent in E.164 that is a number on some client's card needs no parsing (the
   // parse of a new caller ID is the dearest step of an answer, 10-30 µs): the numbers on cards
-  // are libphonenumber's own E.164 output, and E.164 reads back as itself. Any other caller ID,
-  // or one on no card, is parsed as before. The directory may lag here (the barrier comes
-  // later); that only decides whether to parse, not what the number is.
+  // are libphonenumber's own E.164 output, and E.164 reads back as itself.
   const storedNumber = (raw: string): string | null => (E164_SHAPED.test(raw) && sync.directory.hasNumber(raw) ? raw : null);
 
-  const fallbackDepartment = (did: string) => sync.directory.departmentFor(did, config.DEFAULT_DEPARTMENT);
-
-  async function decide(query: RouteQuery, caller: string | null, did: string): Promise<RouteDecision> {
-    let tried: TriedStep[] = [];
-    if (query.step > 1) [, tried] = await Promise.all([sync.barrier(), loadEarlierSteps(query.linkedid)]);
-    else await sync.barrier();
+  function decide(query: RouteQuery, caller: string | null, did: string, tried: TriedStep[], now: Date): RouteDecision {
     const facts = sync.directory.factsFor(caller, did, config.DEFAULT_DEPARTMENT);
-    const pending = query.step > 1 ? traceWriter.pending(query.linkedid) : [];
     return decideRoute({
       step: query.step,
       lastStatus: query.lastStatus,
       caller,
       did,
-      now: now(),
+      now,
       clients: facts.clients,
       owners: withDeviceStates(facts.owners),
       didDepartment: facts.didDepartment,
       ownerDepartments: facts.ownerDepartments,
-      alreadyTried: mergeTried(tried, pending),
+      alreadyTried: tried,
       config: routeConfig,
     });
   }
@@ -119,29 +119,48 @@ export function createRouteService(deps: RouteServiceDeps) {
     return result;
   }
 
-  async function route(query: RouteQuery): Promise<RouteResult> {
+  // Logged once when answers turn stale and once when they are current again, not per answer.
+  function noteStaleness(stale: boolean, ageMs: number | null, nowMs: number): void {
+    if (stale && staleSince === null) {
+      staleSince = nowMs;
+      logger.warn({ directoryAgeMs: ageMs, freshMs, staleMaxMs }, 'routing directory not shown current; answering from the last known directory, marked stale');
+    } else if (!stale && staleSince !== null) {
+      logger.info({ staleForMs: nowMs - staleSince }, 'routing directory current again');
+      staleSince = null;
+    }
+  }
+
+  function route(query: RouteQuery): RouteResult {
     const started = performance.now();
+    const nowMs = clock();
+    const now = new Date(nowMs);
     const caller = storedNumber(query.caller) ?? normalizePhone(query.caller, region);
     const did = normalizePhone(query.did, region) ?? query.did;
     const callId = query.linkedid || query.uniqueid;
+    // null: no directory shown current yet (start-up, before its first ping came back).
+    const ageMs = sync.loaded && Number.isFinite(sync.asOf) ? Math.max(0, Math.round(nowMs - sync.asOf)) : null;
+    const stale = ageMs === null || ageMs > freshMs;
+    if (stale || staleSince !== null) noteStaleness(stale, ageMs, nowMs);
 
+    const tried = query.step > 1 ? mergeTried(parseTried(query.tried ?? '', query.step), callSteps.get(callId), query.step) : [];
     let decision: RouteDecision;
-    try {
-      const outcome = await withinBudget(decide(query, caller, did));
-      if (outcome === OVER_BUDGET) {
-        logger.error({ linkedid: query.linkedid, budgetMs: config.ROUTE_BUDGET_MS }, 'route decision over budget; answering with the department line');
-        decision = fallbackDecision(fallbackDepartment(did), routeConfig, query.step, { lastStatus: query.lastStatus, now: now() });
-        deps.metrics?.routeFallbacks.inc({ cause: 'over_budget' });
-      } else {
-        decision = outcome;
+    if (ageMs === null || ageMs > staleMaxMs) {
+      deps.metrics?.routeFallbacks.inc({ cause: 'stale' });
+      decision = fallbackDecision(sync.directory.departmentFor(did, config.DEFAULT_DEPARTMENT), routeConfig, query.step, { lastStatus: query.lastStatus, now });
+    } else {
+      try {
+        decision = decide(query, caller, did, tried, now);
+      } catch (err) {
+        logger.error({ err, linkedid: query.linkedid }, 'route decision failed; answering with the department line');
+        deps.metrics?.routeFallbacks.inc({ cause: 'error' });
+        decision = fallbackDecision(sync.directory.departmentFor(did, config.DEFAULT_DEPARTMENT), routeConfig, query.step, { lastStatus: query.lastStatus, now });
       }
-    } catch (err) {
-      logger.error({ err, linkedid: query.linkedid }, 'route decision failed; answering with the department line');
-      decision = fallbackDecision(fallbackDepartment(did), routeConfig, query.step, { lastStatus: query.lastStatus, now: now() });
-      deps.metrics?.routeFallbacks.inc({ cause: 'error' });
     }
 
-    const answer = toAnswer(decision, { callId });
+    const step: TriedStep = { step: decision.step, reason: decision.reason, action: decision.action };
+    callSteps.add(callId, step);
+    const previous = tried.length === 0 ? '' : encodeTried(tried.filter((t) => t.step < decision.step));
+    const answer = toAnswer(decision, { callId, tried: previous === '' ? encodeTried([step]) : `${previous}-${encodeTried([step])}` });
     const latencyMs = performance.now() - started;
     traceWriter.write({
       linkedid: callId,
@@ -159,22 +178,18 @@ export function createRouteService(deps: RouteServiceDeps) {
       managerId: typeof decision.managerId === 'number' ? decision.managerId : null,
       tie: decision.tie,
       tieClients: decision.tieClients ?? null,
+      stale,
+      directoryAgeMs: ageMs,
       latencyMs,
     });
     if (deps.metrics) {
       deps.metrics.routeDecisions.inc({ reason: decision.reason, action: decision.action });
       deps.metrics.routeDuration.observe(latencyMs / 1000);
     }
-    return { decision, callId, answer };
+    return { decision, callId, answer, stale, directoryAgeMs: ageMs };
   }
 
   return { route };
 }
 
 export type RouteService = ReturnType<typeof createRouteService>;
-
-function mergeTried<T extends { step: number }>(stored: T[], pending: T[]): T[] {
-  if (pending.length === 0) return stored;
-  const steps = new Set(stored.map((t) => t.step));
-  return [...stored, ...pending.filter((p) => !steps.has(p.step))].sort((a, b) => a.step - b.step);
-}

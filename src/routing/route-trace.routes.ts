@@ -32,6 +32,8 @@ const TraceStep = Type.Object({
     })),
     Type.Null(),
   ], { description: 'the clients of the tie in the order they ranked, the winner chosen; null without a tie' }),
+  stale: Type.Boolean({ description: 'answered from a routing directory not shown current within ROUTE_FRESH_MS (PostgreSQL slow or down)' }),
+  directoryAgeMs: Type.Union([Type.Integer(), Type.Null()], { description: 'age of the directory\'s last proof of being current, ms' }),
   latencyMs: Type.Number(),
 });
 
@@ -58,6 +60,7 @@ export const routeTraceRoutes: FastifyPluginAsyncTypebox<{ db: Db; traceWriter: 
       const { linkedid } = request.params;
       // Decisions are written every 50 ms: a trace asked for right after a call's last step
       // (the README's walk-through does exactly that) must not miss what this instance decided.
+      // During an outage this fails like the select below; the rows stay queued.
       await traceWriter.flush();
       const rows = await db.select().from(routeDecisions).where(eq(routeDecisions.linkedid, linkedid)).orderBy(asc(routeDecisions.step), asc(routeDecisions.id));
       if (rows.length === 0 || !maySeeTrace(viewerOf(request), rows.map((r) => r.managerId))) {

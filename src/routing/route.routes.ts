@@ -14,6 +14,7 @@ const RouteQuerystring = Type.Object({
   linkedid: Type.Optional(Type.String()),
   step: Type.Optional(Type.String({ description: '1 for the first question of a call' })),
   last_status: Type.Optional(Type.String({ description: 'DIALSTATUS/QUEUESTATUS of the previous step' })),
+  tried: Type.Optional(Type.String({ description: 'the previous answer\'s `tried`: the call\'s earlier steps, so that a step on another instance knows them' })),
   format: Type.Optional(Type.String({ description: '`hash` for the key=value&… body that CURL() hashcompat reads' })),
   token: Type.Optional(Type.String({ description: 'PBX_TOKEN, when the X-Switchboard-Token header cannot be sent' })),
 });
@@ -22,8 +23,8 @@ const RouteAnswer = Type.Object(Object.fromEntries(ANSWER_KEYS.map((k) => [k, Ty
 
 /**
  * The contract with the dialplan. Whatever arrives, the PBX gets a 200 with a usable answer:
- * garbage parameters are made safe here, and a slow or failing database is the route service's
- * fallback. Only a wrong token or address is refused (401/403).
+ * garbage parameters are made safe here, and the answer comes from memory, whatever the database
+ * does (route-service.ts). Only a wrong token or address is refused (401/403).
  */
 export const pbxRouteRoutes: FastifyPluginAsyncTypebox<{ config: Config; routeService: RouteService; pbxSignature?: PbxSignature }> = async (app, opts) => {
   app.addHook('onRequest', pbxGuard(opts.config, opts.pbxSignature));
@@ -49,13 +50,15 @@ export const pbxRouteRoutes: FastifyPluginAsyncTypebox<{ config: Config; routeSe
       // Asked on every ring and silent unless something fails: no pino child until it logs.
       childLoggerFactory: lazyChildLoggerFactory,
     },
-    async (request, reply) => {
+    // Synchronous: the answer needs nothing from outside this process (no promise per ring).
+    (request, reply) => {
       const query = request.query as Record<string, unknown>;
-      const { answer } = await opts.routeService.route(toRouteQuery(query));
+      const { answer } = opts.routeService.route(toRouteQuery(query));
       if (first(query.format) === 'hash') {
-        return reply.type('text/plain; charset=utf-8').send(encodeHashBody(answer));
+        reply.type('text/plain; charset=utf-8').send(encodeHashBody(answer));
+      } else {
+        reply.type('application/json').send(answer);
       }
-      return reply.type('application/json').send(answer);
     },
   );
 };
@@ -77,5 +80,6 @@ export function toRouteQuery(query: Record<string, unknown>): RouteQuery {
     linkedid: clean(query.linkedid, /[^A-Za-z0-9._-]/g, 128),
     step: Number.isFinite(step) && step >= 1 ? Math.min(step, 99) : 1,
     lastStatus: clean(first(query.last_status).toUpperCase(), /[^A-Z]/g, 20),
+    tried: clean(query.tried, /[^a-z0-9._-]/g, 600),
   };
 }

@@ -16,17 +16,35 @@ export interface PendingDecision {
 export interface TraceWriter {
   /** Queues a decision; never throws and never waits for the database. */
   write(row: RouteDecisionRow): void;
-  /** Decisions of a call not yet in the database: a quick next step, and the call pipeline
-   *  settling the call's client, must still see them. */
+  /** Decisions of a call not yet in the database: the call pipeline settling the call's client
+   *  must still see them. */
   pending(linkedid: string): PendingDecision[];
-  /** Writes what is queued now (tests, shutdown). */
+  /** Tries to write what is queued now (tests, shutdown); rows it cannot write stay queued. */
   flush(): Promise<void>;
+  /** Rows waiting, and rows dropped since start because more than `maxQueued` were waiting. */
+  stats(): { queued: number; dropped: number };
   close(): Promise<void>;
+}
+
+export interface TraceWriterOptions {
+  flushEveryMs?: number;
+  /** Rows kept while the database cannot take them; the oldest go first past this. */
+  maxQueued?: number;
+  /** First wait after a failed batch; it doubles up to RETRY_MAX_MS. */
+  retryMinMs?: number;
+  /** A COPY that takes longer is abandoned and its connection closed (default 10 s). */
+  copyTimeoutMs?: number;
 }
 
 const FLUSH_EVERY_MS = 50;
 const MAX_BATCH = 500;
+// ~40 minutes of an outage at 10 answers a second; a row's COPY line is ~600 bytes, so 12 MB.
 const MAX_QUEUED = 20_000;
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5_000;
+// A COPY of 500 rows takes milliseconds; one that hangs this long is on a server that stopped
+// (SIGSTOP, a dead host with the TCP connection still open) and would hold the batch forever.
+const COPY_TIMEOUT_MS = 10_000;
 
 // Batches go in with COPY (pg-copy-streams speaks node-postgres' copy sub-protocol): PostgreSQL
 // spends ~20 µs of CPU on a trace row this way, against ~45 µs for the previous
@@ -34,7 +52,8 @@ const MAX_QUEUED = 20_000;
 // rest of the difference is the json instead of jsonb columns, migration 0002). At the route
 // benchmark's rate the trace was most of PostgreSQL's CPU, on the cores the route shares with it.
 const COPY_SQL = `copy route_decisions
-  (linkedid, uniqueid, step, last_status, caller_raw, caller, did, action, reason, answer, candidates, client_id, manager_id, latency_ms, tie, tie_clients)
+  (linkedid, uniqueid, step, last_status, caller_raw, caller, did, action, reason, answer, candidates, client_id, manager_id, latency_ms, tie, tie_clients,
+   stale, directory_age_ms)
   from stdin`;
 
 // COPY's text format: a tab between columns, a newline after each row, \N for null, and a
@@ -65,28 +84,44 @@ export function copyLine(r: RouteDecisionRow): string {
     `${copyText(r.callerRaw)}\t${copyText(r.caller)}\t${copyText(r.did)}\t${copyText(r.action)}\t${copyText(r.reason)}\t` +
     `${copyJson(r.answer)}\t${copyJson(r.candidates)}\t` +
     `${copyNumber(r.clientId)}\t${copyNumber(r.managerId)}\t${copyNumber(r.latencyMs)}\t` +
-    `${r.tie === true ? 't' : 'f'}\t${r.tieClients ? copyJson(r.tieClients) : '\\N'}\n`
+    `${r.tie === true ? 't' : 'f'}\t${r.tieClients ? copyJson(r.tieClients) : '\\N'}\t` +
+    `${r.stale === true ? 't' : 'f'}\t${copyNumber(r.directoryAgeMs)}\n`
   );
 }
 
-async function copyBatch(pool: pg.Pool, lines: string): Promise<void> {
+async function copyBatch(pool: pg.Pool, lines: string, timeoutMs: number): Promise<void> {
   const client = await pool.connect();
+  let timer: NodeJS.Timeout | undefined;
   try {
     const stream = client.query(copyFrom(COPY_SQL));
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`COPY not finished within ${timeoutMs} ms`)), timeoutMs);
+    });
     stream.end(lines);
-    await finished(stream);
+    await Promise.race([finished(stream), timedOut]);
   } catch (err) {
-    // A connection that failed mid-COPY is not handed to anyone else.
+    // A connection that failed or hung mid-COPY is closed, not handed to anyone else.
     client.release(err as Error);
     throw err;
+  } finally {
+    clearTimeout(timer);
   }
   client.release();
 }
 
+// SQLSTATE classes that say the rows themselves were refused (data exception, integrity,
+// syntax or undefined column): writing them again cannot help. Anything else (no connection,
+// the server shutting down or out of resources, a timeout) is worth trying again later.
+const REFUSED_ROWS = /^(22|23|42)/;
+const refusesRows = (err: unknown): boolean => {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && REFUSED_ROWS.test(code);
+};
+
 /**
- * A decision waiting to be stored: its COPY line, made when it is queued, and what a next step
- * of the same call needs to know. Queued rows live for up to 50 ms, long enough to survive a
- * young-generation GC; one string instead of the row's ~20 objects is much less to copy.
+ * A decision waiting to be stored: its COPY line, made when it is queued, and what the call
+ * pipeline needs to know before it is stored. One string instead of the row's ~20 objects is
+ * much less for the young-generation GC to copy.
  */
 interface QueuedRow extends PendingDecision {
   linkedid: string;
@@ -95,49 +130,113 @@ interface QueuedRow extends PendingDecision {
 
 /**
  * The routing trace is written off the hot path: /pbx/route answers first, and decisions are
- * inserted in batches every 50 ms. A database outage must not grow memory without bound, so past
- * MAX_QUEUED the oldest rows are dropped (and counted in the log) — the answer to Asterisk matters
- * more than its trace.
+ * inserted in batches every 50 ms. A batch the database cannot take now (down, hung, restarting)
+ * goes back to the head of the queue and is tried again with a back-off of 100 ms doubling to
+ * 5 s, so an outage loses no trace row; only past `maxQueued` are the oldest rows dropped, and
+ * counted (`stats`, and the log). A batch the database refuses for its content is written row
+ * by row, and only the rows it refuses are dropped.
  */
-export function createTraceWriter(pool: pg.Pool, logger: Logger, opts: { flushEveryMs?: number } = {}): TraceWriter {
+export function createTraceWriter(pool: pg.Pool, logger: Logger, opts: TraceWriterOptions = {}): TraceWriter {
   const flushEveryMs = opts.flushEveryMs ?? FLUSH_EVERY_MS;
+  const maxQueued = opts.maxQueued ?? MAX_QUEUED;
+  const retryMinMs = opts.retryMinMs ?? RETRY_MIN_MS;
+  const copyTimeoutMs = opts.copyTimeoutMs ?? COPY_TIMEOUT_MS;
   let queue: QueuedRow[] = [];
-  // The batch being written: still "pending" for a next step until it is committed.
+  // The batch being written: still "pending" for the call pipeline until it is committed.
   let storing: QueuedRow[] = [];
   let timer: NodeJS.Timeout | null = null;
   let inFlight: Promise<void> = Promise.resolve();
+  let retryDelay = 0;
   let dropped = 0;
+  let droppedUnlogged = 0;
+  let failingSince: number | null = null;
 
-  const flush = (): Promise<void> => {
+  const schedule = (ms: number) => {
+    if (timer) return;
+    timer = setTimeout(() => void flush(), ms);
+  };
+
+  const dropOldest = () => {
+    const over = queue.length - maxQueued;
+    if (over <= 0) return;
+    queue = queue.slice(over);
+    dropped += over;
+    droppedUnlogged += over;
+  };
+
+  /** Writes a refused batch row by row; false when the database went away meanwhile (rows requeued). */
+  async function storeOneByOne(rows: QueuedRow[]): Promise<boolean> {
+    for (let i = 0; i < rows.length; i++) {
+      try {
+        await copyBatch(pool, rows[i]!.line, copyTimeoutMs);
+      } catch (err) {
+        if (!refusesRows(err)) {
+          queue = rows.slice(i).concat(queue);
+          return false;
+        }
+        logger.error({ err, rows: 1, linkedid: rows[i]!.linkedid }, 'could not store routing trace');
+      }
+    }
+    return true;
+  }
+
+  /** One pass over the queue; stops at the first batch the database cannot take now. */
+  async function drain(): Promise<void> {
+    while (queue.length > 0) {
+      storing = queue.slice(0, MAX_BATCH);
+      queue = queue.slice(storing.length);
+      let ok = true;
+      try {
+        await copyBatch(pool, storing.map((r) => r.line).join(''), copyTimeoutMs);
+      } catch (err) {
+        if (refusesRows(err)) {
+          ok = await storeOneByOne(storing);
+        } else {
+          queue = storing.concat(queue);
+          ok = false;
+          if (failingSince === null) {
+            failingSince = Date.now();
+            logger.error({ err, queued: queue.length }, 'could not store routing trace; keeping it queued and trying again');
+          }
+        }
+      }
+      storing = [];
+      if (!ok) {
+        dropOldest();
+        retryDelay = Math.min(Math.max(retryMinMs, retryDelay * 2), RETRY_MAX_MS);
+        schedule(retryDelay);
+        return;
+      }
+      if (failingSince !== null) {
+        logger.info({ failedForMs: Date.now() - failingSince, queued: queue.length }, 'routing trace stored again');
+        failingSince = null;
+      }
+      retryDelay = 0;
+    }
+  }
+
+  function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = null;
-    inFlight = inFlight.then(async () => {
-      while (queue.length > 0) {
-        storing = queue.slice(0, MAX_BATCH);
-        queue = queue.slice(storing.length);
-        try {
-          await copyBatch(pool, storing.map((r) => r.line).join(''));
-        } catch (err) {
-          logger.error({ err, rows: storing.length }, 'could not store routing trace');
-        }
-        storing = [];
-      }
-      if (dropped > 0) {
-        logger.warn({ dropped }, 'routing trace rows dropped while the database was slow');
-        dropped = 0;
+    inFlight = inFlight.then(drain).then(() => {
+      if (droppedUnlogged > 0) {
+        logger.warn({ dropped: droppedUnlogged, maxQueued }, 'routing trace rows dropped: more were waiting than the queue keeps');
+        droppedUnlogged = 0;
       }
     });
     return inFlight;
-  };
+  }
 
   return {
     write(row) {
       queue.push({ linkedid: row.linkedid, step: row.step, reason: row.reason, action: row.action, clientId: row.clientId ?? null, line: copyLine(row) });
-      if (queue.length > MAX_QUEUED) {
+      if (queue.length > maxQueued) {
         queue.shift();
         dropped += 1;
+        droppedUnlogged += 1;
       }
-      timer ??= setTimeout(() => void flush(), flushEveryMs);
+      // While retrying, the back-off timer is already set and decides when the next try is.
+      schedule(flushEveryMs);
     },
     pending(linkedid) {
       const found: PendingDecision[] = [];
@@ -147,6 +246,13 @@ export function createTraceWriter(pool: pg.Pool, logger: Logger, opts: { flushEv
       return found;
     },
     flush,
-    close: flush,
+    stats: () => ({ queued: queue.length + storing.length, dropped }),
+    // One last try; what PostgreSQL still cannot take is lost with the process, and said so.
+    async close() {
+      await flush();
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (queue.length > 0) logger.error({ lost: queue.length }, 'routing trace rows not stored at shutdown: the database did not take them');
+    },
   };
 }

@@ -1,9 +1,26 @@
+import { OPEN_DEAL_STATUSES_SQL } from '../deals/deal-statuses.js';
+
+export interface CardContact {
+  id: number;
+  name: string;
+  position: string | null;
+  decisionMaker: boolean;
+}
+
 export interface ClientCard {
   clientId: number;
   name: string;
   company: string | null;
   important: boolean;
+  status: string;
+  temperature: string | null;
+  nextContactAt: string | null;
+  tags: string[];
   owner: { id: number; name: string } | null;
+  /** The contact person whose number is calling (or being called); null for the client's own numbers. */
+  callingContact: CardContact | null;
+  /** Who decides at this client, with their numbers: the manager may ask for them. */
+  decisionMakers: Array<CardContact & { phones: string[] }>;
   /**
    * The other clients with a number of this card (a company's switchboard, a family phone): the
    * manager answering sees that the caller may be one of them. Most recent activity first.
@@ -22,9 +39,25 @@ export interface ClientCard {
 // query in all: the card must be on the screen while the phone is still ringing.
 // A number typed into many cards must not make the pop list them all (routing keeps 20 too).
 const SHARED_WITH_MAX = 20;
+const DECISION_MAKERS_MAX = 5;
+// Constants of ours, not input: safe to write into the text (and the plan stays the same).
 
-export const CARD_COLUMNS = `c.id, c.name, c.company, c.important,
+/**
+ * The card's columns over a client row `c`; `number` is an SQL expression giving the call's
+ * outside number in E.164 (a parameter such as `$2::text`, or `null::text`), which names the
+ * calling contact.
+ */
+export const cardColumns = (number: string) => `c.id, c.name, c.company, c.important, c.status, c.temperature,
+  c.next_contact_at as "nextContactAt", c.tags,
   (select json_build_object('id', u.id, 'name', u.name) from users u where u.id = c.owner_id) as owner,
+  (select json_build_object('id', k.id, 'name', k.name, 'position', k.position, 'decisionMaker', k.decision_maker)
+     from client_phones p join client_contacts k on k.id = p.contact_id
+    where p.client_id = c.id and p.phone = ${number} limit 1) as calling_contact,
+  (select coalesce(json_agg(json_build_object('id', k.id, 'name', k.name, 'position', k.position, 'decisionMaker', true,
+            'phones', (select coalesce(json_agg(p.phone order by p.id), '[]'::json) from client_phones p where p.contact_id = k.id))
+          order by k.id), '[]'::json)
+     from (select k.id, k.name, k.position from client_contacts k where k.client_id = c.id and k.decision_maker
+            order by k.id limit ${DECISION_MAKERS_MAX}) k) as decision_makers,
   (select coalesce(json_agg(json_build_object('clientId', o.id, 'name', o.name,
             'owner', (select json_build_object('id', u.id, 'name', u.name) from users u where u.id = o.owner_id))
           order by o.last_activity_at desc nulls last, o.id), '[]'::json)
@@ -33,7 +66,7 @@ export const CARD_COLUMNS = `c.id, c.name, c.company, c.important,
                                             where mine.client_id = c.id and theirs.client_id = o.id)
             order by o.last_activity_at desc nulls last, o.id limit ${SHARED_WITH_MAX}) o) as shared_with,
   (select coalesce(json_agg(json_build_object('id', d.id, 'title', d.title, 'status', d.status, 'amount', d.amount) order by d.updated_at desc), '[]'::json)
-     from deals d where d.client_id = c.id and d.status in ('new', 'negotiation', 'proposal')) as open_deals,
+     from deals d where d.client_id = c.id and d.status in (${OPEN_DEAL_STATUSES_SQL})) as open_deals,
   (select coalesce(json_agg(x order by x.at desc), '[]'::json) from (
      select k.id, k.started_at as at, k.direction, k.disposition, k.talk_seconds as "talkSeconds", u.name as who
      from calls k left join users u on u.id = coalesce(k.final_user_id, k.answered_by_id, k.initiated_by_id)
@@ -52,7 +85,13 @@ export function cardFromRow(row: Record<string, unknown>, cardUrlTemplate: strin
     name: row.name as string,
     company: row.company as string | null,
     important: row.important as boolean,
+    status: row.status as string,
+    temperature: row.temperature as string | null,
+    nextContactAt: row.nextContactAt == null ? null : new Date(row.nextContactAt as Date | string).toISOString(),
+    tags: row.tags as string[],
     owner: row.owner as ClientCard['owner'],
+    callingContact: row.calling_contact as ClientCard['callingContact'],
+    decisionMakers: row.decision_makers as ClientCard['decisionMakers'],
     sharedWith: row.shared_with as ClientCard['sharedWith'],
     openDeals: row.open_deals as ClientCard['openDeals'],
     lastCalls: row.last_calls as ClientCard['lastCalls'],

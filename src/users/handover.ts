@@ -1,10 +1,10 @@
-import { and, count, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { handoverDenial } from '../auth/access.js';
 import type { Viewer } from '../auth/viewer.js';
 import { recordAudit, type Actor } from '../audit/audit.js';
 import { clients } from '../clients/clients.table.js';
 import type { Db } from '../db/client.js';
-import { deals } from '../deals/deals.table.js';
+import { deals, OPEN_DEAL_STATUSES } from '../deals/deals.table.js';
 import { AppError } from '../errors.js';
 import { withActor } from '../history/with-actor.js';
 import { OPEN_STATUSES } from '../reminders/reminder-rules.js';
@@ -20,8 +20,8 @@ export interface HandoverResult {
 }
 
 /**
- * Gives everything a leaving employee owns to another: clients (and so their deals: a deal has no
- * owner of its own, it belongs to its client's), open reminders and callbacks. One transaction,
+ * Gives everything a leaving employee owns to another: clients, open deals, open reminders and
+ * callbacks. One transaction,
  * so nothing stays behind half-moved; each moved row lands in the change history with the viewer
  * as actor (migration 0010 triggers).
  */
@@ -36,9 +36,13 @@ export async function handOver(db: Db, actor: Actor, viewer: Viewer, fromId: num
     await tx.select({ id: users.id }).from(users).where(inArray(users.id, [from.id, to.id])).orderBy(users.id).for('update');
 
     const moved = await tx.update(clients).set({ ownerId: to.id, updatedAt: new Date() }).where(eq(clients.ownerId, from.id)).returning({ id: clients.id });
-    const movedIds = moved.map((c) => c.id);
-    const [{ n: dealCount } = { n: 0 }] =
-      movedIds.length === 0 ? [] : await tx.select({ n: count() }).from(deals).where(inArray(deals.clientId, movedIds));
+    // Open deals only: a completed or refused deal stays with whoever worked it, so the
+    // statistics keep crediting the right person.
+    const movedDeals = await tx
+      .update(deals)
+      .set({ ownerId: to.id, updatedAt: new Date() })
+      .where(and(eq(deals.ownerId, from.id), inArray(deals.status, [...OPEN_DEAL_STATUSES])))
+      .returning({ id: deals.id });
     const open = await tx
       .update(reminders)
       // The department goes with the person: the heir's curator is the one who sees it now.
@@ -46,8 +50,8 @@ export async function handOver(db: Db, actor: Actor, viewer: Viewer, fromId: num
       .where(and(eq(reminders.userId, from.id), inArray(reminders.status, [...OPEN_STATUSES])))
       .returning({ kind: reminders.kind });
     const result: HandoverResult = {
-      clients: movedIds.length,
-      deals: dealCount,
+      clients: moved.length,
+      deals: movedDeals.length,
       reminders: open.filter((r) => r.kind === 'reminder').length,
       callbacks: open.filter((r) => r.kind === 'callback').length,
     };

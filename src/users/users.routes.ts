@@ -100,7 +100,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<{
     {
       schema: {
         tags,
-        summary: "Hand everything of a leaving user (clients with their deals, open reminders and callbacks) to another, in one transaction",
+        summary: "Hand everything of a leaving user (clients, open deals, open reminders and callbacks) to another, in one transaction",
         description: 'Director: anybody to anybody active; curator: a manager or assistant of their own department to a user of that department. Every moved row is kept in the change history.',
         params: UserParams,
         body: HandoverBody,

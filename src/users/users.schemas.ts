@@ -97,7 +97,7 @@ export const HandoverBody = Type.Object(
 export const HandoverResultBody = Type.Object(
   {
     clients: Type.Integer({ description: 'clients whose owner became the heir' }),
-    deals: Type.Integer({ description: 'deals of those clients (a deal belongs to its client)' }),
+    deals: Type.Integer({ description: 'open deals whose owner became the heir (closed ones keep theirs, for the statistics)' }),
     reminders: Type.Integer({ description: 'open reminders moved' }),
     callbacks: Type.Integer({ description: 'open callbacks moved' }),
   },

@@ -5,7 +5,11 @@ import {
   canSetPresence,
   clientOwnerFor,
   clientScope,
+  canEditDealTypes,
+  dealOwnerFor,
+  dealScope,
   handoverDenial,
+  noteScope,
   ownerDenial,
   userPatchDenial,
   userScope,
@@ -150,6 +154,23 @@ describe('maskPhone', () => {
   it('keeps only the last four digits', () => {
     expect(maskPhone('+79161234567')).toBe('+*******4567');
     expect(maskPhone('123')).toBe('123');
+  });
+});
+
+describe('deals and notes', () => {
+  it('are seen exactly when their client is: the client rule, not a second one', () => {
+    for (const v of [director, curator, manager, assistant, viewer('curator', { departmentId: null }), viewer('assistant', { managerId: null })]) {
+      expect(dealScope(v)).toEqual(clientScope(v));
+      expect(noteScope(v)).toEqual(clientScope(v));
+    }
+  });
+
+  it("belong to the client's owner unless a curator or director names another; types are the director's", () => {
+    expect(dealOwnerFor(manager, 20, undefined)).toEqual({ ownerId: 20 });
+    expect(dealOwnerFor(assistant, 20, 20)).toEqual({ ownerId: 20 });
+    expect(dealOwnerFor(manager, 20, 10)).toHaveProperty('error');
+    expect(dealOwnerFor(curator, 20, 30)).toEqual({ ownerId: 30 });
+    expect([director, curator, manager, assistant].map(canEditDealTypes)).toEqual([true, false, false, false]);
   });
 });
 

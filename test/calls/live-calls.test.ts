@@ -53,7 +53,7 @@ beforeAll(async () => {
   const [client] = await database.db.insert(clients).values({ name: 'ООО Ромашка', company: 'Romashka LLC', ownerId: people.anna!.id, important: true }).returning();
   clientId = client!.id;
   await database.db.insert(clientPhones).values({ clientId, phone: '+79161234567', raw: '8 916 123-45-67' });
-  await database.db.insert(deals).values({ clientId, title: 'Pallets, 40 t', status: 'negotiation', amount: '125000.00' });
+  await database.db.insert(deals).values({ clientId, title: 'Pallets, 40 t', status: 'collecting_info', amount: '125000.00' });
   await database.db.insert(clientNotes).values({ clientId, authorId: people.anna!.id, text: 'Prefers calls after 11' });
 
   instance = await startInstance(
@@ -91,7 +91,7 @@ describe('inbound calls replayed from a real Asterisk', () => {
         important: true,
         owner: { id: people.anna!.id, name: 'anna' },
         url: `https://crm.example.com/order.php?id=${clientId}`,
-        openDeals: [{ title: 'Pallets, 40 t', status: 'negotiation' }],
+        openDeals: [{ title: 'Pallets, 40 t', status: 'collecting_info' }],
         lastNote: { text: 'Prefers calls after 11' },
       },
     });
@@ -115,6 +115,12 @@ describe('inbound calls replayed from a real Asterisk', () => {
       recordingFile: '/var/spool/asterisk/monitor/1795348783.3.wav',
     });
     expect(row.rang).toEqual([expect.objectContaining({ extension: '101', userId: people.anna!.id })]);
+    // Every call is a touch: the client's lastContactAt follows the call's end (issue 11).
+    const touched = await eventually(async () => {
+      const [c] = await database.db.select({ lastContactAt: clients.lastContactAt }).from(clients).where(eq(clients.id, clientId));
+      return c?.lastContactAt ?? null;
+    }, 'the client touched by the call');
+    expect(touched.toISOString()).toBe(row.endedAt!.toISOString());
     // Nobody else's screen popped.
     expect(screens.boris!.of('call.ringing', LINKED.a)).toHaveLength(0);
   });

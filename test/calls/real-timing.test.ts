@@ -103,9 +103,6 @@ async function startWorld(flushEveryMs: number): Promise<World> {
   const instance = await startInstance(database, {
     ...fakePbxEnv(fake),
     PUBLIC_URL: 'https://sb.example.com',
-    // The route's budget is not under test here: on a loaded CI machine a fallback past 250 ms
-    // would leave the call without the decision whose client it must keep.
-    ROUTE_BUDGET_MS: '900',
     // The webhook receiver listens on loopback: allowed as a director would allow a LAN CRM.
     WEBHOOK_ALLOWED_PRIVATE_CIDRS: '127.0.0.0/8',
   }, uniquePrefix(), { traceFlushEveryMs: flushEveryMs });

@@ -120,7 +120,7 @@ describe('the static checks themselves', () => {
   });
 });
 
-const KEYS = ['action', 'dial', 'timeout', 'queue', 'mailbox', 'step', 'reason', 'client_id', 'client_name', 'manager_id', 'call_id'];
+const KEYS = ['action', 'dial', 'timeout', 'queue', 'mailbox', 'step', 'reason', 'client_id', 'client_name', 'manager_id', 'call_id', 'tried'];
 /** An answer as the service writes it: every key present, values encodeURIComponent-ed. */
 const answer = (f: Record<string, string>) => KEYS.map((k) => `${k}=${encodeURIComponent(f[k] ?? '')}`).join('&');
 const dial = (to: string, timeout = '20') => answer({ action: 'dial', dial: to, timeout, call_id: 'c1', reason: 'owner' });
@@ -152,7 +152,7 @@ describe('switchboard-inbound, simulated', () => {
     expect(r.trace).toContain('MixMonitor(/var/spool/asterisk/monitor/switchboard/1795348783.3.wav,b,)');
     expect(Object.fromEntries(r.params[0]!)).toEqual({
       caller: '79161234567', did: '74951110001', uniqueid: '1795348783.3', linkedid: '1795348783.3',
-      step: '1', last_status: '', format: 'hash', token: 'change-me',
+      step: '1', last_status: '', tried: '', format: 'hash', token: 'change-me',
     });
     expect(r.urls[0]).toMatch(/^http:\/\/127\.0\.0\.1:3000\/pbx\/route\?/);
   });
@@ -161,6 +161,13 @@ describe('switchboard-inbound, simulated', () => {
     const r = call([dial('PJSIP/101'), dial('PJSIP/200', '30')], ['NOANSWER', 'ANSWER']);
     expect(r.steps).toEqual(['Ringing()', 'CURL', 'Dial(PJSIP/101,20)', 'CURL', 'Dial(PJSIP/200,30)', 'Hangup()']);
     expect(r.urls[1]).toContain('step=2&last_status=NOANSWER');
+  });
+
+  it('sends the previous answer\'s `tried` back with the next question, so any instance knows the call\'s steps', () => {
+    const first = answer({ action: 'dial', dial: 'PJSIP/101', timeout: '20', reason: 'owner', tried: '1.owner.dial' });
+    const second = answer({ action: 'dial', dial: 'PJSIP/200', timeout: '30', reason: 'department', tried: '1.owner.dial-2.department.dial' });
+    const r = call([first, second, dial('PJSIP/300')], ['NOANSWER', 'BUSY', 'ANSWER']);
+    expect(r.params.map((p) => p.get('tried'))).toEqual(['', '1.owner.dial', '1.owner.dial-2.department.dial']);
   });
 
   it.each([['down or slower than httptimeout', ''], ['an HTML error page', HTML_500], ['garbage', 'hello'],

@@ -83,12 +83,25 @@ describe('field-level history', () => {
     await t.database.pool.query(`insert into client_notes (client_id, author_id, text) values ($1, $2, 'called, no answer')`, [client.id, manager1.id]);
     const { rows } = await t.database.pool.query(`insert into deals (client_id, title) values ($1, 'Big order') returning id`, [client.id]);
     const dealId = rows[0].id as number;
-    await t.database.pool.query(`update deals set status = 'proposal' where id = $1`, [dealId]);
+    await t.database.pool.query(`update deals set status = 'proposal_sent' where id = $1`, [dealId]);
     const { items } = await historyOf(`/api/clients/${client.id}/history`, manager1.token);
     expect(items.map((i) => i.table)).toEqual(expect.arrayContaining(['client_notes', 'deals', 'client_phones', 'clients']));
     const deal = await historyOf(`/api/deals/${dealId}/history`, manager1.token);
     expect(deal.items.map((i) => i.op)).toEqual(['update', 'insert']);
-    expect(deal.items[0]!.changes).toEqual({ status: { old: 'new', new: 'proposal' } });
+    expect(deal.items[0]!.changes).toEqual({ status: { old: 'new', new: 'proposal_sent' } });
+  });
+
+  it('records the later tables (contacts, deals) written through the API with their actor', async () => {
+    const client = await createClient(manager1.token);
+    const contact = await call('POST', `/api/clients/${client.id}/contacts`, manager1.token, { name: 'Olga', position: 'Buyer' });
+    expect(contact.statusCode, contact.body).toBe(201);
+    const deal = await call('POST', '/api/deals', manager1.token, { clientId: client.id, title: 'Pilot' });
+    expect(deal.statusCode, deal.body).toBe(201);
+    const moved = await call('POST', `/api/deals/${deal.json().id}/status`, manager1.token, { status: 'interest' });
+    expect(moved.statusCode, moved.body).toBe(200);
+    const { items } = await historyOf(`/api/clients/${client.id}/history`, manager1.token);
+    expect(items.find((i) => i.table === 'client_contacts')).toMatchObject({ op: 'insert', actorId: manager1.id, via: 'api', changes: { name: { new: 'Olga' } } });
+    expect(items.find((i) => i.table === 'deals' && i.op === 'update')).toMatchObject({ actorId: manager1.id, via: 'api', changes: { status: { old: 'new', new: 'interest' } } });
   });
 
   it('answers 404 to a viewer who may not see the client, deal or user', async () => {

@@ -71,7 +71,7 @@ describe('GET /metrics', () => {
     expect(value(after, 'switchboard_route_decisions_total') - value(before, 'switchboard_route_decisions_total')).toBe(1);
     expect(value(after, 'switchboard_route_decisions_total', `reason="${res.json().reason}"`)).toBeGreaterThanOrEqual(1);
     expect(value(after, 'switchboard_route_duration_seconds_count') - value(before, 'switchboard_route_duration_seconds_count')).toBe(1);
-    expect(after).toMatch(/^switchboard_route_fallbacks_total\{cause="over_budget"\} 0$/m);
+    expect(after).toMatch(/^switchboard_route_fallbacks_total\{cause="stale"\} 0$/m);
   });
 
   it('moves the call, pop, AMI, WebSocket, queue and pool figures on a replayed call', async () => {

@@ -77,7 +77,7 @@ describe('toHashBody', () => {
   it('writes every key, in a fixed order, empty when absent', () => {
     expect(toHashBody(hangup, { callId: '1700000000.1' })).toBe(
       'action=hangup&dial=&timeout=&queue=&mailbox=&step=3&reason=steps_exhausted' +
-        '&client_id=&client_name=&manager_id=&call_id=1700000000.1',
+        '&client_id=&client_name=&manager_id=&call_id=1700000000.1&tried=',
     );
     const keys = toHashBody(ownerDial, { callId: 'x' }).split('&').map((p) => p.split('=')[0]);
     expect(keys).toEqual([...ANSWER_KEYS]);

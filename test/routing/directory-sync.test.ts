@@ -6,8 +6,8 @@ import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
 import { eventually } from '../support/test-runtime.js';
 
 // The in-memory routing directory against a real PostgreSQL: every change, from any writer,
-// must be in the directory once `barrier()` resolves — that is what lets /pbx/route answer from
-// memory and still route a client created a moment ago to its owner.
+// must be in the directory once `barrier()` resolves (what a write through the API waits for),
+// and once `asOf` has passed its commit (what /pbx/route trusts, moved by the heartbeat).
 
 let database: TestDatabase;
 let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
@@ -68,6 +68,19 @@ describe('directory sync', () => {
       await sql('update clients set owner_id = $2 where id = $1', [client, owner]);
       await Promise.all([a.barrier(), b.barrier()]);
       expect([ownersOf(a, '+79161234567'), ownersOf(b, '+79161234567')], `round ${round}`).toEqual([[owner], [owner]]);
+    }
+  });
+
+  it('proves itself current by its own heartbeat: whatever was committed before `asOf` is in the directory', async () => {
+    const client = await one(`insert into clients (name, owner_id) values ('heartbeat', $1) returning id`, [anna]);
+    await sql(`insert into client_phones (client_id, phone, raw) values ($1, '+79167770000', 'x')`, [client]);
+    // No barrier here: /pbx/route relies on `asOf` alone, so it must never run ahead of the rows.
+    for (let round = 0; round < 20; round++) {
+      const owner = round % 2 === 0 ? boris : anna;
+      await sql('update clients set owner_id = $2 where id = $1', [client, owner]);
+      const committed = Date.now();
+      await eventually(async () => a.asOf > committed || null, `asOf past the commit of round ${round}`);
+      expect(ownersOf(a, '+79167770000'), `round ${round}`).toEqual([owner]);
     }
   });
 

@@ -2,6 +2,8 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTraceWriter, type RouteDecisionRow } from '../../src/routing/trace-writer.js';
+import { createDatabase } from '../../src/db/client.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
 
 // The routing trace goes into PostgreSQL with COPY's text format, where a tab, a newline or a
@@ -150,5 +152,35 @@ describe('trace writer', () => {
     }
     expect(writer.pending('storing-1')).toEqual([]);
     expect(await stored('storing-1')).toHaveLength(1);
+  });
+
+  it('keeps what it could not write while the database is down, writes it when it is back, and counts what it had to drop', async () => {
+    const url = new URL(database.url);
+    const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
+    url.port = String(proxy.port);
+    const proxied = createDatabase(url.toString(), { max: 2 });
+    const writer = createTraceWriter(proxied.pool, logger, { maxQueued: 4, retryMinMs: 20, copyTimeoutMs: 1_000 });
+    try {
+      proxy.setMode('refuse');
+      for (let i = 0; i < 3; i++) writer.write(row(`down-${i}`, { step: 1 }));
+      await writer.flush();
+      expect(writer.stats()).toEqual({ queued: 3, dropped: 0 });
+      expect(writer.pending('down-0')).toHaveLength(1);
+      // Two more than fit: the oldest goes, and is counted.
+      writer.write(row('down-3'));
+      writer.write(row('down-4'));
+      expect(writer.stats()).toEqual({ queued: 4, dropped: 1 });
+
+      proxy.setMode('forward');
+      // No flush() from here on: the writer's own retry brings the rows in.
+      await expect.poll(async () => (await database.pool.query(`select count(*)::int as n from route_decisions where linkedid like 'down-%'`)).rows[0].n, { timeout: 10_000 }).toBe(4);
+      expect(await stored('down-0')).toEqual([]);
+      expect(await stored('down-4')).toHaveLength(1);
+      expect(writer.stats()).toEqual({ queued: 0, dropped: 1 });
+    } finally {
+      await writer.close().catch(() => {});
+      await proxied.close().catch(() => {});
+      await proxy.close();
+    }
   });
 });

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { clientPhones, clients } from '../../src/clients/clients.table.js';
-import { CARD_COLUMNS, cardFromRow } from '../../src/screenpop/client-card.js';
+import { cardColumns, cardFromRow } from '../../src/screenpop/client-card.js';
 import { users } from '../../src/users/users.table.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
 
-// The pop card is one query (CARD_COLUMNS over a client row): here against real PostgreSQL.
+// The pop card is one query (cardColumns over a client row): here against real PostgreSQL.
 
 let database: TestDatabase;
 const ids: Record<string, number> = {};
 
 async function card(clientId: number) {
-  const { rows } = await database.pool.query(`select ${CARD_COLUMNS} from clients c where c.id = $1`, [clientId]);
+  const { rows } = await database.pool.query(`select ${cardColumns("null::text")} from clients c where c.id = $1`, [clientId]);
   return cardFromRow(rows[0]!, '');
 }
 

@@ -7,6 +7,7 @@ import { hashPassword } from '../../src/auth/passwords.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createRedis } from '../../src/infra/redis.js';
 import { createLogger } from '../../src/logger.js';
+import { createDirectorySync, heartbeatMsFor, type DirectorySync } from '../../src/routing/directory/directory-sync.js';
 import { users, type Role } from '../../src/users/users.table.js';
 import { createTestDatabase, type TestDatabase } from './test-db.js';
 
@@ -17,6 +18,9 @@ export interface TestApp {
   database: TestDatabase;
   redis: Redis;
   config: Config;
+  /** The app's routing directory. After writing to the database directly (not through the API),
+   *  `await t.directory.barrier()` before asking /pbx/route: it reads memory only. */
+  directory: DirectorySync;
   close(): Promise<void>;
 }
 
@@ -27,15 +31,20 @@ export async function createTestApp(env: Record<string, string> = {}, extra: Par
   const REDIS_PREFIX = `sbtest-${randomBytes(4).toString('hex')}`;
   const config = loadConfig({ NODE_ENV: 'test', PBX_TOKEN: TEST_PBX_TOKEN, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', REDIS_PREFIX, ...env });
   const redis = createRedis(inject('redisUrl'), 'command');
-  const app = await buildApp({ config, logger: createLogger(config.LOG_LEVEL), database, redis, ...extra });
+  const logger = createLogger(config.LOG_LEVEL);
+  const directory = extra.directory ?? createDirectorySync({ connection: database.pool.options, logger, heartbeatMs: heartbeatMsFor(config) });
+  if (!extra.directory) await directory.start();
+  const app = await buildApp({ config, logger, database, redis, directory, ...extra });
   await app.ready();
   return {
     app,
     database,
     redis,
     config,
+    directory,
     async close() {
       await app.close();
+      if (!extra.directory) await directory.stop();
       redis.disconnect();
       await database.drop();
     },

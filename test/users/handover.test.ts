@@ -2,6 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../../src/audit/audit.table.js';
 import { clients } from '../../src/clients/clients.table.js';
+import { deals } from '../../src/deals/deals.table.js';
 import { departments } from '../../src/departments/departments.table.js';
 import { changeHistory } from '../../src/history/history.table.js';
 import { reminders } from '../../src/reminders/reminders.table.js';
@@ -32,7 +33,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-/** A manager with two clients, a deal, an open reminder, an open callback and a done reminder. */
+/** A manager with two clients, an open and a completed deal, an open reminder, an open callback and a done reminder. */
 async function leaverWithABook() {
   const leaver = await createUser(t, { role: 'manager', departmentId: dep });
   const ids: number[] = [];
@@ -41,7 +42,10 @@ async function leaverWithABook() {
     expect(res.statusCode, res.body).toBe(201);
     ids.push(res.json().id);
   }
-  await t.database.pool.query(`insert into deals (client_id, title) values ($1, 'Order')`, [ids[0]]);
+  const { rows: dealRows } = await t.database.pool.query(
+    `insert into deals (client_id, title, owner_id, status) values ($1, 'Order', $2, 'interest'), ($1, 'Done', $2, 'completed') returning id`,
+    [ids[0], leaver.id],
+  );
   const due = new Date(Date.now() + 3_600_000);
   const [open, callback, done] = await t.database.db
     .insert(reminders)
@@ -51,7 +55,7 @@ async function leaverWithABook() {
       { kind: 'reminder', userId: leaver.id, departmentId: dep, clientId: ids[1], dueAt: due, status: 'done' },
     ])
     .returning({ id: reminders.id });
-  return { leaver, clientIds: ids, open: open!.id, callback: callback!.id, done: done!.id };
+  return { leaver, clientIds: ids, open: open!.id, callback: callback!.id, done: done!.id, openDeal: dealRows[0].id as number, closedDeal: dealRows[1].id as number };
 }
 
 const handover = (token: string, fromId: number, toUserId: number) =>
@@ -67,6 +71,9 @@ describe('POST /api/users/:id/handover', () => {
     expect(owners.map((o) => o.ownerId)).toEqual([heir.id, heir.id]);
     const rows = await t.database.db.select({ id: reminders.id, userId: reminders.userId }).from(reminders).where(inArray(reminders.id, [book.open, book.callback, book.done]));
     expect(Object.fromEntries(rows.map((r) => [r.id, r.userId]))).toEqual({ [book.open]: heir.id, [book.callback]: heir.id, [book.done]: book.leaver.id });
+    const dealOwners = await t.database.db.select({ id: deals.id, ownerId: deals.ownerId }).from(deals).where(inArray(deals.id, [book.openDeal, book.closedDeal]));
+    // The completed deal stays credited to who worked it.
+    expect(Object.fromEntries(dealOwners.map((d) => [d.id, d.ownerId]))).toEqual({ [book.openDeal]: heir.id, [book.closedDeal]: book.leaver.id });
     const history = await t.database.db
       .select()
       .from(changeHistory)

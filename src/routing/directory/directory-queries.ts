@@ -7,6 +7,8 @@ import type { DirectoryClient, DirectoryDepartment, DirectoryUser, RoutingDirect
 
 export type EntityKind = 'client' | 'user' | 'department';
 
+// A contact person's numbers are rows of client_phones too (contact_id set, migration 0008): they
+// map to the contact's client, so a call from a contact routes to the client's owner.
 const CLIENTS_SQL = `
 select c.id, c.name, c.owner_id, (extract(epoch from c.last_activity_at) * 1000)::float8 as last_activity_ms,
        coalesce((select array_agg(p.phone) from client_phones p where p.client_id = c.id), '{}') as phones

@@ -1,17 +1,19 @@
-// Keeps the in-memory RoutingDirectory equal to PostgreSQL, and proves it before each answer.
+// Keeps the in-memory RoutingDirectory equal to PostgreSQL, and says how current it is.
 //
 // One dedicated connection LISTENs on `switchboard_routing` (migration 0001: triggers on clients,
 // client_phones, users, departments, department_dids notify `kind:id` on every committed change,
 // whoever made it) and reads changed rows back, in order, on that same connection.
 //
-// `barrier()` is what the route webhook awaits before deciding: an empty query on the listening
-// connection, shared by every request that arrived meanwhile. PostgreSQL delivers a commit's
-// notification to an idle listener at once, and to a busy one before it reads its next query,
-// so when that ping is answered, every change committed before the request arrived has been
-// noted; the barrier then waits for those rows to be read back. Hence an answer never uses facts
-// older than the request (a client created a moment ago routes to its owner), and when PostgreSQL
-// is slow or down the barrier is slow or fails: the route falls back with `fallback_error`,
-// exactly as when it queried the tables itself, for a tenth of the cost.
+// Freshness is a bound, not a per-request barrier (issue 16). A heartbeat sends an empty query
+// on the listening connection every `heartbeatMs`. PostgreSQL delivers a commit's notification
+// to an idle listener at once, and to a busy one before it reads its next query, so when that
+// ping is answered every change committed before it was sent has been noted; once those rows
+// are read back, the directory is current as of the ping's send time (`asOf`). /pbx/route reads
+// only memory and compares `asOf` with its clock: younger than ROUTE_FRESH_MS is current, older
+// is answered anyway and marked stale (PostgreSQL slow or down), past ROUTE_STALE_MAX_MS it
+// falls back to the department line. `barrier()` is the old per-request proof, now used by
+// writes through the API: they answer after this instance has read their own change back, so the
+// next call routes by it.
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -22,6 +24,9 @@ const CHANNEL = 'switchboard_routing';
 const KINDS: readonly EntityKind[] = ['department', 'user', 'client'];
 // A listener that does not answer a ping for this long is treated as lost and replaced.
 const PING_TIMEOUT_MS = 2_000;
+// 5 pings a second: PostgreSQL spends ~16 µs on one (BENCHMARKS.md), and ROUTE_FRESH_MS
+// (1 s by default) leaves room for four missed beats before an answer is marked stale.
+const HEARTBEAT_MS = 200;
 // Pings leave at least this far apart; see schedulePing.
 const PING_SPACING_MS = 1;
 const CONNECT_TIMEOUT_MS = 2_000;
@@ -62,15 +67,36 @@ export interface DirectorySync {
   readonly directory: RoutingDirectory;
   /** Resolves once every change committed before the call is in `directory`; rejects when that cannot be shown. */
   barrier(): Promise<void>;
+  /** Every change committed before this time (the clock's ms) is in `directory`; -Infinity until the first proof. */
+  readonly asOf: number;
+  /** A directory was loaded at least once (it may be stale now: see `asOf`). */
+  readonly loaded: boolean;
   /** Connects and loads; resolves after the first attempt, successful or not (it keeps retrying). */
   start(): Promise<void>;
   stop(): Promise<void>;
   readonly ready: boolean;
 }
 
-export function createDirectorySync(options: { connection: pg.ClientConfig; logger: Logger }): DirectorySync {
+export interface DirectorySyncOptions {
+  connection: pg.ClientConfig;
+  logger: Logger;
+  /** How often the heartbeat proves the directory current (default 200 ms). */
+  heartbeatMs?: number;
+  /** Epoch ms (default Date.now); `asOf` is on this clock. */
+  clock?: () => number;
+}
+
+/** Five beats within ROUTE_FRESH_MS: four may be missed (a long GC, a busy loop) before answers turn stale. */
+export const heartbeatMsFor = (config: { ROUTE_FRESH_MS: number }): number => Math.max(20, Math.floor(config.ROUTE_FRESH_MS / 5));
+
+export function createDirectorySync(options: DirectorySyncOptions): DirectorySync {
   const { logger } = options;
+  const clock = options.clock ?? Date.now;
+  const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   let directory = new RoutingDirectory();
+  let loaded = false;
+  let asOf = Number.NEGATIVE_INFINITY;
+  let heartbeat: NodeJS.Timeout | undefined;
   let client: pg.Client | null = null;
   let ready = false;
   let stopped = false;
@@ -126,6 +152,7 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
     const fresh = new RoutingDirectory();
     for (const kind of KINDS) await loadInto(fresh, c, kind, null);
     directory = fresh;
+    loaded = true;
   }
 
   function lost(c: pg.Client, err: unknown): void {
@@ -190,6 +217,9 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
       reconnectDelay = RECONNECT_MIN_MS;
       logger.info(directory.size, 'routing directory loaded');
       queueNotedChanges(c);
+      // Current as of the first ping after the load, not as of the load: its three queries are
+      // not one snapshot, and what changed meanwhile is read back before the ping resolves.
+      await barrier().catch(() => {});
     } catch (err) {
       if (client === c) lost(c, err);
       else c.end().catch(() => {});
@@ -223,6 +253,7 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
     const ping = { client: c, waiting };
     pingInFlight = ping;
     lastPingSentAt = performance.now();
+    const sentAt = clock();
     const timeout = setTimeout(() => lost(c, new Error(`no answer to a ping in ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
     // The empty query: PostgreSQL answers EmptyQueryResponse without parsing or planning
     // anything, and the driver has no row to decode (half the client CPU of `select 1`).
@@ -232,13 +263,32 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
         queueNotedChanges(c);
         return work;
       })
-      .then(waiting.resolve, waiting.reject)
+      .then(() => {
+        if (client === c && sentAt > asOf) asOf = sentAt;
+        waiting.resolve();
+      }, waiting.reject)
       .finally(() => {
         clearTimeout(timeout);
         if (pingInFlight !== ping) return;
         pingInFlight = null;
         if (nextPing) schedulePing();
       });
+  }
+
+  function barrier(): Promise<void> {
+    if (!ready) return Promise.reject(new DirectoryUnavailableError(notReadyWhy));
+    if (!nextPing) {
+      nextPing = deferred();
+      // One ping at a time is in flight; whoever arrives meanwhile shares the next one.
+      schedulePing();
+    }
+    return nextPing.promise;
+  }
+
+  // A failed beat needs no handling here: the connection is declared lost (ping timeout, error),
+  // and `asOf` simply stops moving, which is what marks answers stale.
+  function beat(): void {
+    if (ready && !pingInFlight) barrier().catch(() => {});
   }
 
   return {
@@ -248,21 +298,23 @@ export function createDirectorySync(options: { connection: pg.ClientConfig; logg
     get ready() {
       return ready;
     },
-    barrier(): Promise<void> {
-      if (!ready) return Promise.reject(new DirectoryUnavailableError(notReadyWhy));
-      if (!nextPing) {
-        nextPing = deferred();
-        // One ping at a time is in flight; whoever arrives meanwhile shares the next one.
-        schedulePing();
-      }
-      return nextPing.promise;
+    get loaded() {
+      return loaded;
     },
+    get asOf() {
+      return asOf;
+    },
+    barrier,
     async start() {
       stopped = false;
+      heartbeat ??= setInterval(beat, heartbeatMs);
+      heartbeat.unref();
       await connect();
     },
     async stop() {
       stopped = true;
+      clearInterval(heartbeat);
+      heartbeat = undefined;
       clearTimeout(reconnectTimer);
       reconnectTimer = undefined;
       const c = client;
