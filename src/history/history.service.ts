@@ -4,6 +4,7 @@ import type { Viewer } from '../auth/viewer.js';
 import { visibleClients } from '../clients/clients.service.js';
 import { clients } from '../clients/clients.table.js';
 import type { Db } from '../db/client.js';
+import { loadVisibleDeal } from '../deals/deals.service.js';
 import { deals } from '../deals/deals.table.js';
 import { AppError } from '../errors.js';
 import { getUser } from '../users/users.service.js';
@@ -54,14 +55,9 @@ export async function clientHistory(db: Db, actor: Actor, viewer: Viewer, id: nu
   return page(db, or(eq(changeHistory.clientId, id), inArray(changeHistory.dealId, ofDeals)), filter);
 }
 
-/** A deal is seen by whoever sees its client. */
+/** A deal is seen by whoever sees its client (deals.service.ts, dealScope). */
 export async function dealHistory(db: Db, actor: Actor, viewer: Viewer, id: number, filter: HistoryFilter): Promise<Page> {
-  const [deal] = await db
-    .select({ id: deals.id })
-    .from(deals)
-    .innerJoin(clients, eq(clients.id, deals.clientId))
-    .where(and(eq(deals.id, id), visibleClients(db, viewer)));
-  if (!deal) throw new AppError('NOT_FOUND', `deal ${id} does not exist`);
+  await loadVisibleDeal(db, viewer, id);
   await recordAudit(db, { ...actor, action: 'deal.history', entity: 'deal', entityId: id });
   return page(db, eq(changeHistory.dealId, id), filter);
 }
