@@ -54,6 +54,32 @@ export function dealOwnerFor(viewer: Viewer, clientOwnerId: number, requested: n
   return { ownerId: requested };
 }
 
+/** A person as the rules about their calls look at them. */
+export interface WorkPerson {
+  id: number;
+  departmentId: number | null;
+  managerId: number | null;
+}
+
+/**
+ * Whether the viewer sees work done by or for any of `people` (a call's owner, who answered,
+ * who clicked; the managers a call was routed to). The client rule applied to people: director
+ * everybody, curator their department, manager themselves and their assistants, assistant what
+ * their manager sees; anyone their own. Recordings and routing traces both ask this.
+ */
+export function seesWorkOf(viewer: Viewer, people: readonly WorkPerson[]): boolean {
+  if (people.some((p) => p.id === viewer.id)) return true;
+  const scope = clientScope(viewer);
+  switch (scope.kind) {
+    case 'all':
+      return true;
+    case 'department':
+      return people.some((p) => p.departmentId === scope.departmentId);
+    case 'owners':
+      return people.some((p) => scope.ownerIds.includes(p.id) || (p.managerId !== null && scope.ownerIds.includes(p.managerId)));
+  }
+}
+
 /** Which users a viewer sees: everyone, a department, a manager and their assistants, or given ids. */
 export type UserScope =
   | { kind: 'all' }

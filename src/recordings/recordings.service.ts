@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { and, eq, inArray } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../audit/audit.js';
-import { clientScope } from '../auth/access.js';
+import { seesWorkOf } from '../auth/access.js';
 import type { Viewer } from '../auth/viewer.js';
 import { calls, recordings } from '../calls/calls.table.js';
 import { clients } from '../clients/clients.table.js';
@@ -178,19 +178,10 @@ export interface CallPerson {
  * Who may listen to a call, given its people: the client's owner then and now, whoever answered,
  * finished or started it. Director: every call. Curator: calls with someone of their department.
  * Manager: calls with themselves or their assistants. Assistant: what their manager may. Anyone:
- * their own calls. Built on `clientScope`, so it moves with the client visibility rules.
+ * their own calls. The rule is access.ts `seesWorkOf`, shared with routing traces.
  */
 export function canListen(viewer: Viewer, people: readonly CallPerson[]): boolean {
-  if (people.some((p) => p.id === viewer.id)) return true;
-  const scope = clientScope(viewer);
-  switch (scope.kind) {
-    case 'all':
-      return true;
-    case 'department':
-      return people.some((p) => p.departmentId === scope.departmentId);
-    case 'owners':
-      return people.some((p) => scope.ownerIds.includes(p.id) || (p.managerId !== null && scope.ownerIds.includes(p.managerId)));
-  }
+  return seesWorkOf(viewer, people);
 }
 
 /** A call by numeric id or by Linkedid (which is never all digits: it has a '.'). */

@@ -1,9 +1,11 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
+import { seesWorkOf } from '../auth/access.js';
 import { viewerOf } from '../auth/auth.plugin.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/client.js';
 import { AppError, ErrorBody } from '../errors.js';
+import { users } from '../users/users.table.js';
 import { routeDecisions } from './route-decisions.table.js';
 import type { TraceWriter } from './trace-writer.js';
 
@@ -37,11 +39,16 @@ const TraceStep = Type.Object({
   latencyMs: Type.Number(),
 });
 
-/** Directors and curators supervise routing; a manager (or their assistant) sees traces of calls routed to them. */
-function maySeeTrace(viewer: Viewer, managerIds: Array<number | null>): boolean {
-  if (viewer.role === 'director' || viewer.role === 'curator') return true;
-  const self = viewer.role === 'assistant' ? viewer.managerId : viewer.id;
-  return self !== null && managerIds.includes(self);
+/**
+ * A trace is seen by whoever sees the work of a manager it was routed to (access.ts
+ * `seesWorkOf`: a curator only their department's). A call routed to nobody (a department line,
+ * an unknown number) names no person: directors and curators, who supervise routing, see it.
+ */
+async function maySeeTrace(db: Db, viewer: Viewer, managerIds: Array<number | null>): Promise<boolean> {
+  const ids = [...new Set(managerIds.filter((id): id is number => id !== null))];
+  if (ids.length === 0) return viewer.role === 'director' || viewer.role === 'curator';
+  const people = await db.select({ id: users.id, departmentId: users.departmentId, managerId: users.managerId }).from(users).where(inArray(users.id, ids));
+  return seesWorkOf(viewer, people);
 }
 
 export const routeTraceRoutes: FastifyPluginAsyncTypebox<{ db: Db; traceWriter: Pick<TraceWriter, 'flush'> }> = async (app, { db, traceWriter }) => {
@@ -63,7 +70,7 @@ export const routeTraceRoutes: FastifyPluginAsyncTypebox<{ db: Db; traceWriter: 
       // During an outage this fails like the select below; the rows stay queued.
       await traceWriter.flush();
       const rows = await db.select().from(routeDecisions).where(eq(routeDecisions.linkedid, linkedid)).orderBy(asc(routeDecisions.step), asc(routeDecisions.id));
-      if (rows.length === 0 || !maySeeTrace(viewerOf(request), rows.map((r) => r.managerId))) {
+      if (rows.length === 0 || !(await maySeeTrace(db, viewerOf(request), rows.map((r) => r.managerId)))) {
         throw new AppError('NOT_FOUND', `no routing trace for call ${linkedid}`);
       }
       return {
