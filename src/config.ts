@@ -70,6 +70,12 @@ export const ConfigSchema = Type.Object({
 
   RECORDINGS_DIR: Type.String({ default: '' }),
   RECORDINGS_MAX_BYTES: Type.Integer({ minimum: 1024, default: 200 * 1024 * 1024 }),
+  /** Managers and assistants see clients' numbers masked in lists (full on a card they open). */
+  MASK_PHONES_IN_LISTS: Type.Boolean({ default: true }),
+  /** Distinct client cards (and list pages) one user may read an hour before directors are told. */
+  READ_BUDGET_CARDS_PER_HOUR: Type.Integer({ minimum: 1, default: 200 }),
+  /** Past the budget, also disable the account and end its sessions. */
+  READ_BUDGET_SUSPEND: Type.Boolean({ default: false }),
   /** Files attached to deals: the largest upload, and the media types accepted (comma-separated). */
   DEAL_FILES_MAX_BYTES: Type.Integer({ minimum: 1024, default: 25 * 1024 * 1024 }),
   DEAL_FILES_TYPES: Type.String({

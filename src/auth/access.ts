@@ -37,6 +37,16 @@ export function dealScope(viewer: Viewer): ClientScope {
 /** Notes follow their client too, whether they are about the client or one of its deals. */
 export const noteScope = dealScope;
 
+/**
+ * Whether lists show this viewer clients' numbers masked. Managers and assistants call through
+ * click-to-call and read a full number only on a card they open, so a list page is not a copy
+ * of the base; directors and curators see numbers in full. `maskSetting` is the director's
+ * switch (MASK_PHONES_IN_LISTS).
+ */
+export function masksPhonesInLists(viewer: Viewer, maskSetting: boolean): boolean {
+  return maskSetting && (viewer.role === 'manager' || viewer.role === 'assistant');
+}
+
 /** The list of deal types (and their colours) is the director's, like the company's price list. */
 export function canEditDealTypes(viewer: Viewer): boolean {
   return viewer.role === 'director';

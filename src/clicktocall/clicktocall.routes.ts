@@ -18,8 +18,9 @@ const Accepted = Type.Object({
 
 const OriginateBody = Type.Object(
   {
-    to: Type.String({ minLength: 1, maxLength: 64, description: 'the number, as written (`8 916 123-45-67`, `+7…`, `tel:+7…`)' }),
-    clientId: Type.Optional(Id({ description: 'the client being called; `to` must be one of its phones' })),
+    to: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the number, as written (`8 916 123-45-67`, `+7…`, `tel:+7…`); without it, `clientId` or `contactId` picks the number' })),
+    clientId: Type.Optional(Id({ description: "the client being called; with `to`, `to` must be one of its phones; without, the client's first phone is called" })),
+    contactId: Type.Optional(Id({ description: "a contact person to call: their first phone, without the caller seeing the number" })),
   },
   { additionalProperties: false },
 );

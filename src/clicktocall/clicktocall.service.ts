@@ -4,7 +4,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Viewer } from '../auth/viewer.js';
-import { clientPhones, clients } from '../clients/clients.table.js';
+import { masksPhonesInLists } from '../auth/access.js';
+import { clientContacts, clientPhones, clients } from '../clients/clients.table.js';
+import { maskPhoneForList } from '../phones/mask.js';
 import { visibleClients } from '../clients/clients.service.js';
 import type { Db } from '../db/client.js';
 import { AppError } from '../errors.js';
@@ -18,14 +20,21 @@ export interface ClickToCallResult {
   callId: string;
   /** The call's Linkedid (the ChannelId we gave the first leg): GET /api/calls/{linkedid}. */
   linkedid: string;
-  /** E.164. */
+  /** E.164; masked (`+7 916 ***-**-67`) when called by id by someone who sees lists masked. */
   number: string;
   client: { id: number; name: string } | null;
 }
 
+/** A number as typed, or a client's or contact's id to call without knowing the number. */
+export interface CallInput {
+  to?: string | undefined;
+  clientId?: number | undefined;
+  contactId?: number | undefined;
+}
+
 export interface ClickToCallDeps {
   db: Db;
-  config: ClickToCallConfig & Pick<Config, 'REDIS_PREFIX'>;
+  config: ClickToCallConfig & Pick<Config, 'REDIS_PREFIX'> & Partial<Pick<Config, 'MASK_PHONES_IN_LISTS'>>;
   /** Command connection, for the rate limit. */
   redis: Redis;
   relay: { send(job: OriginateJob): Promise<{ actionId: string }> };
@@ -99,12 +108,49 @@ export function createClickToCall(deps: ClickToCallDeps) {
     }
   }
 
-  async function start(viewer: Viewer, input: { to: string; clientId?: number | undefined }): Promise<ClickToCallResult> {
-    const target = parseTarget(input.to, config.DEFAULT_REGION);
+  /**
+   * The number to call when the click names a client or contact instead of a number (a manager
+   * who sees numbers masked never holds the full one): the contact's first phone, or the
+   * client's own first phone before its contacts'. 404 when the viewer may not see it.
+   */
+  async function phoneOf(viewer: Viewer, input: CallInput): Promise<{ phone: string; clientId: number }> {
+    if (input.contactId === undefined && input.clientId === undefined) throw new AppError('VALIDATION', 'give `to`, `clientId` or `contactId`');
+    const [first] = await db
+      .select({ phone: clientPhones.phone, clientId: clientPhones.clientId })
+      .from(clientPhones)
+      .innerJoin(clients, eq(clients.id, clientPhones.clientId))
+      .where(
+        and(
+          input.contactId !== undefined ? eq(clientPhones.contactId, input.contactId) : undefined,
+          input.clientId !== undefined ? eq(clientPhones.clientId, input.clientId) : undefined,
+          visibleClients(db, viewer),
+        ),
+      )
+      .orderBy(sql`${clientPhones.contactId} is not null`, asc(clientPhones.id))
+      .limit(1);
+    if (first) return first;
+    // Nothing to call: a visible client without phones is a data problem, anything else is hidden.
+    if (input.contactId === undefined) {
+      const [client] = await db.select({ id: clients.id }).from(clients).where(and(eq(clients.id, input.clientId!), visibleClients(db, viewer)));
+      if (client) throw new AppError('VALIDATION', `client ${input.clientId} has no phone`);
+      throw new AppError('NOT_FOUND', `client ${input.clientId} does not exist`);
+    }
+    const [contact] = await db
+      .select({ id: clientContacts.id })
+      .from(clientContacts)
+      .innerJoin(clients, eq(clients.id, clientContacts.clientId))
+      .where(and(eq(clientContacts.id, input.contactId), input.clientId !== undefined ? eq(clientContacts.clientId, input.clientId) : undefined, visibleClients(db, viewer)));
+    if (contact) throw new AppError('VALIDATION', `contact ${input.contactId} has no phone`);
+    throw new AppError('NOT_FOUND', `contact ${input.contactId} does not exist`);
+  }
+
+  async function start(viewer: Viewer, input: CallInput): Promise<ClickToCallResult> {
+    const picked = input.to === undefined ? await phoneOf(viewer, input) : null;
+    const target = parseTarget(picked?.phone ?? input.to!, config.DEFAULT_REGION);
     if (!target.ok) throw new AppError('INVALID_PHONE', `to: ${target.error}`);
     const [me] = await db.select({ extension: users.extension }).from(users).where(eq(users.id, viewer.id));
     if (!me?.extension) throw new AppError('VALIDATION', 'you have no phone extension to ring first; ask an administrator to set one');
-    const client = await clientFor(viewer, target.e164, input.clientId);
+    const client = await clientFor(viewer, target.e164, picked?.clientId ?? input.clientId);
     await checkRate(viewer.id);
 
     const callId = randomUUID();
@@ -124,7 +170,9 @@ export function createClickToCall(deps: ClickToCallDeps) {
       throw unavailable(err);
     }
     log.info({ userId: viewer.id, callId, linkedid: channelId, clientId: client?.id ?? null }, 'click-to-call queued');
-    return { callId, linkedid: channelId, number: target.e164, client };
+    // Called by id: the answer does not hand the number to someone who sees it masked in lists.
+    const hidden = picked !== null && masksPhonesInLists(viewer, config.MASK_PHONES_IN_LISTS ?? true);
+    return { callId, linkedid: channelId, number: hidden ? maskPhoneForList(target.e164) : target.e164, client };
   }
 
   return {

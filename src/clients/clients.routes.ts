@@ -1,3 +1,5 @@
+import { masksPhonesInLists } from '../auth/access.js';
+import { maskPhoneForList } from '../phones/mask.js';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../audit/audit.js';
 import { viewerOf } from '../auth/auth.plugin.js';
@@ -15,6 +17,12 @@ const tags = ['clients'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 // Every read and change is written to the audit log by the service: the client base is personal data.
+/** What was typed is masked too: it holds the same digits. */
+const maskedPhones = <T extends { phones: Array<{ phone: string; raw: string }> }>(client: T): T => ({
+  ...client,
+  phones: client.phones.map((p) => ({ phone: maskPhoneForList(p.phone), raw: maskPhoneForList(p.phone) })),
+});
+
 export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }> = async (app, opts) => {
   const { db } = opts;
   const region = opts.config.DEFAULT_REGION as CountryCode;
@@ -32,7 +40,12 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }
         response: { 200: ClientListBody, 400: ErrorBody, 401: ErrorBody },
       },
     },
-    async (request) => searchClients(db, actorOf(request), viewerOf(request), request.query, region),
+    async (request) => {
+      const viewer = viewerOf(request);
+      const page = await searchClients(db, actorOf(request), viewer, request.query, region);
+      if (!masksPhonesInLists(viewer, opts.config.MASK_PHONES_IN_LISTS)) return page;
+      return { ...page, items: page.items.map(maskedPhones) };
+    },
   );
 
   app.get(

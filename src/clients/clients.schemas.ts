@@ -29,7 +29,7 @@ export const ClientsQuery = Type.Object(
 export type ClientsFilter = Static<typeof ClientsQuery>;
 
 export const ClientPhoneBody = Type.Object({
-  phone: Type.String({ description: 'E.164' }),
+  phone: Type.String({ description: 'E.164; in lists masked for managers and assistants (`+7 916 ***-**-67`, MASK_PHONES_IN_LISTS)' }),
   raw: Type.String({ description: 'as typed' }),
 });
 

@@ -97,7 +97,9 @@ const CASES: Case[] = [
   // Closing twice is a visible conflict (409), not a hidden object.
   { op: 'post /api/reminders/{id}/complete', url: (o) => `/api/reminders/${o.reminderId}/complete`, ok: [200, 409] },
   { op: 'post /api/reminders/{id}/cancel', url: (o) => `/api/reminders/${o.reminderId}/cancel`, ok: [200, 409] },
-  { op: 'post /api/calls/originate', url: () => '/api/calls/originate', payload: (o) => ({ to: o.phone, clientId: o.clientId }), ok: [200, 201, 202] },
+  { op: 'post /api/calls/originate', url: () => '/api/calls/originate', payload: (o) => ({ to: o.phone, clientId: o.clientId }), ok: [202] },
+  { op: 'post /api/calls/originate {clientId}', url: () => '/api/calls/originate', payload: (o) => ({ clientId: o.clientId }), ok: [202] },
+  { op: 'post /api/calls/originate {contactId}', url: () => '/api/calls/originate', payload: (o) => ({ contactId: o.contactId }), ok: [202] },
   { op: 'get /api/users/{id}', url: (o) => `/api/users/${o.ownerId}`, ok: [200] },
   // Seeing a user is not managing them: a manager sees their own record but may not rename it
   // to... they may; a colleague's manager record is visible to a curator who manages it.
