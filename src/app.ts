@@ -11,6 +11,7 @@ import { createPbxSignature } from './auth/pbx-signature.js';
 import { createSignInLimit } from './auth/sign-in-limit.js';
 import { createVerifyGate } from './auth/verify-gate.js';
 import { endSessionsOn } from './auth/end-sessions.js';
+import { createReadBudget, type ReadBudgetDeps } from './auth/read-budget.js';
 import { clientListsRoutes } from './clients/client-lists.routes.js';
 import { clientsRoutes } from './clients/clients.routes.js';
 import { trustProxy, type Config } from './config.js';
@@ -72,6 +73,8 @@ export interface AppDeps {
   /** Where files attached to deals live; by default beside the recordings (deal-file-storage.ts). */
   dealFiles?: RecordingStorage;
   reminderRoutes?: FastifyPluginAsyncTypebox;
+  /** Events that are not about a call, to the webhooks (src/webhooks/webhook-dispatcher.ts `notify`). */
+  notifyWebhook?: ReadBudgetDeps['notify'];
   /** POST /api/calls/originate and GET /c2c (src/clicktocall), registered at the root. */
   clickToCallRoutes?: FastifyPluginAsyncTypebox;
   /** A user's phone state from the PBX (src/presence/device-states.ts), for routing. */
@@ -186,7 +189,16 @@ export async function buildApp(deps: AppDeps) {
       onPresenceChanged: deps.onPresenceChanged,
       onSessionsEnded: deps.realtime ? endSessionsOn(deps.realtime.bus) : undefined,
     });
-    await routingFacts.register(clientsRoutes, { prefix: '/api/clients', db, config });
+    const readBudget = createReadBudget({
+      db,
+      redis: deps.redis,
+      config,
+      logger: deps.logger,
+      bus: deps.realtime?.bus,
+      notify: deps.notifyWebhook,
+      endSessions: deps.realtime ? endSessionsOn(deps.realtime.bus) : undefined,
+    });
+    await routingFacts.register(clientsRoutes, { prefix: '/api/clients', db, config, readBudget });
   });
   await app.register(clientListsRoutes, { prefix: '/api/client-lists', db });
   await app.register(dealsRoutes, { prefix: '/api/deals', db });

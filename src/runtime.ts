@@ -217,6 +217,7 @@ export async function createRuntime(opts: RuntimeOptions) {
     deviceState: presence.deviceState,
     onPresenceChanged: presence.onPresenceChanged,
     onWebhooksChanged: webhooks.endpointsChanged,
+    notifyWebhook: webhooks.notify,
   });
 
   let housekeeping: NodeJS.Timeout | null = null;

@@ -1,4 +1,5 @@
 import { masksPhonesInLists } from '../auth/access.js';
+import type { ReadBudget } from '../auth/read-budget.js';
 import { maskPhoneForList } from '../phones/mask.js';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../audit/audit.js';
@@ -23,7 +24,7 @@ const maskedPhones = <T extends { phones: Array<{ phone: string; raw: string }> 
   phones: client.phones.map((p) => ({ phone: maskPhoneForList(p.phone), raw: maskPhoneForList(p.phone) })),
 });
 
-export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }> = async (app, opts) => {
+export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; readBudget?: Pick<ReadBudget, 'record'> }> = async (app, opts) => {
   const { db } = opts;
   const region = opts.config.DEFAULT_REGION as CountryCode;
   app.addHook('preHandler', app.requireUser);
@@ -43,6 +44,8 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }
     async (request) => {
       const viewer = viewerOf(request);
       const page = await searchClients(db, actorOf(request), viewer, request.query, region);
+      // A page is one read: the same query and offset again is the same page.
+      await opts.readBudget?.record(viewer, `list:${JSON.stringify(request.query)}`);
       if (!masksPhonesInLists(viewer, opts.config.MASK_PHONES_IN_LISTS)) return page;
       return { ...page, items: page.items.map(maskedPhones) };
     },
@@ -60,6 +63,7 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config }
     },
     async (request) => {
       const client = await getClient(db, actorOf(request), viewerOf(request), request.params.id);
+      await opts.readBudget?.record(viewerOf(request), `card:${client.id}`);
       return { ...client, contacts: await contactsOf(db, client.id) };
     },
   );

@@ -7,6 +7,8 @@ export interface Audience {
   userIds?: number[];
   /** The supervisors of these departments: their curators, and every director. */
   supervisorsOf?: number[];
+  /** Every director (security alerts: what only the company's owners act on). */
+  directors?: boolean;
 }
 
 /** A frame as it travels: serialised ONCE by the publisher, sent as is to every socket. */

@@ -51,6 +51,7 @@ export function createWsHub() {
         for (const id of to.supervisorsOf) for (const c of curatorsByDepartment.get(id) ?? []) targets.add(c);
         for (const c of directors) targets.add(c);
       }
+      if (to.directors) for (const c of directors) targets.add(c);
       if (targets.size === 0) return;
       // Framed once for every target (ws-frame.ts). OPEN sockets only; one that is closing
       // gets nothing and is removed by its close handler, and one that stopped reading is

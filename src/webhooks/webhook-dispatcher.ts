@@ -6,7 +6,7 @@ import type { Db } from '../db/client.js';
 import { postWebhook } from './post-webhook.js';
 import { signPayload, SIGNATURE_HEADER } from './signing.js';
 import { createTargetPolicy, WebhookTargetError, type TargetPolicy } from './webhook-target.js';
-import { callPayload, type WebhookEvent } from './webhook-payload.js';
+import { callPayload, type CallWebhookEvent, type WebhookEvent } from './webhook-payload.js';
 import { webhookEndpoints } from './webhooks.table.js';
 
 /** Queue payloads typed by queue name. */
@@ -70,17 +70,22 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
     return cached.endpoints;
   };
 
-  async function enqueue(event: WebhookEvent, call: StoredCall): Promise<void> {
+  async function enqueue(event: CallWebhookEvent, call: StoredCall): Promise<void> {
+    await enqueueBody(event, String(call.id), () => JSON.stringify(callPayload(event, call, opts.publicUrl())));
+  }
+
+  /** `key` names the occurrence: with the event and endpoint it is the delivery's idempotency key. */
+  async function enqueueBody(event: WebhookEvent, key: string, body: () => string): Promise<void> {
     const endpoints = await activeEndpoints();
     const targets = endpoints.filter((e) => e.events.includes(event));
     if (targets.length === 0) return;
-    const body = JSON.stringify(callPayload(event, call, opts.publicUrl()));
+    const text = body();
     await queue.addBulk(
       targets.map((endpoint) => {
-        const deliveryId = `${event}-${call.id}-${endpoint.id}`;
+        const deliveryId = `${event}-${key}-${endpoint.id}`;
         return {
           name: event,
-          data: { endpointId: endpoint.id, event, deliveryId, body },
+          data: { endpointId: endpoint.id, event, deliveryId, body: text },
           opts: {
             jobId: deliveryId,
             attempts: opts.attempts ?? 8,
@@ -121,7 +126,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
     throw final ? new UnrecoverableError(message) : new Error(message);
   }
 
-  const safely = (event: WebhookEvent) => async (call: StoredCall) => {
+  const safely = (event: CallWebhookEvent) => async (call: StoredCall) => {
     try {
       await enqueue(event, call);
     } catch (err) {
@@ -138,6 +143,8 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
   return {
     hooks,
     queue,
+    /** An event that is not about a call (security.scraping): its payload as the receiver reads it. */
+    notify: (event: WebhookEvent, key: string, payload: object) => enqueueBody(event, key, () => JSON.stringify({ event, occurredAt: new Date().toISOString(), ...payload })),
     /** After this instance's API changed the endpoints: the next call reads them again. */
     endpointsChanged() {
       cached = null;

@@ -1,10 +1,12 @@
 import type { StoredCall } from '../calls/call-pipeline.js';
 
-export const WEBHOOK_EVENTS = ['call.started', 'call.answered', 'call.ended'] as const;
+export const WEBHOOK_EVENTS = ['call.started', 'call.answered', 'call.ended', 'security.scraping'] as const;
+/** Events about a call (callPayload); the others carry their own payload. */
+export type CallWebhookEvent = 'call.started' | 'call.answered' | 'call.ended';
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /** The JSON an external CRM receives; the shape is part of the public contract (README). */
-export function callPayload(event: WebhookEvent, call: StoredCall, publicUrl: string) {
+export function callPayload(event: CallWebhookEvent, call: StoredCall, publicUrl: string) {
   const { summary: s, parties: p } = call;
   return {
     event,

@@ -1,0 +1,82 @@
+import { eq } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import type { EventBus } from '../events/event-bus.js';
+import { users } from '../users/users.table.js';
+import { revokeUserTokens } from './tokens.js';
+import type { Viewer } from './viewer.js';
+
+const HOUR_MS = 3_600_000;
+
+export interface ReadBudgetDeps {
+  db: Db;
+  redis: Redis;
+  config: Pick<Config, 'REDIS_PREFIX' | 'READ_BUDGET_CARDS_PER_HOUR' | 'READ_BUDGET_SUSPEND'>;
+  logger: Logger;
+  /** Present in a full runtime: the `security.scraping` frame goes to every director. */
+  bus?: EventBus | undefined;
+  /** The webhook dispatcher's `notify` (runtime.ts). */
+  notify?: ((event: 'security.scraping', key: string, payload: object) => Promise<void>) | undefined;
+  /** Closes the user's screens after a suspension (auth/end-sessions.ts). */
+  endSessions?: ((userId: number) => void) | undefined;
+}
+
+/**
+ * How many distinct client cards and list pages one person reads an hour. Somebody copying the
+ * base reads far more than a day of calls needs; past READ_BUDGET_CARDS_PER_HOUR the directors
+ * are told (frame + webhook, once an hour per user) and, with READ_BUDGET_SUSPEND, the account
+ * is disabled and its tokens revoked. Directors own the base and are not counted. Redis being
+ * down must not stop work, so counting then fails open.
+ */
+export function createReadBudget(deps: ReadBudgetDeps) {
+  const { config } = deps;
+  const log = deps.logger.child({ feature: 'read-budget' });
+
+  async function trip(viewer: Viewer, reads: number): Promise<void> {
+    const suspend = config.READ_BUDGET_SUSPEND;
+    if (suspend) {
+      await deps.db.transaction(async (tx) => {
+        await tx.update(users).set({ active: false, updatedAt: new Date() }).where(eq(users.id, viewer.id));
+        await revokeUserTokens(tx, viewer.id);
+      });
+      deps.endSessions?.(viewer.id);
+    }
+    const alert = {
+      user: { id: viewer.id, login: viewer.login, name: viewer.name, role: viewer.role },
+      reads,
+      limit: config.READ_BUDGET_CARDS_PER_HOUR,
+      windowMinutes: 60,
+      suspended: suspend,
+    };
+    log.warn(alert, 'read budget exceeded');
+    deps.bus?.publish({ directors: true }, { type: 'security.scraping', ...alert });
+    await deps.notify?.('security.scraping', `${viewer.id}-${Date.now()}`, alert).catch((err) => log.error({ err }, 'could not queue the scraping webhook'));
+  }
+
+  /** Counts one read of `what` (`card:12`, `list:<query>`): the same thing twice counts once. */
+  async function record(viewer: Viewer, what: string): Promise<void> {
+    if (viewer.role === 'director') return;
+    const key = `${config.REDIS_PREFIX}:reads:${viewer.id}`;
+    const now = Date.now();
+    let reads: number;
+    try {
+      // A sliding hour: each thing read is a member scored by when it was last read.
+      const result = await deps.redis.multi().zremrangebyscore(key, 0, now - HOUR_MS).zadd(key, now, what).zcard(key).pexpire(key, HOUR_MS).exec();
+      reads = Number(result?.[2]?.[1] ?? 0);
+      if (reads <= config.READ_BUDGET_CARDS_PER_HOUR) return;
+      // Once per user an hour, whichever instance sees the crossing first.
+      const first = await deps.redis.set(`${config.REDIS_PREFIX}:reads-alerted:${viewer.id}`, '1', 'PX', HOUR_MS, 'NX');
+      if (first !== 'OK') return;
+    } catch (err) {
+      log.warn({ err }, 'read budget unavailable');
+      return;
+    }
+    await trip(viewer, reads);
+  }
+
+  return { record };
+}
+
+export type ReadBudget = ReturnType<typeof createReadBudget>;
