@@ -9,8 +9,10 @@ import {
   dealOwnerFor,
   dealScope,
   handoverDenial,
+  masksPhonesInLists,
   noteScope,
   ownerDenial,
+  seesWorkOf,
   userPatchDenial,
   userScope,
 } from '../../src/auth/access.js';
@@ -189,5 +191,27 @@ describe('handoverDenial', () => {
     expect(handoverDenial(director, leaver, { ...heir, active: false })).toEqual({ code: 'VALIDATION', message: 'toUserId: user 31 is disabled' });
     expect(handoverDenial(director, leaver, { ...heir, role: 'assistant' })?.code).toBe('VALIDATION');
     expect(handoverDenial(director, leaver, { ...heir, id: leaver.id })?.code).toBe('VALIDATION');
+  });
+});
+
+describe('seesWorkOf (recordings and routing traces)', () => {
+  const inA = { id: 10, departmentId: 1, managerId: null };
+  const assistantOfA = { id: 11, departmentId: 1, managerId: 10 };
+  const inB = { id: 20, departmentId: 2, managerId: null };
+  it('follows the client rule applied to people', () => {
+    expect(seesWorkOf(viewer('director'), [inB])).toBe(true);
+    expect(seesWorkOf(viewer('curator', { departmentId: 1 }), [inA])).toBe(true);
+    expect(seesWorkOf(viewer('curator', { departmentId: 1 }), [inB])).toBe(false);
+    expect(seesWorkOf(viewer('manager', { id: 10 }), [assistantOfA])).toBe(true);
+    expect(seesWorkOf(viewer('manager', { id: 10 }), [inB])).toBe(false);
+    expect(seesWorkOf(viewer('assistant', { id: 12, managerId: 10 }), [inA])).toBe(true);
+    expect(seesWorkOf(viewer('manager', { id: 20 }), [inA, inB])).toBe(true);
+  });
+});
+
+describe('masksPhonesInLists', () => {
+  it('masks for managers and assistants unless the director switched it off', () => {
+    expect(['director', 'curator', 'manager', 'assistant'].map((r) => masksPhonesInLists(viewer(r as Viewer['role']), true))).toEqual([false, false, true, true]);
+    expect(masksPhonesInLists(viewer('manager'), false)).toBe(false);
   });
 });

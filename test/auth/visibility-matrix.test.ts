@@ -8,6 +8,7 @@ import { departments } from '../../src/departments/departments.table.js';
 import { routeDecisions } from '../../src/routing/route-decisions.table.js';
 import { FakeAmiServer } from '../pbx/fake-ami-server.js';
 import { waitFor } from '../pbx/wait.js';
+import { pbxHeaders, wavFile } from '../recordings/helpers.js';
 import { bearer } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
 import { FAKE_PBX_LOGIN, fakePbxEnv, insertUser, startInstance, uniquePrefix, type TestInstance } from '../support/test-runtime.js';
@@ -89,6 +90,8 @@ const CASES: Case[] = [
   { op: 'get /api/deals/{id}/files/{fileId}', url: (o) => `/api/deals/${o.dealId}/files/${o.fileId}`, ok: [200] },
   { op: 'get /api/deals/{id}/history', url: (o) => `/api/deals/${o.dealId}/history`, ok: [200] },
   { op: 'get /api/calls/{id}', url: (o) => `/api/calls/${o.callId}`, ok: [200] },
+  { op: 'get /api/calls/{id}/recording', url: (o) => `/api/calls/${o.callId}/recording`, ok: [200] },
+  { op: 'head /api/calls/{id}/recording', url: (o) => `/api/calls/${o.callId}/recording`, ok: [200] },
   { op: 'get /api/calls/{linkedid}/route-trace', url: (o) => `/api/calls/${o.linkedid}/route-trace`, ok: [200] },
   { op: 'post /api/reminders/', url: () => '/api/reminders', payload: (o) => ({ clientId: o.clientId, dueAt: future() }), ok: [201] },
   { op: 'get /api/reminders/{id}', url: (o) => `/api/reminders/${o.reminderId}`, ok: [200] },
@@ -130,8 +133,6 @@ const NOT_CLIENT_BASE = [
   // would delete the objects the other cases need.
   'delete /api/clients/{id}', 'delete /api/clients/{id}/contacts/{contactId}', 'delete /api/deals/{id}/files/{fileId}',
   'post /api/users/{id}/handover',
-  // A recording needs a stored file; its rule (canListen) is tested in test/recordings.
-  'get /api/calls/{id}/recording', 'head /api/calls/{id}/recording',
 ];
 
 let database: TestDatabase;
@@ -182,12 +183,14 @@ beforeAll(async () => {
     const ownerId = users[owners[owner]].id;
     const [call] = await db
       .insert(calls)
-      .values({ systemName: 'default', linkedid, direction: 'inbound', startedAt: new Date(), ownerId, clientId, disposition: 'answered', answeredById: ownerId })
+      .values({ systemName: 'default', linkedid, direction: 'inbound', startedAt: new Date(), ownerId, clientId, disposition: 'answered', answeredById: ownerId, recordingUniqueid: linkedid })
       .returning({ id: calls.id });
     await db.insert(routeDecisions).values({
       linkedid, uniqueid: linkedid, step: 1, lastStatus: '', callerRaw: '79165550101', caller: '+79165550101',
       did: '+74951110001', action: 'dial', reason: 'owner', answer: { action: 'dial' }, candidates: [], managerId: ownerId, clientId, latencyMs: 1,
     });
+    const stored = await inject({ method: 'PUT', url: `/pbx/recordings/${linkedid}`, headers: pbxHeaders(), payload: wavFile(10) });
+    if (stored.statusCode >= 300) throw new Error(`recording: ${stored.statusCode} ${stored.body}`);
     objects[owner] = { ownerId, phone: `+7916555010${n}`, clientId, contactId, dealId, fileId, callId: call!.id, linkedid, reminderId };
   }
 });
