@@ -86,7 +86,11 @@ describe('sites', () => {
     expect(listed).toMatchObject({ departmentId: sales, allowedOrigin: 'https://shop.example.ru', active: true, keyHint: site.key.slice(0, 8) });
     expect(listed).not.toHaveProperty('key');
     expect(listed).not.toHaveProperty('keyHash');
-    expect(JSON.stringify(await database.pool.query('select * from intake_sites'))).not.toContain(site.key);
+    expect(JSON.stringify((await database.pool.query('select * from intake_sites')).rows)).not.toContain(site.key);
+    // Under history, with the hash as a secret: the trigger notes that it changed, never its value.
+    const [created] = await database.db.select().from(changeHistory).where(and(eq(changeHistory.tableName, 'intake_sites'), eq(changeHistory.rowId, String(site.id))));
+    expect(created).toMatchObject({ op: 'insert', actorId: director.id, via: 'api' });
+    expect(created!.changes.key_hash).toEqual({ changed: true });
     expect((await call(a.baseUrl, salesCurator.token, 'GET', '/api/intake/sites')).status).toBe(403);
     const bad = await call(a.baseUrl, director.token, 'POST', '/api/intake/sites', { name: 'x', departmentId: sales, allowedOrigin: 'https://shop.example.ru/form' });
     expect(bad.status).toBe(400);
