@@ -16,6 +16,7 @@ import { clientListsRoutes } from './clients/client-lists.routes.js';
 import { clientsRoutes } from './clients/clients.routes.js';
 import { trustProxy, type Config } from './config.js';
 import type { Database } from './db/client.js';
+import type { CountryCode } from './phones/normalize.js';
 import { createDealFileStorage } from './deals/deal-file-storage.js';
 import { parseAllowedTypes } from './deals/deal-file-rules.js';
 import { dealFilesRoutes } from './deals/deal-files.routes.js';
@@ -26,6 +27,9 @@ import { clientErrorHandler, createMethodTable } from './http/methods.js';
 import { documentCommonErrors } from './http/openapi-defaults.js';
 import { refuseNul } from './http/text-guard.js';
 import { historyRoutes } from './history/history.routes.js';
+import { intakeLeadsRoutes, intakeSitesRoutes } from './intake/intake-admin.routes.js';
+import { leadIntakeRoutes } from './intake/lead-intake.routes.js';
+import { createLeadRateLimit } from './intake/lead-rate-limit.js';
 import { auditRoutes } from './audit/audit.routes.js';
 import { healthRoutes, type ComponentStatus } from './health/health.routes.js';
 import { createDirectorySync, heartbeatMsFor, type DirectorySync } from './routing/directory/directory-sync.js';
@@ -140,6 +144,7 @@ export async function buildApp(deps: AppDeps) {
           bearer: { type: 'http', scheme: 'bearer' },
           metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN; or an address in METRICS_ALLOWED_IPS' },
           pbxToken: { type: 'apiKey', in: 'header', name: 'X-Switchboard-Token', description: 'PBX_TOKEN (or `?token=`); PBX_ALLOWED_IPS may also apply' },
+          intakeKey: { type: 'apiKey', in: 'query', name: 'key', description: "a website's key from POST /api/intake/sites (or the X-Intake-Key header)" },
         },
       },
       security: [{ bearer: [] }],
@@ -213,6 +218,16 @@ export async function buildApp(deps: AppDeps) {
   await app.register(notesRoutes, { prefix: '/api', db });
   await app.register(historyRoutes, { prefix: '/api', db });
   await app.register(auditRoutes, { prefix: '/api/audit', db });
+  const bus = deps.realtime?.bus;
+  await app.register(leadIntakeRoutes, {
+    prefix: '/api/intake',
+    db,
+    region: config.DEFAULT_REGION as CountryCode,
+    rateLimit: createLeadRateLimit({ redis: deps.redis, prefix: config.REDIS_PREFIX, perMinute: config.INTAKE_LEADS_PER_MINUTE, logger: deps.logger }),
+    ...(bus && { bus }),
+  });
+  await app.register(intakeSitesRoutes, { prefix: '/api/intake/sites', db });
+  await app.register(intakeLeadsRoutes, { prefix: '/api/intake', db, ...(bus && { bus }) });
   await app.register(routeTraceRoutes, { prefix: '/api/calls', db, traceWriter });
   await app.register(callsRoutes, { prefix: '/api/calls', db, config });
   await app.register(webhooksRoutes, { prefix: '/api/webhooks', db, targets: createTargetPolicy(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS), ...(deps.onWebhooksChanged && { changed: deps.onWebhooksChanged }) });

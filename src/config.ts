@@ -34,6 +34,8 @@ export const ConfigSchema = Type.Object({
   TRUST_PROXY: Type.String({ default: '' }),
   /** Failed sign-ins from one address (any login) per 15 minutes before 429. */
   SIGNIN_ADDRESS_MAX_FAILURES: Type.Integer({ minimum: 1, default: 100 }),
+  /** Leads one address may post to one site per minute (src/intake/lead-rate-limit.ts), then 429. */
+  INTAKE_LEADS_PER_MINUTE: Type.Integer({ minimum: 1, default: 10 }),
   /** Failed sign-ins for one login (any address) per 15 minutes before short (≤ 60 s) locks. */
   SIGNIN_ACCOUNT_MAX_FAILURES: Type.Integer({ minimum: 1, default: 50 }),
   /** argon2 verifications run at once; 16 more may wait, the rest get 503. */

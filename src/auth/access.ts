@@ -225,3 +225,16 @@ export function handoverDenial(
   const denial = ownerDenial(viewer, to);
   return denial && { code: denial.code, message: denial.message.replace(/^ownerId/, 'toUserId') };
 }
+
+/** Which leads from the websites a viewer sees and assigns: none, a department's, or all. */
+export type LeadScope = { kind: 'all' } | { kind: 'department'; departmentId: number } | { kind: 'none' };
+
+/**
+ * Waiting leads are the supervisors' work, as escalated reminders are: a curator sees and assigns
+ * their department's, a director everybody's. Once assigned a lead is a deal, seen through dealScope.
+ */
+export function leadScope(viewer: Viewer): LeadScope {
+  if (viewer.role === 'director') return { kind: 'all' };
+  if (viewer.role === 'curator' && viewer.departmentId !== null) return { kind: 'department', departmentId: viewer.departmentId };
+  return { kind: 'none' };
+}

@@ -11,3 +11,4 @@ export * from '../deals/deals.table.js';
 export * from '../reminders/reminders.table.js';
 export * from '../webhooks/webhooks.table.js';
 export * from '../history/history.table.js';
+export * from '../intake/intake.table.js';

@@ -21,6 +21,11 @@ export type StorageConfig = Pick<
  * files there (they are served in place, nothing is copied), else DATA_DIR/recordings.
  */
 export function createStorage(config: StorageConfig): RecordingStorage {
+  return storageAt(config, { s3Prefix: '', folder: config.RECORDINGS_DIR !== '' ? config.RECORDINGS_DIR : path.join(config.DATA_DIR, 'recordings') });
+}
+
+/** The configured bucket under `s3Prefix`, or `folder` on disk when no bucket is configured. */
+export function storageAt(config: StorageConfig, where: { s3Prefix: string; folder: string }): RecordingStorage {
   if (config.S3_BUCKET !== '') {
     return createS3Storage({
       bucket: config.S3_BUCKET,
@@ -29,7 +34,8 @@ export function createStorage(config: StorageConfig): RecordingStorage {
       accessKeyId: config.S3_ACCESS_KEY_ID,
       secretAccessKey: config.S3_SECRET_ACCESS_KEY,
       forcePathStyle: config.S3_FORCE_PATH_STYLE,
+      ...(where.s3Prefix !== '' && { prefix: where.s3Prefix }),
     });
   }
-  return createLocalStorage(config.RECORDINGS_DIR !== '' ? config.RECORDINGS_DIR : path.join(config.DATA_DIR, 'recordings'));
+  return createLocalStorage(where.folder);
 }
