@@ -117,7 +117,8 @@ export async function receiveLead(db: Db, site: Site, input: LeadInput, ip: stri
 /** A waiting lead the viewer supervises, locked; 404 otherwise, so its existence is not revealed. */
 async function loadWaitingLead(tx: Tx, viewer: Viewer, id: number): Promise<Lead> {
   const scope = leadScope(viewer);
-  if (scope.kind === 'none') throw new AppError('FORBIDDEN', 'leads are assigned by curators and directors');
+  // Managers and assistants see no waiting lead: 404 like any object out of scope (access.ts).
+  if (scope.kind === 'none') throw new AppError('NOT_FOUND', `lead ${id} does not exist`);
   const [lead] = await tx
     .select()
     .from(leads)
