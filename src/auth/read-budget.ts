@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { recordAudit } from '../audit/audit.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -34,15 +35,17 @@ export function createReadBudget(deps: ReadBudgetDeps) {
   const { config } = deps;
   const log = deps.logger.child({ feature: 'read-budget' });
 
-  async function trip(viewer: Viewer, reads: number): Promise<void> {
+  async function trip(viewer: Viewer, reads: number, ip: string | null): Promise<void> {
     const suspend = config.READ_BUDGET_SUSPEND;
-    if (suspend) {
-      await deps.db.transaction(async (tx) => {
+    await deps.db.transaction(async (tx) => {
+      if (suspend) {
         await tx.update(users).set({ active: false, updatedAt: new Date() }).where(eq(users.id, viewer.id));
         await revokeUserTokens(tx, viewer.id);
-      });
-      deps.endSessions?.(viewer.id);
-    }
+      }
+      // The audit log is where an investigation starts; the frame is gone once read.
+      await recordAudit(tx, { actorId: viewer.id, ip, action: 'security.scraping', entity: 'user', entityId: viewer.id, details: { reads, limit: config.READ_BUDGET_CARDS_PER_HOUR, suspended: suspend } });
+    });
+    if (suspend) deps.endSessions?.(viewer.id);
     const alert = {
       user: { id: viewer.id, login: viewer.login, name: viewer.name, role: viewer.role },
       reads,
@@ -56,7 +59,7 @@ export function createReadBudget(deps: ReadBudgetDeps) {
   }
 
   /** Counts one read of `what` (`card:12`, `list:<query>`): the same thing twice counts once. */
-  async function record(viewer: Viewer, what: string): Promise<void> {
+  async function record(viewer: Viewer, what: string, ip: string | null = null): Promise<void> {
     if (viewer.role === 'director') return;
     const key = `${config.REDIS_PREFIX}:reads:${viewer.id}`;
     const now = Date.now();
@@ -73,7 +76,7 @@ export function createReadBudget(deps: ReadBudgetDeps) {
       log.warn({ err }, 'read budget unavailable');
       return;
     }
-    await trip(viewer, reads);
+    await trip(viewer, reads, ip);
   }
 
   return { record };

@@ -45,7 +45,7 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; 
       const viewer = viewerOf(request);
       const page = await searchClients(db, actorOf(request), viewer, request.query, region);
       // A page is one read: the same query and offset again is the same page.
-      await opts.readBudget?.record(viewer, `list:${JSON.stringify(request.query)}`);
+      await opts.readBudget?.record(viewer, `list:${JSON.stringify(request.query)}`, request.ip);
       if (!masksPhonesInLists(viewer, opts.config.MASK_PHONES_IN_LISTS)) return page;
       return { ...page, items: page.items.map(maskedPhones) };
     },
@@ -63,7 +63,7 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; 
     },
     async (request) => {
       const client = await getClient(db, actorOf(request), viewerOf(request), request.params.id);
-      await opts.readBudget?.record(viewerOf(request), `card:${client.id}`);
+      await opts.readBudget?.record(viewerOf(request), `card:${client.id}`, request.ip);
       return { ...client, contacts: await contactsOf(db, client.id) };
     },
   );

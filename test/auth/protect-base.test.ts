@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject as inject_, it, onTestFinished } from 'vitest';
+import { auditLog } from '../../src/audit/audit.table.js';
 import { masksPhonesInLists } from '../../src/auth/access.js';
 import { createReadBudget } from '../../src/auth/read-budget.js';
 import { departments } from '../../src/departments/departments.table.js';
@@ -178,5 +179,7 @@ describe('the read budget', () => {
     await budget.record(viewer, 'card:3');
     expect((await database.db.select({ active: users.active }).from(users).where(eq(users.id, victim.id)))[0]!.active).toBe(false);
     expect((await inject({ method: 'GET', url: '/api/auth/me', headers: bearer(victim.token) })).statusCode).toBe(401);
+    const [audit] = await database.db.select().from(auditLog).where(and(eq(auditLog.action, 'security.scraping'), eq(auditLog.actorId, victim.id)));
+    expect(audit?.details).toMatchObject({ reads: 3, limit: 2, suspended: true });
   });
 });
