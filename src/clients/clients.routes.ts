@@ -1,12 +1,12 @@
-import { masksPhonesInLists } from '../auth/access.js';
-import type { ReadBudget } from '../auth/read-budget.js';
-import { maskPhoneForList } from '../phones/mask.js';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../audit/audit.js';
+import { masksPhonesInLists } from '../auth/access.js';
 import { viewerOf } from '../auth/auth.plugin.js';
+import type { ReadBudget } from '../auth/read-budget.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { ErrorBody } from '../errors.js';
+import { maskPhoneForList } from '../phones/mask.js';
 import type { CountryCode } from '../phones/normalize.js';
 import { ClientBody, ClientListBody, ClientParams, ClientsQuery, CreateClientBody, PatchClientBody } from './clients.schemas.js';
 import { createClient, deleteClient, getClient, searchClients, updateClient } from './clients.service.js';

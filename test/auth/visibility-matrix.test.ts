@@ -100,7 +100,8 @@ const CASES: Case[] = [
   { op: 'post /api/reminders/', url: () => '/api/reminders', payload: (o) => ({ clientId: o.clientId, dueAt: future() }), ok: [201] },
   { op: 'get /api/reminders/{id}', url: (o) => `/api/reminders/${o.reminderId}`, ok: [200] },
   { op: 'post /api/reminders/{id}/snooze', url: (o) => `/api/reminders/${o.reminderId}/snooze`, payload: () => ({ minutes: 10 }), ok: [200] },
-  // Click-to-call by a client's id: the 404 comes before anything reaches the PBX.
+  // Click-to-call by a client's id: the 404 comes before anything reaches the PBX. Three
+  // originate cases × three objects stay under a director's 10 calls a minute.
   // Closing twice is a visible conflict (409), not a hidden object.
   { op: 'post /api/reminders/{id}/complete', url: (o) => `/api/reminders/${o.reminderId}/complete`, ok: [200, 409] },
   { op: 'post /api/reminders/{id}/cancel', url: (o) => `/api/reminders/${o.reminderId}/cancel`, ok: [200, 409] },
@@ -117,8 +118,8 @@ const CASES: Case[] = [
     ok: [200, 409],
   },
   { op: 'get /api/users/{id}', url: (o) => `/api/users/${o.ownerId}`, ok: [200] },
-  // Seeing a user is not managing them: a manager sees their own record but may not rename it
-  // to... they may; a colleague's manager record is visible to a curator who manages it.
+  // Seeing a user is not managing them: an assistant sees their manager but may not change
+  // them (403 is right there: the user is visible). Out of scope is still 404.
   { op: 'patch /api/users/{id}', url: (o) => `/api/users/${o.ownerId}`, payload: () => ({ mobile: null }), ok: [200, 403] },
   { op: 'put /api/users/{id}/presence', url: (o) => `/api/users/${o.ownerId}/presence`, payload: () => ({ presence: 'available' }), ok: [200, 403] },
   { op: 'get /api/users/{id}/history', url: (o) => `/api/users/${o.ownerId}/history`, ok: [200, 403] },
