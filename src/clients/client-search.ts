@@ -10,7 +10,7 @@ import { deals } from '../deals/deals.table.js';
 import { AppError } from '../errors.js';
 import { parsePhone, type CountryCode } from '../phones/normalize.js';
 import type { ClientSearchFilter, ClientView } from './clients.schemas.js';
-import { visibleClients, withPhones } from './clients.service.js';
+import { visibleClients, withPhones, type Tx } from './clients.service.js';
 import { clientPhones, clients } from './clients.table.js';
 import { decodeCursor, encodeCursor, SORTS, type Sort } from './search-cursor.js';
 
@@ -22,10 +22,13 @@ export const foldText = (text: string): string => text.trim().toLowerCase().repl
 const searchText = sql`client_search_text(${clients.name}, ${clients.legalName}, ${clients.company})`;
 
 /** Name, legal name or company containing the text, or a word close to it (a typo). */
+const TYPO_THRESHOLD = 0.4;
+// Under three characters there is no trigram to be close with: the fragment alone.
+const fuzzy = (q: string | undefined): q is string => q !== undefined && [...foldText(q)].length >= 3;
+
 function nameMatches(q: string): SQL {
   const folded = foldText(q);
-  // Under three characters there is no trigram to be close with: the fragment alone.
-  if ([...folded].length < 3) return sql`${searchText} like ${contains(folded)}`;
+  if (!fuzzy(q)) return sql`${searchText} like ${contains(folded)}`;
   return sql`(${searchText} like ${contains(folded)} or ${folded} <% ${searchText})`;
 }
 
@@ -89,12 +92,22 @@ export async function searchClientBase(
   );
   // One row more than asked says whether there is a next page without counting.
   // The key comes back as PostgreSQL wrote it: a JS Date would drop the microseconds and skip rows.
-  const rows = await db
-    .select({ ...getTableColumns(clients), cursorKey: sql<string>`(${order.key})::text` })
-    .from(clients)
-    .where(where)
-    .orderBy(sql`${order.key} ${sql.raw(order.direction)}`, sql`${clients.id} ${sql.raw(order.direction)}`)
-    .limit(filter.limit + 1);
+  const select = (conn: Db | Tx) =>
+    conn
+      .select({ ...getTableColumns(clients), cursorKey: sql<string>`(${order.key})::text` })
+      .from(clients)
+      .where(where)
+      .orderBy(sql`${order.key} ${sql.raw(order.direction)}`, sql`${clients.id} ${sql.raw(order.direction)}`)
+      .limit(filter.limit + 1);
+  const rows = fuzzy(filter.q)
+    ? await db.transaction(async (tx) => {
+        // pg_trgm's default (0.6) misses one wrong letter in the middle of a seven-letter name
+        // ('Ромошка' is 0.45 from 'Ромашка'); the operator, not the function, is what the index
+        // serves, so the threshold is set for this transaction only.
+        await tx.execute(sql`select set_config('pg_trgm.word_similarity_threshold', ${String(TYPO_THRESHOLD)}, true)`);
+        return select(tx);
+      })
+    : await select(db);
   const page = rows.slice(0, filter.limit).map(({ cursorKey, ...row }) => ({ row, cursorKey }));
   const last = page.at(-1);
   const nextCursor = rows.length > filter.limit && last ? encodeCursor(sort, last.cursorKey, last.row.id) : null;
