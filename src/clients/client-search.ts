@@ -67,11 +67,13 @@ export function searchConditions(db: Db, viewer: Viewer, filter: ClientSearchFil
     filter.dealStatus !== undefined
       ? exists(db.select({ one: sql`1` }).from(deals).where(and(eq(deals.clientId, clients.id), eq(deals.status, filter.dealStatus))))
       : undefined,
-    filter.nextContactFrom !== undefined ? sql`${clients.nextContactAt} >= ${filter.nextContactFrom}` : undefined,
-    filter.nextContactTo !== undefined ? sql`${clients.nextContactAt} < ${filter.nextContactTo}` : undefined,
-    filter.stale !== undefined
-      ? sql`(${clients.lastContactAt} is null or ${clients.lastContactAt} < now() - make_interval(days => ${filter.stale}))`
+    // Date conditions are written on the sort keys (search-cursor.ts) so they are index ranges of
+    // the keyset indexes: `last_contact_at is null or < x` made the planner read half the base.
+    filter.nextContactFrom !== undefined
+      ? sql`(${SORTS.nextContact.key} >= ${filter.nextContactFrom} and ${clients.nextContactAt} is not null)`
       : undefined,
+    filter.nextContactTo !== undefined ? sql`${SORTS.nextContact.key} < ${filter.nextContactTo}` : undefined,
+    filter.stale !== undefined ? sql`${SORTS.lastContact.key} < now() - make_interval(days => ${filter.stale})` : undefined,
     filter.nextContactOverdue === true ? sql`${clients.nextContactAt} < now()` : undefined,
   );
 }
