@@ -91,6 +91,8 @@ async function main(done: () => void): Promise<void> {
   // Its own connection: the service pool's 15 s query timeout is for requests, not for a bulk load.
   const seedClient = new pg.Client({ connectionString: url });
   await seedClient.connect();
+  // Closed before PostgreSQL stops, also on failure: an open session would hold its shutdown.
+  cleanups.push({ name: 'seed connection', run: () => seedClient.end() });
   const steps: Record<string, number> = {};
   let stepAt = performance.now();
   await seedClientBase(seedClient, { clients: clientsN, managers: managersN, departments: 10 }, (name) => {
@@ -167,7 +169,6 @@ async function main(done: () => void): Promise<void> {
       plan,
     });
   }
-  await seedClient.end();
   const slowest = [...results].sort((a, b) => b.p95Ms - a.p95Ms)[0]!;
   const report = {
     benchmark: 'clientbase',
