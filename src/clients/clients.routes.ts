@@ -8,7 +8,8 @@ import type { Db } from '../db/client.js';
 import { ErrorBody } from '../errors.js';
 import { maskPhoneForList } from '../phones/mask.js';
 import type { CountryCode } from '../phones/normalize.js';
-import { ClientBody, ClientListBody, ClientParams, ClientsQuery, CreateClientBody, PatchClientBody } from './clients.schemas.js';
+import { ClientBody, ClientListBody, ClientParams, ClientSearchBody, ClientSearchQuery, ClientsQuery, CreateClientBody, PatchClientBody } from './clients.schemas.js';
+import { searchClientBase } from './client-search.js';
 import { createClient, deleteClient, getClient, searchClients, updateClient } from './clients.service.js';
 import { contactsRoutes } from './contacts.routes.js';
 import { ClientCardBody } from './contacts.schemas.js';
@@ -49,6 +50,19 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; 
       if (!masksPhonesInLists(viewer, opts.config.MASK_PHONES_IN_LISTS)) return page;
       return { ...page, items: page.items.map(maskedPhones) };
     },
+  );
+
+  app.get(
+    '/search',
+    {
+      schema: {
+        tags,
+        summary: 'Search the whole base the viewer may see: fragments of name, phone, e-mail, INN; filters; keyset pages (`cursor`), no total',
+        querystring: ClientSearchQuery,
+        response: { 200: ClientSearchBody, 400: ErrorBody, 401: ErrorBody },
+      },
+    },
+    async (request) => searchClientBase(db, actorOf(request), viewerOf(request), request.query, region),
   );
 
   app.get(

@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Id as IdOf, Limit, Offset } from '../http/schemas.js';
+import { DEAL_STATUSES } from '../deals/deal-statuses.js';
 import { CLIENT_KINDS, CLIENT_STATUSES, TEMPERATURES } from './clients.table.js';
+import { SORT_NAMES } from './search-cursor.js';
 
 const Id = IdOf();
 // Handlers return Date; the serializer writes ISO 8601.
@@ -27,6 +29,23 @@ export const ClientsQuery = Type.Object(
   },
 );
 export type ClientsFilter = Static<typeof ClientsQuery>;
+
+// The list's filters without its offset, plus the search over the whole base; keyset pages.
+const { offset: _offset, q: _q, ...listFilters } = ClientsQuery.properties;
+export const ClientSearchQuery = Type.Object({
+  ...listFilters,
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'part of the name, legal name or company; case-insensitive, ё = е, a typo tolerated' })),
+  phoneContains: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "any fragment of a client's or contact's number in any format, at least 3 digits ('4567', '916 123')" })),
+  email: Type.Optional(Type.String({ minLength: 3, maxLength: 254, description: 'part of an e-mail, case-insensitive' })),
+  inn: Type.Optional(Type.String({ minLength: 1, maxLength: 20, pattern: '^[0-9 ]+$', description: 'the ИНН or its beginning' })),
+  temperature: Type.Optional(Enum(TEMPERATURES)),
+  dealStatus: Type.Optional(Enum(DEAL_STATUSES, 'clients with at least one deal in this status')),
+  nextContactFrom: Type.Optional(Type.String({ format: 'date-time', description: 'next contact at or after' })),
+  nextContactTo: Type.Optional(Type.String({ format: 'date-time', description: 'next contact before' })),
+  sort: Type.Optional(Enum(SORT_NAMES, 'name (A→Z, default), lastContact (freshest first), nextContact (soonest first); empty dates last')),
+  cursor: Type.Optional(Type.String({ maxLength: 1000, description: 'nextCursor of the previous page, with the same filters and sort' })),
+});
+export type ClientSearchFilter = Static<typeof ClientSearchQuery>;
 
 export const ClientPhoneBody = Type.Object({
   phone: Type.String({ description: 'E.164; in lists masked for managers and assistants (`+7 916 ***-**-67`, MASK_PHONES_IN_LISTS)' }),
@@ -73,6 +92,10 @@ export const ClientBody = Type.Object(
 export type ClientView = Static<typeof ClientBody>;
 
 export const ClientListBody = Type.Object({ items: Type.Array(ClientBody), total: Type.Integer() });
+export const ClientSearchBody = Type.Object({
+  items: Type.Array(ClientBody),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' }),
+});
 
 const Text = (max: number) => Type.String({ maxLength: max });
 const fields = {

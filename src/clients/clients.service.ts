@@ -199,7 +199,7 @@ export async function deleteClient(db: Db, actor: Actor, viewer: Viewer, id: num
   });
 }
 
-async function withPhones(db: Db | Tx, rows: (typeof clients.$inferSelect)[]): Promise<ClientView[]> {
+export async function withPhones(db: Db | Tx, rows: (typeof clients.$inferSelect)[]): Promise<ClientView[]> {
   if (rows.length === 0) return [];
   const phones = await db
     .select()

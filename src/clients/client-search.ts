@@ -1,0 +1,148 @@
+// Search over the whole client base (issue 11 item 5): every filter is one SQL condition backed
+// by an index (migration 0012), pages are keyset (a cursor, never an offset: page 5,000 of a
+// million rows costs what page 1 costs), and there is no total — counting a million matches
+// would cost more than the page itself.
+import { and, arrayContains, eq, exists, getTableColumns, sql, type SQL } from 'drizzle-orm';
+import type { Viewer } from '../auth/viewer.js';
+import { maskPhone, recordAudit, type Actor } from '../audit/audit.js';
+import type { Db } from '../db/client.js';
+import { deals } from '../deals/deals.table.js';
+import { AppError } from '../errors.js';
+import { parsePhone, type CountryCode } from '../phones/normalize.js';
+import type { ClientSearchFilter, ClientView } from './clients.schemas.js';
+import { visibleClients, withPhones, type Tx } from './clients.service.js';
+import { clientPhones, clients } from './clients.table.js';
+import { decodeCursor, encodeCursor, SORTS, type Sort } from './search-cursor.js';
+
+/** `%` and `_` typed by a user are literal characters, not wildcards. */
+const contains = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/** As the index folds it (client_search_text): lower case, ё = е. */
+export const foldText = (text: string): string => text.trim().toLowerCase().replaceAll('ё', 'е');
+
+const searchText = sql`client_search_text(${clients.name}, ${clients.legalName}, ${clients.company})`;
+
+/** Name, legal name or company containing the text, or a word close to it (a typo). */
+const TYPO_THRESHOLD = 0.4;
+// Under three characters there is no trigram to be close with: the fragment alone.
+const fuzzy = (q: string | undefined): q is string => q !== undefined && [...foldText(q)].length >= 3;
+
+function nameMatches(q: string): SQL {
+  const folded = foldText(q);
+  if (!fuzzy(q)) return sql`${searchText} like ${contains(folded)}`;
+  return sql`(${searchText} like ${contains(folded)} or ${folded} <% ${searchText})`;
+}
+
+/** Digits of a phone as typed; a Russian trunk 8 is the country's 7 in E.164. */
+export function phoneFragment(text: string): string {
+  const digits = text.replace(/\D/g, '');
+  return digits.length === 11 && digits.startsWith('8') ? `7${digits.slice(1)}` : digits;
+}
+
+export function searchConditions(db: Db, viewer: Viewer, filter: ClientSearchFilter, region: CountryCode): SQL | undefined {
+  let phone: string | undefined;
+  if (filter.phone !== undefined) {
+    const parsed = parsePhone(filter.phone, region);
+    if (!parsed.ok) throw new AppError('INVALID_PHONE', `phone: ${parsed.error}`);
+    phone = parsed.e164;
+  }
+  let digits: string | undefined;
+  if (filter.phoneContains !== undefined) {
+    digits = phoneFragment(filter.phoneContains);
+    if (digits.length < 3) throw new AppError('VALIDATION', 'phoneContains: at least 3 digits');
+  }
+  const phoneExists = (condition: SQL) =>
+    exists(db.select({ one: sql`1` }).from(clientPhones).where(and(eq(clientPhones.clientId, clients.id), condition)));
+  return and(
+    visibleClients(db, viewer),
+    filter.ownerId !== undefined ? eq(clients.ownerId, filter.ownerId) : undefined,
+    filter.status !== undefined ? eq(clients.status, filter.status) : undefined,
+    filter.temperature !== undefined ? eq(clients.temperature, filter.temperature) : undefined,
+    filter.important !== undefined ? eq(clients.important, filter.important) : undefined,
+    filter.tag !== undefined ? arrayContains(clients.tags, [filter.tag.trim()]) : undefined,
+    filter.q !== undefined ? nameMatches(filter.q) : undefined,
+    filter.email !== undefined ? sql`client_emails_text(${clients.emails}) like ${contains(filter.email.trim().toLowerCase())}` : undefined,
+    filter.inn !== undefined ? sql`${clients.inn} like ${`${filter.inn.replace(/\D/g, '')}%`}` : undefined,
+    phone !== undefined ? phoneExists(eq(clientPhones.phone, phone)) : undefined,
+    digits !== undefined ? phoneExists(sql`${clientPhones.phone} like ${`%${digits}%`}`) : undefined,
+    filter.dealStatus !== undefined
+      ? exists(db.select({ one: sql`1` }).from(deals).where(and(eq(deals.clientId, clients.id), eq(deals.status, filter.dealStatus))))
+      : undefined,
+    // Date conditions are written on the sort keys (search-cursor.ts) so they are index ranges of
+    // the keyset indexes: `last_contact_at is null or < x` made the planner read half the base.
+    filter.nextContactFrom !== undefined
+      ? sql`(${SORTS.nextContact.key} >= ${filter.nextContactFrom} and ${clients.nextContactAt} is not null)`
+      : undefined,
+    filter.nextContactTo !== undefined ? sql`${SORTS.nextContact.key} < ${filter.nextContactTo}` : undefined,
+    filter.stale !== undefined ? sql`${SORTS.lastContact.key} < now() - make_interval(days => ${filter.stale})` : undefined,
+    filter.nextContactOverdue === true ? sql`${clients.nextContactAt} < now()` : undefined,
+  );
+}
+
+export async function searchClientBase(
+  db: Db,
+  actor: Actor,
+  viewer: Viewer,
+  filter: ClientSearchFilter,
+  region: CountryCode,
+): Promise<{ items: ClientView[]; nextCursor: string | null }> {
+  const sort: Sort = filter.sort ?? 'name';
+  const order = SORTS[sort];
+  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, sort);
+  const where = and(
+    searchConditions(db, viewer, filter, region),
+    after === undefined ? undefined : sql`(${order.key}, ${clients.id}) ${sql.raw(order.after)} (${after.key}, ${after.id})`,
+  );
+  // One row more than asked says whether there is a next page without counting.
+  // The key comes back as PostgreSQL wrote it: a JS Date would drop the microseconds and skip rows.
+  const select = (conn: Db | Tx) =>
+    conn
+      .select({ ...getTableColumns(clients), cursorKey: sql<string>`(${order.key})::text` })
+      .from(clients)
+      .where(where)
+      .orderBy(sql`${order.key} ${sql.raw(order.direction)}`, sql`${clients.id} ${sql.raw(order.direction)}`)
+      .limit(filter.limit + 1);
+  const rows = fuzzy(filter.q)
+    ? await db.transaction(async (tx) => {
+        // pg_trgm's default (0.6) misses one wrong letter in the middle of a seven-letter name
+        // ('Ромошка' is 0.45 from 'Ромашка'); the operator, not the function, is what the index
+        // serves, so the threshold is set for this transaction only.
+        await tx.execute(sql`select set_config('pg_trgm.word_similarity_threshold', ${String(TYPO_THRESHOLD)}, true)`);
+        return select(tx);
+      })
+    : await select(db);
+  const page = rows.slice(0, filter.limit).map(({ cursorKey, ...row }) => ({ row, cursorKey }));
+  const last = page.at(-1);
+  const nextCursor = rows.length > filter.limit && last ? encodeCursor(sort, last.cursorKey, last.row.id) : null;
+  // Searching the base is personal-data access too; numbers and e-mails are kept recognisable, not readable.
+  await recordAudit(db, {
+    ...actor,
+    action: 'client.search',
+    entity: 'client',
+    entityId: null,
+    details: {
+      // Picked one by one: the query string may carry other things (a `?token=`).
+      q: filter.q,
+      ownerId: filter.ownerId,
+      status: filter.status,
+      temperature: filter.temperature,
+      dealStatus: filter.dealStatus,
+      tag: filter.tag,
+      important: filter.important,
+      stale: filter.stale,
+      nextContactOverdue: filter.nextContactOverdue,
+      nextContactFrom: filter.nextContactFrom,
+      nextContactTo: filter.nextContactTo,
+      inn: filter.inn,
+      email: filter.email === undefined ? undefined : maskEmail(filter.email),
+      phone: filter.phone === undefined ? undefined : maskPhone(filter.phone),
+      phoneContains: filter.phoneContains === undefined ? undefined : filter.phoneContains.replace(/\d(?=\d{2})/g, '•'),
+      sort,
+      paged: filter.cursor !== undefined,
+      limit: filter.limit,
+      returned: page.length,
+    },
+  });
+  return { items: await withPhones(db, page.map((p) => p.row)), nextCursor };
+}
+
+const maskEmail = (email: string): string => email.replace(/^(.).*(@|$)/, (_m, first: string, at: string) => `${first}…${at}`);
