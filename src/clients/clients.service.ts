@@ -1,5 +1,6 @@
 import { and, arrayContains, asc, count, desc, eq, exists, ilike, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
-import { clientOwnerFor, clientScope, ownerDenial } from '../auth/access.js';
+import { clientOwnerFor, clientScope } from '../auth/access.js';
+import { assertAssignableOwner } from '../users/assignable-owner.js';
 import type { Viewer } from '../auth/viewer.js';
 import { maskPhone, recordAudit, type Actor } from '../audit/audit.js';
 import type { Db } from '../db/client.js';
@@ -124,14 +125,8 @@ export async function getClient(db: Db, actor: Actor, viewer: Viewer, id: number
 async function resolveOwner(tx: Tx, viewer: Viewer, requested: number | undefined): Promise<number> {
   const decided = clientOwnerFor(viewer, requested);
   if ('error' in decided) throw new AppError('FORBIDDEN', decided.error);
-  const [owner] = await tx
-    .select({ id: users.id, role: users.role, departmentId: users.departmentId, active: users.active })
-    .from(users)
-    .where(eq(users.id, decided.ownerId));
-  if (!owner) throw new AppError('VALIDATION', `ownerId: user ${decided.ownerId} does not exist`);
-  const denial = ownerDenial(viewer, owner);
-  if (denial) throw new AppError(denial.code, denial.message);
-  return owner.id;
+  await assertAssignableOwner(tx, viewer, decided.ownerId);
+  return decided.ownerId;
 }
 
 export async function createClient(db: Db, actor: Actor, viewer: Viewer, input: CreateClientInput, region: CountryCode): Promise<ClientView> {

@@ -1,12 +1,12 @@
 import { and, asc, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
-import { dealOwnerFor, dealScope, ownerDenial } from '../auth/access.js';
+import { dealOwnerFor, dealScope } from '../auth/access.js';
+import { assertAssignableOwner } from '../users/assignable-owner.js';
 import type { Viewer } from '../auth/viewer.js';
 import { recordAudit, type Actor } from '../audit/audit.js';
 import { visibleClients } from '../clients/clients.service.js';
 import { clients } from '../clients/clients.table.js';
 import type { Db } from '../db/client.js';
 import { AppError } from '../errors.js';
-import { users } from '../users/users.table.js';
 import { canMoveDeal } from './deal-rules.js';
 import { OPEN_DEAL_STATUSES, REFUSED_DEAL_STATUSES, WON_DEAL_STATUS, type DealStatus } from './deal-statuses.js';
 import type { CreateDealInput, DealDetail, DealRow, DealsFilter, PatchDealInput } from './deals.schemas.js';
@@ -85,15 +85,7 @@ export async function createDeal(db: Db, actor: Actor, viewer: Viewer, input: Cr
     if (!client) throw new AppError('NOT_FOUND', `clientId: client ${input.clientId} does not exist`);
     const decided = dealOwnerFor(viewer, client.ownerId, input.ownerId);
     if ('error' in decided) throw new AppError('FORBIDDEN', decided.error);
-    if (decided.ownerId !== client.ownerId) {
-      const [owner] = await tx
-        .select({ id: users.id, role: users.role, departmentId: users.departmentId, active: users.active })
-        .from(users)
-        .where(eq(users.id, decided.ownerId));
-      if (!owner) throw new AppError('VALIDATION', `ownerId: user ${decided.ownerId} does not exist`);
-      const denial = ownerDenial(viewer, owner);
-      if (denial) throw new AppError(denial.code, denial.message);
-    }
+    if (decided.ownerId !== client.ownerId) await assertAssignableOwner(tx, viewer, decided.ownerId);
     await checkType(tx, input.typeId);
     const status: DealStatus = input.status ?? 'new';
     const [row] = await tx
