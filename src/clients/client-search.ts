@@ -2,7 +2,7 @@
 // by an index (migration 0012), pages are keyset (a cursor, never an offset: page 5,000 of a
 // million rows costs what page 1 costs), and there is no total — counting a million matches
 // would cost more than the page itself.
-import { and, arrayContains, eq, exists, getTableColumns, sql, type SQL } from 'drizzle-orm';
+import { and, arrayContains, eq, exists, getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Viewer } from '../auth/viewer.js';
 import { maskPhone, recordAudit, type Actor } from '../audit/audit.js';
 import type { Db } from '../db/client.js';
@@ -21,15 +21,27 @@ export const foldText = (text: string): string => text.trim().toLowerCase().repl
 
 const searchText = sql`client_search_text(${clients.name}, ${clients.legalName}, ${clients.company})`;
 
-/** Name, legal name or company containing the text, or a word close to it (a typo). */
+/** Up to this many matches are collected and sorted; past it the sort's index is walked. */
+const FEW_MATCHES = 2_000;
+/** Filters whose own index finds their matches faster than walking the base in the page's order. */
+const narrows = (filter: ClientSearchFilter): boolean =>
+  filter.q !== undefined || filter.dealStatus !== undefined || filter.phoneContains !== undefined;
+
+/**
+ * How `q` matches a name, legal name or company: as a fragment, or — when no client in the
+ * search matches the fragment — as a word close to it (a typo). Typo matching only then, because
+ * a name that is there should not drown in its neighbours ('зеленый' would bring every
+ * 'Зелёный' and also 'Зелень'), and testing closeness row by row is what made a common word
+ * slow (BENCHMARKS.md, client base search).
+ */
+type NameMatch = 'fragment' | 'typo';
 const TYPO_THRESHOLD = 0.4;
 // Under three characters there is no trigram to be close with: the fragment alone.
 const fuzzy = (q: string | undefined): q is string => q !== undefined && [...foldText(q)].length >= 3;
 
-function nameMatches(q: string): SQL {
+function nameMatches(q: string, how: NameMatch): SQL {
   const folded = foldText(q);
-  if (!fuzzy(q)) return sql`${searchText} like ${contains(folded)}`;
-  return sql`(${searchText} like ${contains(folded)} or ${folded} <% ${searchText})`;
+  return how === 'typo' ? sql`${folded} <% ${searchText}` : sql`${searchText} like ${contains(folded)}`;
 }
 
 /** Digits of a phone as typed; a Russian trunk 8 is the country's 7 in E.164. */
@@ -38,7 +50,7 @@ export function phoneFragment(text: string): string {
   return digits.length === 11 && digits.startsWith('8') ? `7${digits.slice(1)}` : digits;
 }
 
-export function searchConditions(db: Db, viewer: Viewer, filter: ClientSearchFilter, region: CountryCode): SQL | undefined {
+export function searchConditions(db: Db, viewer: Viewer, filter: ClientSearchFilter, region: CountryCode, names: NameMatch = 'fragment'): SQL | undefined {
   let phone: string | undefined;
   if (filter.phone !== undefined) {
     const parsed = parsePhone(filter.phone, region);
@@ -59,7 +71,7 @@ export function searchConditions(db: Db, viewer: Viewer, filter: ClientSearchFil
     filter.temperature !== undefined ? eq(clients.temperature, filter.temperature) : undefined,
     filter.important !== undefined ? eq(clients.important, filter.important) : undefined,
     filter.tag !== undefined ? arrayContains(clients.tags, [filter.tag.trim()]) : undefined,
-    filter.q !== undefined ? nameMatches(filter.q) : undefined,
+    filter.q !== undefined ? nameMatches(filter.q, names) : undefined,
     filter.email !== undefined ? sql`client_emails_text(${clients.emails}) like ${contains(filter.email.trim().toLowerCase())}` : undefined,
     filter.inn !== undefined ? sql`${clients.inn} like ${`${filter.inn.replace(/\D/g, '')}%`}` : undefined,
     phone !== undefined ? phoneExists(eq(clientPhones.phone, phone)) : undefined,
@@ -88,19 +100,39 @@ export async function searchClientBase(
   const sort: Sort = filter.sort ?? 'name';
   const order = SORTS[sort];
   const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, sort);
-  const where = and(
-    searchConditions(db, viewer, filter, region),
-    after === undefined ? undefined : sql`(${order.key}, ${clients.id}) ${sql.raw(order.after)} (${after.key}, ${after.id})`,
-  );
+  const afterCursor = after === undefined ? undefined : sql`(${order.key}, ${clients.id}) ${sql.raw(order.after)} (${after.key}, ${after.id})`;
+  const orderBy = [sql`${order.key} ${sql.raw(order.direction)}`, sql`${clients.id} ${sql.raw(order.direction)}`];
   // One row more than asked says whether there is a next page without counting.
   // The key comes back as PostgreSQL wrote it: a JS Date would drop the microseconds and skip rows.
-  const select = (conn: Db | Tx) =>
+  const pageOf = (conn: Db | Tx, condition: SQL | undefined) =>
     conn
       .select({ ...getTableColumns(clients), cursorKey: sql<string>`(${order.key})::text` })
       .from(clients)
-      .where(where)
-      .orderBy(sql`${order.key} ${sql.raw(order.direction)}`, sql`${clients.id} ${sql.raw(order.direction)}`)
+      .where(condition)
+      .orderBy(...orderBy)
       .limit(filter.limit + 1);
+  const idsWhere = async (conn: Db | Tx, condition: SQL | undefined, limit: number, ordered: boolean) => {
+    const query = conn.select({ id: clients.id }).from(clients).where(condition).limit(limit);
+    return (await (ordered ? query.orderBy(...orderBy) : query)).map((r) => r.id);
+  };
+  const select = async (conn: Db | Tx) => {
+    // The same answer for every page of one search: it does not depend on the cursor.
+    const names: NameMatch =
+      fuzzy(filter.q) && (await idsWhere(conn, searchConditions(db, viewer, filter, region), 1, false)).length === 0 ? 'typo' : 'fragment';
+    const where = and(searchConditions(db, viewer, filter, region, names), afterCursor);
+    if (!narrows(filter)) return pageOf(conn, where);
+    // A name, a phone fragment or a deal status matching a few clients scattered through the sort order made the
+    // walk along the sort's index test row after row: 17,000–200,000 pages for one page of a
+    // million clients (BENCHMARKS.md). Their own indexes find every match in a few hundred
+    // pages, and a few thousand matches sort in no time.
+    const matched = await idsWhere(conn, where, FEW_MATCHES + 1, false);
+    if (matched.length === 0) return [];
+    if (matched.length <= FEW_MATCHES) return pageOf(conn, inArray(clients.id, matched));
+    // Many matches: they are dense in any order, so the walk finds a page soon. It asks for ids
+    // only, so that on the name indexes (which include the searched columns, migration 0016)
+    // it reads no table page for a row that does not match.
+    return pageOf(conn, inArray(clients.id, await idsWhere(conn, where, filter.limit + 1, true)));
+  };
   const rows = fuzzy(filter.q)
     ? await db.transaction(async (tx) => {
         // pg_trgm's default (0.6) misses one wrong letter in the middle of a seven-letter name
