@@ -52,6 +52,8 @@ import { metricsRoutes } from './metrics/metrics.routes.js';
 import { notesRoutes } from './notes/notes.routes.js';
 import { usersRoutes } from './users/users.routes.js';
 import type { Presence } from './users/users.table.js';
+import { createSettings, type Settings } from './settings/settings.service.js';
+import { settingsRoutes } from './settings/settings.routes.js';
 import { webhooksRoutes } from './webhooks/webhooks.routes.js';
 import { createTargetPolicy } from './webhooks/webhook-target.js';
 
@@ -74,6 +76,8 @@ export interface AppDeps {
     onClientMessage?: ClientMessageHandler;
   };
   storage?: RecordingStorage;
+  /** The director's settings (src/settings/); shared with click-to-call in a full runtime, the app's own otherwise. */
+  settings?: Settings;
   /** Where files attached to deals live; by default beside the recordings (deal-file-storage.ts). */
   dealFiles?: RecordingStorage;
   reminderRoutes?: FastifyPluginAsyncTypebox;
@@ -112,6 +116,7 @@ async function ownDirectory(app: { addHook(name: 'onClose', hook: () => Promise<
 export async function buildApp(deps: AppDeps) {
   const { config, database } = deps;
   const db = database.db;
+  const settings = deps.settings ?? createSettings(db, config);
   const methods = createMethodTable();
   const app = Fastify({
     // pino's Logger and Fastify's FastifyBaseLogger differ only in typing details.
@@ -196,6 +201,7 @@ export async function buildApp(deps: AppDeps) {
     });
     const readBudget = createReadBudget({
       db,
+      settings,
       redis: deps.redis,
       config,
       logger: deps.logger,
@@ -203,7 +209,7 @@ export async function buildApp(deps: AppDeps) {
       notify: deps.notifyWebhook,
       endSessions: deps.realtime ? endSessionsOn(deps.realtime.bus) : undefined,
     });
-    await routingFacts.register(clientsRoutes, { prefix: '/api/clients', db, config, readBudget });
+    await routingFacts.register(clientsRoutes, { prefix: '/api/clients', db, config, settings, readBudget });
   });
   await app.register(clientListsRoutes, { prefix: '/api/client-lists', db });
   await app.register(dealsRoutes, { prefix: '/api/deals', db });
@@ -218,6 +224,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(notesRoutes, { prefix: '/api', db });
   await app.register(historyRoutes, { prefix: '/api', db });
   await app.register(auditRoutes, { prefix: '/api/audit', db });
+  await app.register(settingsRoutes, { prefix: '/api/settings', settings });
   const bus = deps.realtime?.bus;
   await app.register(leadIntakeRoutes, {
     prefix: '/api/intake',
@@ -229,7 +236,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(intakeSitesRoutes, { prefix: '/api/intake/sites', db });
   await app.register(intakeLeadsRoutes, { prefix: '/api/intake', db, ...(bus && { bus }) });
   await app.register(routeTraceRoutes, { prefix: '/api/calls', db, traceWriter });
-  await app.register(callsRoutes, { prefix: '/api/calls', db, config });
+  await app.register(callsRoutes, { prefix: '/api/calls', db, config, settings });
   await app.register(webhooksRoutes, { prefix: '/api/webhooks', db, targets: createTargetPolicy(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS), ...(deps.onWebhooksChanged && { changed: deps.onWebhooksChanged }) });
   const pbxSignature = config.PBX_HMAC_SECRET ? createPbxSignature({ secret: config.PBX_HMAC_SECRET, redis: deps.redis, prefix: config.REDIS_PREFIX, logger: deps.logger }) : undefined;
   await app.register(pbxRouteRoutes, { prefix: '/pbx', config, routeService, pbxSignature });

@@ -2,6 +2,7 @@ import { eq, getTableColumns, sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
+import { createSettings } from './settings/settings.service.js';
 import { createCallPipeline, type CallHooks } from './calls/call-pipeline.js';
 import { CallTracker } from './calls/call-tracker.js';
 import { calls } from './calls/calls.table.js';
@@ -95,7 +96,9 @@ export async function createRuntime(opts: RuntimeOptions) {
   const presence = createPresenceModule({ db: database.db, redis, config, bus, users, directory, logger });
   await presence.start();
   // The pipeline is built below; the tracker is told about an Originate only when one is sent.
-  const clickToCall = createClickToCallModule({ db: database.db, redis, config, logger, ami, expectOriginate: (o) => pipeline.expectOriginate(o) });
+  // The director's settings, one copy for the app and click-to-call (src/settings/).
+  const settings = createSettings(database.db, config);
+  const clickToCall = createClickToCallModule({ db: database.db, redis, config, logger, ami, settings, expectOriginate: (o) => pipeline.expectOriginate(o) });
   const reminders = createReminderModule({ db: database.db, redisUrl: config.REDIS_URL, bus, logger, config, prefix, originate: clickToCall.forReminder });
   const webhooks = createWebhookDispatcher({
     db: database.db,
@@ -201,6 +204,7 @@ export async function createRuntime(opts: RuntimeOptions) {
     queues: { webhooks: webhooks.queue, reminders: reminders.queue },
   });
   const app = await buildApp({
+    settings,
     config,
     logger,
     database,

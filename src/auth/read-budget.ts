@@ -5,6 +5,7 @@ import { recordAudit } from '../audit/audit.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import type { EventBus } from '../events/event-bus.js';
+import type { Settings } from '../settings/settings.service.js';
 import { users } from '../users/users.table.js';
 import { revokeUserTokens } from './tokens.js';
 import type { Viewer } from './viewer.js';
@@ -14,7 +15,9 @@ const HOUR_MS = 3_600_000;
 export interface ReadBudgetDeps {
   db: Db;
   redis: Redis;
-  config: Pick<Config, 'REDIS_PREFIX' | 'READ_BUDGET_CARDS_PER_HOUR' | 'READ_BUDGET_SUSPEND'>;
+  config: Pick<Config, 'REDIS_PREFIX' | 'READ_BUDGET_CARDS_PER_HOUR'>;
+  /** The director's `suspendOnScraping` (READ_BUDGET_SUSPEND until a director sets it). */
+  settings: Pick<Settings, 'current'>;
   logger: Logger;
   /** Present in a full runtime: the `security.scraping` frame goes to every director. */
   bus?: EventBus | undefined;
@@ -27,7 +30,7 @@ export interface ReadBudgetDeps {
 /**
  * How many distinct client cards and list pages one person reads an hour. Somebody copying the
  * base reads far more than a day of calls needs; past READ_BUDGET_CARDS_PER_HOUR the directors
- * are told (frame + webhook, once an hour per user) and, with READ_BUDGET_SUSPEND, the account
+ * are told (frame + webhook, once an hour per user) and, with `suspendOnScraping`, the account
  * is disabled and its tokens revoked. Directors own the base and are not counted. Redis being
  * down must not stop work, so counting then fails open.
  */
@@ -36,7 +39,7 @@ export function createReadBudget(deps: ReadBudgetDeps) {
   const log = deps.logger.child({ feature: 'read-budget' });
 
   async function trip(viewer: Viewer, reads: number, ip: string | null): Promise<void> {
-    const suspend = config.READ_BUDGET_SUSPEND;
+    const suspend = (await deps.settings.current()).suspendOnScraping;
     await deps.db.transaction(async (tx) => {
       if (suspend) {
         await tx.update(users).set({ active: false, updatedAt: new Date() }).where(eq(users.id, viewer.id));

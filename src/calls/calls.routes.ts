@@ -1,9 +1,12 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { masksPhonesInLists } from '../auth/access.js';
 import { viewerOf } from '../auth/auth.plugin.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { ErrorBody } from '../errors.js';
 import { Id, Limit, Offset } from '../http/schemas.js';
+import { maskPhoneForList } from '../phones/mask.js';
+import type { Settings } from '../settings/settings.service.js';
 import { DIRECTIONS, DISPOSITIONS, TRANSFER_KINDS, type calls } from './calls.table.js';
 import { getCall, listCalls } from './calls.service.js';
 
@@ -71,7 +74,7 @@ function view(c: typeof calls.$inferSelect) {
   };
 }
 
-export const callsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Pick<Config, 'PBX_SYSTEM_NAME'> }> = async (app, { db, config }) => {
+export const callsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Pick<Config, 'PBX_SYSTEM_NAME'>; settings: Pick<Settings, 'current'> }> = async (app, { db, config, settings }) => {
   app.addHook('preHandler', app.requireUser);
 
   app.get(
@@ -95,8 +98,12 @@ export const callsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Pick<Confi
       },
     },
     async (request) => {
-      const { items, total } = await listCalls(db, viewerOf(request), request.query);
-      return { items: items.map(view), total };
+      const viewer = viewerOf(request);
+      const { items, total } = await listCalls(db, viewer, request.query);
+      // A client's number is masked in a list like on the client list; a caller who is nobody's
+      // client is not part of the base, and the manager needs the number to call back.
+      const masked = masksPhonesInLists(viewer, (await settings.current()).maskPhonesInLists);
+      return { items: items.map((c) => (masked && c.clientId !== null && c.externalNumber ? { ...view(c), number: maskPhoneForList(c.externalNumber) } : view(c))), total };
     },
   );
 

@@ -8,6 +8,7 @@ import type { AmiClient } from '../pbx/ami-client.js';
 import { clickToCallRoutes } from './clicktocall.routes.js';
 import { createClickToCall, type ClickToCallResult } from './clicktocall.service.js';
 import { createOriginateExecutor, createOriginateRelay } from './originate-relay.js';
+import type { Settings } from '../settings/settings.service.js';
 
 export interface ClickToCallModuleDeps {
   db: Db;
@@ -19,6 +20,7 @@ export interface ClickToCallModuleDeps {
   ami: Pick<AmiClient, 'action'>;
   /** The call pipeline's, so the tracker knows the Originate before its first event. */
   expectOriginate: (originate: ExpectedOriginate) => void;
+  settings?: Pick<Settings, 'current'>;
 }
 
 /** Click-to-call as one instance runs it; see originate-relay.ts for the multi-instance path. */
@@ -31,7 +33,7 @@ export function createClickToCallModule(deps: ClickToCallModuleDeps) {
     logger: deps.logger,
     execute: createOriginateExecutor({ ami: deps.ami, expectOriginate: deps.expectOriginate }),
   });
-  const service = createClickToCall({ db: deps.db, config: deps.config, redis: deps.redis, relay, logger: deps.logger });
+  const service = createClickToCall({ db: deps.db, config: deps.config, redis: deps.redis, relay, logger: deps.logger, ...(deps.settings && { settings: deps.settings }) });
   const routes: FastifyPluginAsyncTypebox = clickToCallRoutes(service);
 
   return {

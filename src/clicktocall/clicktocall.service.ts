@@ -7,6 +7,7 @@ import type { Viewer } from '../auth/viewer.js';
 import { masksPhonesInLists } from '../auth/access.js';
 import { clientContacts, clientPhones, clients } from '../clients/clients.table.js';
 import { maskPhoneForList } from '../phones/mask.js';
+import type { Settings } from '../settings/settings.service.js';
 import { visibleClients } from '../clients/clients.service.js';
 import type { Db } from '../db/client.js';
 import { AppError } from '../errors.js';
@@ -37,6 +38,8 @@ export interface ClickToCallDeps {
   config: ClickToCallConfig & Pick<Config, 'REDIS_PREFIX'> & Partial<Pick<Config, 'MASK_PHONES_IN_LISTS'>>;
   /** Command connection, for the rate limit. */
   redis: Redis;
+  /** The director's `maskPhonesInLists`; MASK_PHONES_IN_LISTS when absent. */
+  settings?: Pick<Settings, 'current'>;
   relay: { send(job: OriginateJob): Promise<{ actionId: string }> };
   logger: Logger;
   /** Originates one user may start per minute. */
@@ -171,7 +174,7 @@ export function createClickToCall(deps: ClickToCallDeps) {
     }
     log.info({ userId: viewer.id, callId, linkedid: channelId, clientId: client?.id ?? null }, 'click-to-call queued');
     // Called by id: the answer does not hand the number to someone who sees it masked in lists.
-    const hidden = picked !== null && masksPhonesInLists(viewer, config.MASK_PHONES_IN_LISTS ?? true);
+    const hidden = picked !== null && masksPhonesInLists(viewer, (await deps.settings?.current())?.maskPhonesInLists ?? config.MASK_PHONES_IN_LISTS ?? true);
     return { callId, linkedid: channelId, number: hidden ? maskPhoneForList(target.e164) : target.e164, client };
   }
 

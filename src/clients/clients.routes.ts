@@ -3,6 +3,7 @@ import { actorOf } from '../audit/audit.js';
 import { masksPhonesInLists } from '../auth/access.js';
 import { viewerOf } from '../auth/auth.plugin.js';
 import type { ReadBudget } from '../auth/read-budget.js';
+import type { Viewer } from '../auth/viewer.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { ErrorBody } from '../errors.js';
@@ -11,6 +12,7 @@ import type { CountryCode } from '../phones/normalize.js';
 import { ClientBody, ClientListBody, ClientParams, ClientSearchBody, ClientSearchQuery, ClientsQuery, CreateClientBody, PatchClientBody } from './clients.schemas.js';
 import { searchClientBase } from './client-search.js';
 import { createClient, deleteClient, getClient, searchClients, updateClient } from './clients.service.js';
+import type { Settings } from '../settings/settings.service.js';
 import { contactsRoutes } from './contacts.routes.js';
 import { ClientCardBody } from './contacts.schemas.js';
 import { contactsOf } from './contacts.service.js';
@@ -25,9 +27,12 @@ const maskedPhones = <T extends { phones: Array<{ phone: string; raw: string }> 
   phones: client.phones.map((p) => ({ phone: maskPhoneForList(p.phone), raw: maskPhoneForList(p.phone) })),
 });
 
-export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; readBudget?: Pick<ReadBudget, 'record'> }> = async (app, opts) => {
+export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; settings: Pick<Settings, 'current'>; readBudget?: Pick<ReadBudget, 'record'> }> = async (app, opts) => {
   const { db } = opts;
   const region = opts.config.DEFAULT_REGION as CountryCode;
+  /** A page as this viewer may read it: numbers masked for managers and assistants while the director's setting says so. */
+  const forViewer = async <P extends { items: Array<{ phones: Array<{ phone: string; raw: string }> }> }>(viewer: Viewer, page: P): Promise<P> =>
+    masksPhonesInLists(viewer, (await opts.settings.current()).maskPhonesInLists) ? { ...page, items: page.items.map(maskedPhones) } : page;
   app.addHook('preHandler', app.requireUser);
   await app.register(contactsRoutes, { db, region });
 
@@ -47,8 +52,7 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; 
       const page = await searchClients(db, actorOf(request), viewer, request.query, region);
       // A page is one read: the same query and offset again is the same page.
       await opts.readBudget?.record(viewer, `list:${JSON.stringify(request.query)}`, request.ip);
-      if (!masksPhonesInLists(viewer, opts.config.MASK_PHONES_IN_LISTS)) return page;
-      return { ...page, items: page.items.map(maskedPhones) };
+      return forViewer(viewer, page);
     },
   );
 
@@ -62,7 +66,13 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; 
         response: { 200: ClientSearchBody, 400: ErrorBody, 401: ErrorBody },
       },
     },
-    async (request) => searchClientBase(db, actorOf(request), viewerOf(request), request.query, region),
+    async (request) => {
+      const viewer = viewerOf(request);
+      const page = await searchClientBase(db, actorOf(request), viewer, request.query, region);
+      // A cursor is a page of its own: paging through the base counts page by page.
+      await opts.readBudget?.record(viewer, `search:${JSON.stringify(request.query)}`, request.ip);
+      return forViewer(viewer, page);
+    },
   );
 
   app.get(

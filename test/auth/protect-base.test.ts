@@ -4,12 +4,13 @@ import { and, eq } from 'drizzle-orm';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject as inject_, it, onTestFinished } from 'vitest';
 import { auditLog } from '../../src/audit/audit.table.js';
-import { masksPhonesInLists } from '../../src/auth/access.js';
 import { createReadBudget } from '../../src/auth/read-budget.js';
+import { calls } from '../../src/calls/calls.table.js';
 import { departments } from '../../src/departments/departments.table.js';
 import { createRedis } from '../../src/infra/redis.js';
+import { changeHistory } from '../../src/history/history.table.js';
 import { createLogger } from '../../src/logger.js';
-import { maskPhoneForList } from '../../src/phones/mask.js';
+import { createSettings } from '../../src/settings/settings.service.js';
 import { users } from '../../src/users/users.table.js';
 import { FakeAmiServer } from '../pbx/fake-ami-server.js';
 import { waitFor } from '../pbx/wait.js';
@@ -100,11 +101,44 @@ describe('phone numbers in lists', () => {
     expect(card.json().phones).toEqual([{ phone: '+79161234567', raw: '8 916 123-45-67' }]);
   });
 
-  it('follows the director’s switch (MASK_PHONES_IN_LISTS=false shows every number)', () => {
-    const manager = { id: 1, login: 'm', name: 'm', role: 'manager' as const, departmentId: 1, managerId: null };
-    expect(masksPhonesInLists(manager, true)).toBe(true);
-    expect(masksPhonesInLists(manager, false)).toBe(false);
-    expect(maskPhoneForList('+74951234567')).toBe('+7 495 ***-**-67');
+  it('masks them in a search of the base too', async () => {
+    const res = await inject({ method: 'GET', url: '/api/clients/search?q=Romashka', headers: as('manager') });
+    expect(res.json().items[0].phones).toEqual([{ phone: '+7 916 ***-**-67', raw: '+7 916 ***-**-67' }]);
+    const full = await inject({ method: 'GET', url: '/api/clients/search?q=Romashka', headers: as('curator') });
+    expect(full.json().items[0].phones).toEqual([{ phone: '+79161234567', raw: '8 916 123-45-67' }]);
+  });
+
+  it('follows the director’s setting, which only a director may change, and keeps the change in the history', async () => {
+    const refused = await inject({ method: 'PATCH', url: '/api/settings', headers: as('curator'), payload: { maskPhonesInLists: false } });
+    expect(refused.statusCode).toBe(403);
+    const off = await inject({ method: 'PATCH', url: '/api/settings', headers: as('director'), payload: { maskPhonesInLists: false } });
+    expect(off.statusCode, off.body).toBe(200);
+    expect(off.json()).toEqual({ maskPhonesInLists: false, suspendOnScraping: false });
+    expect(await listedPhones('manager')).toEqual([{ phone: '+79161234567', raw: '8 916 123-45-67' }]);
+    const on = await inject({ method: 'PATCH', url: '/api/settings', headers: as('director'), payload: { maskPhonesInLists: true } });
+    expect(on.statusCode, on.body).toBe(200);
+    expect(await listedPhones('manager')).toEqual([{ phone: '+7 916 ***-**-67', raw: '+7 916 ***-**-67' }]);
+    const changes = await database.db.select().from(changeHistory).where(eq(changeHistory.tableName, 'settings'));
+    expect(changes.map((c) => [c.op, c.actorId, c.changes.mask_phones_in_lists])).toEqual([
+      ['insert', people.director.id, { new: false }],
+      ['update', people.director.id, { old: false, new: true }],
+    ]);
+    const empty = await inject({ method: 'PATCH', url: '/api/settings', headers: as('director'), payload: {} });
+    expect(empty.statusCode).toBe(400);
+  });
+
+  it('masks a client’s number in the calls list, not an unknown caller’s', async () => {
+    await database.db.insert(calls).values([
+      { systemName: 'pbx', linkedid: 'mask-1', direction: 'inbound' as const, externalNumber: '+79161234567', clientId, ownerId: people.manager.id, startedAt: new Date() },
+      { systemName: 'pbx', linkedid: 'mask-2', direction: 'inbound' as const, externalNumber: '+79169990011', clientId: null, ownerId: people.manager.id, startedAt: new Date() },
+    ]);
+    const numbers = async (who: keyof typeof people) => {
+      const res = await inject({ method: 'GET', url: `/api/calls?managerId=${people.manager.id}`, headers: as(who) });
+      expect(res.statusCode, res.body).toBe(200);
+      return Object.fromEntries((res.json().items as Array<{ linkedid: string; number: string }>).filter((c) => c.linkedid.startsWith('mask-')).map((c) => [c.linkedid, c.number]));
+    };
+    expect(await numbers('manager')).toEqual({ 'mask-1': '+7 916 ***-**-67', 'mask-2': '+79169990011' });
+    expect(await numbers('director')).toEqual({ 'mask-1': '+79161234567', 'mask-2': '+79169990011' });
   });
 });
 
@@ -162,15 +196,19 @@ describe('the read budget', () => {
     }
   });
 
-  it('with READ_BUDGET_SUSPEND disables the account and revokes its tokens', async () => {
+  it('with the director’s suspendOnScraping disables the account and revokes its tokens', async () => {
     const redis = createRedis(inject_('redisUrl'), 'command');
     onTestFinished(() => redis.disconnect());
     const victim = await insertUser(database, { role: 'manager', name: 'scraper' });
     const [row] = await database.db.select().from(users).where(eq(users.id, victim.id));
+    // The environment's default is off; the director's setting turns it on.
+    const settings = createSettings(database.db, { MASK_PHONES_IN_LISTS: true, READ_BUDGET_SUSPEND: false });
+    await settings.update(people.director, { suspendOnScraping: true });
     const budget = createReadBudget({
       db: database.db,
       redis,
-      config: { REDIS_PREFIX: uniquePrefix(), READ_BUDGET_CARDS_PER_HOUR: 2, READ_BUDGET_SUSPEND: true },
+      config: { REDIS_PREFIX: uniquePrefix(), READ_BUDGET_CARDS_PER_HOUR: 2 },
+      settings,
       logger: createLogger('silent'),
     });
     const viewer = { id: row!.id, login: row!.login, name: row!.name, role: row!.role, departmentId: null, managerId: null };
