@@ -35,7 +35,7 @@ async function main() {
   await new Promise((resolve) => receiver.once('message', resolve));
   const hub = createWsHub();
   let id = 0;
-  for (const socket of wss.clients) hub.register({ socket, userId: ++id, role: 'curator', departmentId: 1, alive: true });
+  for (const socket of wss.clients) hub.register({ socket, userId: ++id, role: 'curator', departmentId: 1, managerId: null, alive: true });
   const raw = hub.connections().map((c) => (c.socket as unknown as { _socket: import('node:net').Socket })._socket);
   const frame = JSON.stringify({ type: 'reminder.acked', id: 12345, by: { id: 1, name: 'Some Body' }, at: new Date().toISOString() });
   const framed = textFrame(frame);

@@ -26,6 +26,23 @@ export function clientScope(viewer: Viewer): ClientScope {
 }
 
 /**
+ * The client rule for data that names a client and its owner but was not selected through
+ * `clientScope` (a pop card's other clients with the same number): the same decision, made on
+ * the owner. A client without an owner is seen by directors only.
+ */
+export function seesClientOwnedBy(viewer: Pick<Viewer, 'id' | 'role' | 'departmentId' | 'managerId'>, owner: { id: number; departmentId: number | null } | null): boolean {
+  const scope = clientScope(viewer as Viewer);
+  switch (scope.kind) {
+    case 'all':
+      return true;
+    case 'department':
+      return owner !== null && owner.departmentId === scope.departmentId;
+    case 'owners':
+      return owner !== null && scope.ownerIds.includes(owner.id);
+  }
+}
+
+/**
  * Deals, their files and notes are not a second rule: a viewer sees one exactly when they see
  * its client, so a client handed to another manager takes its deals and notes along. Services
  * select them through their client (deals.service.ts `visibleDeals`).

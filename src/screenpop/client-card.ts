@@ -1,3 +1,5 @@
+import { seesClientOwnedBy } from '../auth/access.js';
+import type { Viewer } from '../auth/viewer.js';
 import { OPEN_DEAL_STATUSES_SQL } from '../deals/deal-statuses.js';
 
 export interface CardContact {
@@ -24,8 +26,11 @@ export interface ClientCard {
   /**
    * The other clients with a number of this card (a company's switchboard, a family phone): the
    * manager answering sees that the caller may be one of them. Most recent activity first.
+   * Each screen gets only those its user may open (`cardForViewer`); the others are counted.
    */
-  sharedWith: Array<{ clientId: number; name: string; owner: { id: number; name: string } | null }>;
+  sharedWith: Array<{ clientId: number; name: string; owner: { id: number; name: string; departmentId: number | null } | null }>;
+  /** Other clients with this number that the screen's user may not open. */
+  sharedWithHidden: number;
   openDeals: Array<{ id: number; title: string; status: string; amount: string | null }>;
   lastCalls: Array<{ id: number; at: string; direction: string; disposition: string | null; talkSeconds: number | null; who: string | null }>;
   lastNote: { text: string; at: string; author: string | null } | null;
@@ -59,7 +64,7 @@ export const cardColumns = (number: string) => `c.id, c.name, c.company, c.impor
      from (select k.id, k.name, k.position from client_contacts k where k.client_id = c.id and k.decision_maker
             order by k.id limit ${DECISION_MAKERS_MAX}) k) as decision_makers,
   (select coalesce(json_agg(json_build_object('clientId', o.id, 'name', o.name,
-            'owner', (select json_build_object('id', u.id, 'name', u.name) from users u where u.id = o.owner_id))
+            'owner', (select json_build_object('id', u.id, 'name', u.name, 'departmentId', u.department_id) from users u where u.id = o.owner_id))
           order by o.last_activity_at desc nulls last, o.id), '[]'::json)
      from (select o.id, o.name, o.owner_id, o.last_activity_at from clients o
             where o.id <> c.id and exists (select 1 from client_phones mine join client_phones theirs on theirs.phone = mine.phone
@@ -93,6 +98,7 @@ export function cardFromRow(row: Record<string, unknown>, cardUrlTemplate: strin
     callingContact: row.calling_contact as ClientCard['callingContact'],
     decisionMakers: row.decision_makers as ClientCard['decisionMakers'],
     sharedWith: row.shared_with as ClientCard['sharedWith'],
+    sharedWithHidden: 0,
     openDeals: row.open_deals as ClientCard['openDeals'],
     lastCalls: row.last_calls as ClientCard['lastCalls'],
     lastNote: row.last_note as ClientCard['lastNote'],
@@ -103,4 +109,28 @@ export function cardFromRow(row: Record<string, unknown>, cardUrlTemplate: strin
 
 export function cardUrl(template: string, clientId: number): string | null {
   return template ? template.replaceAll('{client_id}', encodeURIComponent(String(clientId))) : null;
+}
+
+/**
+ * The card as one screen may show it. The call's own client is shown to whoever's phone rings
+ * (they are talking to that caller), but the other clients with the same number are a list of
+ * the base like any other: the visibility rule decides, and the hidden ones are only counted.
+ */
+export function cardForViewer(card: ClientCard, viewer: Pick<Viewer, 'id' | 'role' | 'departmentId' | 'managerId'>): ClientCard {
+  if (card.sharedWith.length === 0) return card;
+  const visible = card.sharedWith.filter((other) => seesClientOwnedBy(viewer, other.owner));
+  if (visible.length === card.sharedWith.length) return card;
+  return { ...card, sharedWith: visible, sharedWithHidden: card.sharedWithHidden + card.sharedWith.length - visible.length };
+}
+
+/**
+ * A frame's JSON as one screen may show it: a frame whose card lists other clients with the
+ * caller's number is cut for this viewer; any other (nearly all) is returned as it is, unparsed.
+ */
+export function frameTextForViewer(text: string, viewer: Pick<Viewer, 'id' | 'role' | 'departmentId' | 'managerId'>): string {
+  if (!text.includes('"sharedWith":[{')) return text;
+  const frame = JSON.parse(text) as { client?: ClientCard | null };
+  if (!frame.client || !Array.isArray(frame.client.sharedWith)) return text;
+  const shown = cardForViewer(frame.client, viewer);
+  return shown === frame.client ? text : JSON.stringify({ ...frame, client: shown });
 }

@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { BusMessage } from '../events/event-bus.js';
 import type { Role } from '../users/users.table.js';
+import { frameTextForViewer } from './client-card.js';
 import { sendFramed, textFrame } from './ws-frame.js';
 import { roomFor } from './ws-limits.js';
 
@@ -9,6 +10,8 @@ export interface Connection {
   userId: number;
   role: Role;
   departmentId: number | null;
+  /** An assistant's manager: the visibility rule needs it (access.ts). */
+  managerId: number | null;
   alive: boolean;
 }
 
@@ -57,7 +60,13 @@ export function createWsHub() {
       // gets nothing and is removed by its close handler, and one that stopped reading is
       // terminated once its queue passes MAX_BUFFERED_BYTES (ws-limits.ts).
       const framed = textFrame(frame);
-      for (const c of targets) if (roomFor(c.socket)) sendFramed(c.socket, framed, frame);
+      for (const c of targets) {
+        if (!roomFor(c.socket)) continue;
+        // A card listing other clients with the caller's number is cut to what each user may
+        // see (client-card.ts); any other frame is framed once for all.
+        const own = frameTextForViewer(frame, { id: c.userId, role: c.role, departmentId: c.departmentId, managerId: c.managerId });
+        sendFramed(c.socket, own === frame ? framed : textFrame(own), own);
+      }
       // The close handler unregisters each one; the frame above is queued before the close frame.
       if (close) for (const c of targets) c.socket.close(close.code, close.reason);
     },

@@ -5,6 +5,7 @@ import { viewerOf } from '../auth/auth.plugin.js';
 import type { Viewer } from '../auth/viewer.js';
 import { AppError } from '../errors.js';
 import type { ActivePops } from './active-pops.js';
+import { frameTextForViewer } from './client-card.js';
 import type { Connection, WsHub } from './ws-hub.js';
 import { closeFast, createFrameBudget, roomFor } from './ws-limits.js';
 
@@ -76,7 +77,7 @@ export const wsRoutes: FastifyPluginAsync<{
 
   app.get('/ws', { websocket: true, preValidation: app.requireUser, schema: { hide: true } }, (socket: WebSocket, request) => {
     const viewer = viewerOf(request);
-    const connection: Connection = { socket, userId: viewer.id, role: viewer.role, departmentId: viewer.departmentId, alive: true };
+    const connection: Connection = { socket, userId: viewer.id, role: viewer.role, departmentId: viewer.departmentId, managerId: viewer.managerId, alive: true };
     // Every frame goes through `roomFor`: a client that does not read is terminated rather than
     // buffered for (ws-limits.ts).
     const send = (frame: object) => roomFor(socket) && socket.send(JSON.stringify(frame));
@@ -123,7 +124,7 @@ export const wsRoutes: FastifyPluginAsync<{
     send({ type: 'hello', user: { id: viewer.id, name: viewer.name, role: viewer.role } });
     void (async () => {
       try {
-        for (const frame of await opts.activePops.forUser(viewer.id)) if (roomFor(socket)) socket.send(frame);
+        for (const frame of await opts.activePops.forUser(viewer.id)) if (roomFor(socket)) socket.send(frameTextForViewer(frame, viewer));
         for (const hook of opts.onConnect ?? []) await hook(viewer, send);
       } catch (err) {
         request.log.warn({ err, userId: viewer.id }, 'could not send the connect snapshot');

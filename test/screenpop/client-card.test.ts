@@ -46,10 +46,10 @@ afterAll(() => database?.drop());
 describe('the client card: sharedWith', () => {
   it('lists the other clients with a number of this card, each once, most recent first, with their owner', async () => {
     expect((await card(ids.romashka!)).sharedWith).toEqual([
-      { clientId: ids.trade, name: 'Romashka Trade', owner: { id: ids.boris, name: 'Boris' } },
-      { clientId: ids.ivan, name: 'Ivan Petrov', owner: { id: ids.anna, name: 'Anna' } },
+      { clientId: ids.trade, name: 'Romashka Trade', owner: { id: ids.boris, name: 'Boris', departmentId: null } },
+      { clientId: ids.ivan, name: 'Ivan Petrov', owner: { id: ids.anna, name: 'Anna', departmentId: null } },
     ]);
-    expect((await card(ids.trade!)).sharedWith).toEqual([{ clientId: ids.romashka, name: 'Romashka', owner: { id: ids.anna, name: 'Anna' } }]);
+    expect((await card(ids.trade!)).sharedWith).toEqual([{ clientId: ids.romashka, name: 'Romashka', owner: { id: ids.anna, name: 'Anna', departmentId: null } }]);
   });
 
   it('is empty for a number nobody else has', async () => {

@@ -42,7 +42,7 @@ describe('ws-hub delivery', () => {
   it('delivers one frame to every supervisor as text, in order with frames sent the usual way', async () => {
     const sockets = await pairs(3);
     const hub = createWsHub();
-    const connections: Connection[] = sockets.map((s, i) => ({ socket: s.serverSide, userId: i + 1, role: 'curator', departmentId: 7, alive: true }));
+    const connections: Connection[] = sockets.map((s, i) => ({ socket: s.serverSide, userId: i + 1, role: 'curator', departmentId: 7, managerId: null, alive: true }));
     for (const c of connections) hub.register(c);
 
     sockets[0]!.serverSide.send('{"type":"hello"}');
@@ -56,11 +56,36 @@ describe('ws-hub delivery', () => {
     expect(sockets[2]!.received).toEqual([long]);
   });
 
+  it('cuts a card\'s other clients with the same number to what each user may open', async () => {
+    const [owner, colleague, curator, director] = await pairs(4);
+    const hub = createWsHub();
+    hub.register({ socket: owner!.serverSide, userId: 1, role: 'manager', departmentId: 7, managerId: null, alive: true });
+    hub.register({ socket: colleague!.serverSide, userId: 2, role: 'manager', departmentId: 7, managerId: null, alive: true });
+    hub.register({ socket: curator!.serverSide, userId: 3, role: 'curator', departmentId: 7, managerId: null, alive: true });
+    hub.register({ socket: director!.serverSide, userId: 4, role: 'director', departmentId: null, managerId: null, alive: true });
+    const sharedWith = [
+      { clientId: 10, name: 'Mine too', owner: { id: 1, name: 'Owner', departmentId: 7 } },
+      { clientId: 11, name: 'Colleague’s', owner: { id: 2, name: 'Colleague', departmentId: 7 } },
+      { clientId: 12, name: 'Other department’s', owner: { id: 5, name: 'Far', departmentId: 8 } },
+    ];
+    const frame = JSON.stringify({ type: 'call.client_linked', client: { clientId: 9, name: 'Caller', sharedWith, sharedWithHidden: 0 } });
+    hub.deliver({ to: { userIds: [1, 2, 3, 4] }, frame });
+    await until(() => [owner, colleague, curator, director].every((p) => p!.received.length === 1));
+    const seen = (p: (typeof owner)) => {
+      const client = JSON.parse(p!.received[0]!).client;
+      return { name: client.name, others: client.sharedWith.map((o: { clientId: number }) => o.clientId), hidden: client.sharedWithHidden };
+    };
+    expect(seen(owner)).toEqual({ name: 'Caller', others: [10], hidden: 2 });
+    expect(seen(colleague)).toEqual({ name: 'Caller', others: [11], hidden: 2 });
+    expect(seen(curator)).toEqual({ name: 'Caller', others: [10, 11], hidden: 1 });
+    expect(director!.received[0]).toBe(frame);
+  });
+
   it('skips a socket that is closing', async () => {
     const [a, b] = await pairs(2);
     const hub = createWsHub();
-    hub.register({ socket: a!.serverSide, userId: 1, role: 'manager', departmentId: null, alive: true });
-    hub.register({ socket: b!.serverSide, userId: 2, role: 'manager', departmentId: null, alive: true });
+    hub.register({ socket: a!.serverSide, userId: 1, role: 'manager', departmentId: null, managerId: null, alive: true });
+    hub.register({ socket: b!.serverSide, userId: 2, role: 'manager', departmentId: null, managerId: null, alive: true });
     b!.serverSide.close(1000);
     hub.deliver({ to: { userIds: [1, 2] }, frame: '{"type":"x"}' });
     await until(() => a!.received.length === 1);
