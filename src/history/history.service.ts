@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../audit/audit.js';
+import { clientScope } from '../auth/access.js';
 import type { Viewer } from '../auth/viewer.js';
 import { visibleClients } from '../clients/clients.service.js';
 import { clients } from '../clients/clients.table.js';
@@ -37,10 +38,23 @@ async function page(db: Db, where: SQL | undefined, filter: HistoryFilter): Prom
   return { items, nextBefore: rows.length > filter.limit ? items.at(-1)!.id : null };
 }
 
-/** 404 unless the client exists and the viewer sees it (auth/access.ts, via visibleClients). */
+/**
+ * 404 unless the client exists and the viewer sees it (auth/access.ts, via visibleClients). A
+ * deleted client's history stays readable by whoever sees the whole base (directors): who
+ * deleted it and what it held is exactly what an investigation asks.
+ */
 async function assertClientVisible(db: Db, viewer: Viewer, id: number): Promise<void> {
   const [row] = await db.select({ id: clients.id }).from(clients).where(and(eq(clients.id, id), visibleClients(db, viewer)));
-  if (!row) throw new AppError('NOT_FOUND', `client ${id} does not exist`);
+  if (row) return;
+  if (clientScope(viewer).kind === 'all') {
+    const [deleted] = await db
+      .select({ id: changeHistory.id })
+      .from(changeHistory)
+      .where(and(eq(changeHistory.tableName, 'clients'), eq(changeHistory.rowId, String(id)), eq(changeHistory.op, 'delete')))
+      .limit(1);
+    if (deleted) return;
+  }
+  throw new AppError('NOT_FOUND', `client ${id} does not exist`);
 }
 
 /**

@@ -114,6 +114,18 @@ describe('field-level history', () => {
     expect((await call('GET', `/api/clients/${client.id}/history`, director.token)).statusCode).toBe(200);
   });
 
+  it("keeps a deleted client's history readable by a director, and by nobody else", async () => {
+    const client = await createClient(manager1.token);
+    const deleted = await call('DELETE', `/api/clients/${client.id}`, director.token);
+    expect(deleted.statusCode, deleted.body).toBeLessThan(300);
+    expect((await call('GET', `/api/clients/${client.id}`, director.token)).statusCode).toBe(404);
+    const { items } = await historyOf(`/api/clients/${client.id}/history`, director.token);
+    expect(items.find((i) => i.table === 'clients' && i.op === 'delete')).toMatchObject({ actorId: director.id, changes: { name: { old: client.name } } });
+    expect(items.find((i) => i.table === 'clients' && i.op === 'insert')).toMatchObject({ actorId: manager1.id });
+    expect((await call('GET', `/api/clients/${client.id}/history`, manager1.token)).statusCode).toBe(404);
+    expect((await call('GET', '/api/clients/999999/history', director.token)).statusCode).toBe(404);
+  });
+
   it('keeps that a password changed, never the hash', async () => {
     // A new password ends the user's sessions: a user of this test alone.
     const anna = await createUser(t, { role: 'manager', departmentId: dep });
