@@ -18,7 +18,7 @@ import {
 } from './intake.schemas.js';
 import { dealAssigned, leadAssigned } from './lead-frames.js';
 import { assignLead, listWaitingLeads, unassignedCounts } from './leads.service.js';
-import { createSite, deleteSite, listSites, updateSite } from './sites.service.js';
+import { createSite, deleteSite, listSites, rotateSiteKey, updateSite } from './sites.service.js';
 
 const tags = ['intake'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -41,6 +41,19 @@ export const intakeSitesRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (a
     '/:id',
     { schema: { tags, summary: 'Rename a site, move it to another department, change its origin, or disable its key (director)', params: SiteParams, body: PatchSiteBody, response: { 200: SiteBody, ...errors } } },
     async (request) => updateSite(db, actorOf(request), request.params.id, request.body),
+  );
+
+  app.post(
+    '/:id/key',
+    {
+      schema: {
+        tags,
+        summary: "Replace a site's key (director): the old key stops at once; the answer holds the new one, shown only now",
+        params: SiteParams,
+        response: { 200: CreatedSiteBody, ...errors },
+      },
+    },
+    async (request) => rotateSiteKey(db, actorOf(request), request.params.id),
   );
 
   app.delete(

@@ -1,9 +1,10 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/client.js';
 import { AppError, ErrorBody } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { CountryCode } from '../phones/normalize.js';
+import { backToSite, isFormPost, registerFormPosts, THANK_YOU_PAGE } from './form-post.js';
 import { AcceptedBody, LeadBody, LeadQuery } from './intake.schemas.js';
 import { dealAssigned, leadNew } from './lead-frames.js';
 import { originAllowed } from './lead-fate.js';
@@ -43,6 +44,8 @@ export const leadIntakeRoutes: FastifyPluginAsyncTypebox<{ db: Db; rateLimit: Le
   app,
   { db, rateLimit, region, bus },
 ) => {
+  registerFormPosts(app);
+
   app.options(
     '/leads',
     {
@@ -81,11 +84,12 @@ export const leadIntakeRoutes: FastifyPluginAsyncTypebox<{ db: Db; rateLimit: Le
         summary: "A request from a website's form, admitted by the site's key",
         description:
           'A phone matching a client (its contacts included) opens a deal for the client\'s owner at once; otherwise the lead waits in the site\'s department. ' +
-          'A filled `website` field (the honeypot) is answered the same and stored nowhere. 429 with Retry-After past the per-address limit.',
+          'A filled `website` field (the honeypot) is answered the same and stored nowhere. 429 with Retry-After past the per-address limit. ' +
+          'A plain HTML form may post `application/x-www-form-urlencoded` (`utm_source`… fields become `utm`); it is answered 303 to the form\'s `redirect` field or its page when on the site\'s origin, else with a thank-you page.',
         security: [{ intakeKey: [] }],
         querystring: LeadQuery,
         body: LeadBody,
-        response: { 202: AcceptedBody, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody },
+        response: { 200: { description: 'a form post with no page to go back to: a thank-you page', content: { 'text/html': { schema: Type.String() } } }, 202: AcceptedBody, 303: Type.Null({ description: 'a form post: back to the site' }), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody },
       },
     },
     async (request, reply) => {
@@ -99,7 +103,12 @@ export const leadIntakeRoutes: FastifyPluginAsyncTypebox<{ db: Db; rateLimit: Le
         if (err instanceof LeadRateLimitedError) reply.header('retry-after', String(err.retryAfterSeconds));
         throw err;
       }
-      const accepted = () => reply.status(202).send({ status: 'accepted' as const });
+      const accepted = () => {
+        if (!isFormPost(request.headers['content-type'])) return reply.status(202).send({ status: 'accepted' as const });
+        const back = backToSite(site.allowedOrigin, [(request.body as { redirect?: unknown }).redirect, request.headers.referer]);
+        if (back !== null) return reply.redirect(back, 303);
+        return reply.status(200).type('text/html; charset=utf-8').send(THANK_YOU_PAGE);
+      };
       if (request.body.website) {
         request.log.info({ siteId: site.id }, 'lead honeypot filled; dropped');
         return accepted();

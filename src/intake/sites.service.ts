@@ -54,6 +54,20 @@ export async function updateSite(db: Db, actor: Actor, id: number, patch: PatchS
   });
 }
 
+/**
+ * A new key for a site whose key leaked or whose web agency changed: the old key stops at once
+ * (only the hash is kept, and it is replaced). Like at creation, the key is in this answer only.
+ */
+export async function rotateSiteKey(db: Db, actor: Actor, id: number): Promise<SiteView & { key: string }> {
+  const { key, hash, hint } = newSiteKey();
+  return withActor(db, { id: actor.actorId }, 'api', async (tx) => {
+    const [row] = await tx.update(intakeSites).set({ keyHash: hash, keyHint: hint, updatedAt: new Date() }).where(eq(intakeSites.id, id)).returning();
+    if (!row) throw new AppError('NOT_FOUND', `site ${id} does not exist`);
+    await recordAudit(tx, { ...actor, action: 'intake_site.rotate_key', entity: 'intake_site', entityId: id, details: { keyHint: hint } });
+    return { ...view(row), key };
+  });
+}
+
 /** A site that brought leads is kept (they name it); deactivate it instead. */
 export async function deleteSite(db: Db, actor: Actor, id: number): Promise<void> {
   await withActor(db, { id: actor.actorId }, 'api', async (tx) => {

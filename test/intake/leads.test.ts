@@ -105,6 +105,51 @@ describe('sites', () => {
   });
 });
 
+describe('a site key replaced', () => {
+  it('stops the old key at once and admits the new one, shown only in the answer', async () => {
+    const site = await newSite(sales);
+    expect((await call(a.baseUrl, salesCurator.token, 'POST', `/api/intake/sites/${site.id}/key`)).status).toBe(403);
+    const rotated = await call(a.baseUrl, director.token, 'POST', `/api/intake/sites/${site.id}/key`);
+    expect(rotated.status).toBe(200);
+    const { key, keyHint } = await json(rotated);
+    expect(key).toMatch(/^isk_/);
+    expect(key).not.toBe(site.key);
+    expect(keyHint).toBe(key.slice(0, 8));
+    expect((await postLead(site.key, { email: 'old@example.ru' })).status).toBe(401);
+    expect((await postLead(key, { email: 'new@example.ru' })).status).toBe(202);
+    expect((await call(a.baseUrl, director.token, 'POST', '/api/intake/sites/999999/key')).status).toBe(404);
+  });
+});
+
+describe('a plain HTML form', () => {
+  const postForm = (key: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(`${a.baseUrl}/api/intake/leads?key=${encodeURIComponent(key)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(fields).toString(),
+      redirect: 'manual',
+    });
+
+  it('is read like the JSON post, utm_ fields included, and sends the visitor back to the page on the site', async () => {
+    const site = await newSite(sales);
+    const res = await postForm(site.key, { name: 'Пётр', tel: '+7 916 700-00-01', comment: 'Перезвоните', utm_source: 'yandex', utm_campaign: 'autumn' }, { referer: 'https://shop.example.ru/contacts?x=1' });
+    expect(res.status, await res.clone().text()).toBe(303);
+    expect(res.headers.get('location')).toBe('https://shop.example.ru/contacts?x=1');
+    const [lead] = await database.db.select().from(leads).where(eq(leads.siteId, site.id));
+    expect(lead).toMatchObject({ name: 'Пётр', phone: '+79167000001', message: 'Перезвоните', utm: { source: 'yandex', campaign: 'autumn' } });
+  });
+
+  it('never redirects off the site, and thanks the visitor in both languages instead', async () => {
+    const site = await newSite(sales);
+    const res = await postForm(site.key, { email: 'c@example.ru', redirect: 'https://evil.example/phish' }, { referer: 'https://other.example/' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    const page = await res.text();
+    expect(page).toContain('Спасибо');
+    expect(page).toContain('Thank you');
+  });
+});
+
 describe('POST /api/intake/leads', () => {
   it('401 without a key, with an unknown key, and with a disabled site\'s key', async () => {
     const site = await newSite(sales);
