@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { calls } from '../calls/calls.table.js';
 import type { Db } from '../db/client.js';
-import { isMissedInbound, missedCallbackTimes, missedCallNote, OPEN_STATUSES, type MissedCallTiming } from './reminder-rules.js';
+import { isMissedInbound, missedCallbackTimes, missedCallFacts, OPEN_STATUSES, type MissedCallTiming } from './reminder-rules.js';
 import { reminders } from './reminders.table.js';
 import { withActor } from '../history/with-actor.js';
 import type { ReminderRow } from './reminders.service.js';
@@ -84,7 +84,7 @@ async function knownCaller(db: Db, timing: MissedCallTiming, call: EndedCall, cl
         callId: call.id,
         dueAt,
         escalateAt: ownerWorks ? escalateAt : null,
-        note: missedCallNote(phone, null, endedAt),
+        ...missedCallFacts(null, endedAt),
       })
       .returning();
     return { ...NOTHING, created: row! };
@@ -108,7 +108,7 @@ async function unknownCaller(db: Db, timing: MissedCallTiming, call: EndedCall):
     const { dueAt } = missedCallbackTimes(endedAt, timing);
     const [row] = await tx
       .insert(reminders)
-      .values({ kind: 'callback', userId: null, departmentId: call.departmentId, phone, callId: call.id, dueAt, note: missedCallNote(phone, null, endedAt) })
+      .values({ kind: 'callback', userId: null, departmentId: call.departmentId, phone, callId: call.id, dueAt, ...missedCallFacts(null, endedAt) })
       .returning();
     return { ...NOTHING, created: row! };
   });
@@ -118,12 +118,12 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /**
  * A second missed call keeps the first callback's time (sooner is better) and escalation, and
- * only counts up in the note; callId points at the latest missed call.
+ * only counts up; callId points at the latest missed call.
  */
 async function countAgain(tx: Tx, open: ReminderRow, phone: string | null, callId: number, at: Date): Promise<ReminderRow> {
   const [row] = await tx
     .update(reminders)
-    .set({ note: missedCallNote(phone ?? open.phone, open.note, at), callId, updatedAt: new Date() })
+    .set({ ...missedCallFacts(open, at), phone: phone ?? open.phone, callId, updatedAt: new Date() })
     .where(eq(reminders.id, open.id))
     .returning();
   return row!;

@@ -33,6 +33,8 @@ function fromRaw(r: Record<string, unknown>): ReminderView {
     createdById: asInt(r.created_by_id),
     dueAt: asDate(r.due_at)!,
     note: String(r.note),
+    missedCalls: Number(r.missed_calls ?? 0),
+    lastMissedAt: asDate(r.last_missed_at),
     autoDial: Boolean(r.auto_dial),
     status: r.status as ReminderView['status'],
     firedAt: asDate(r.fired_at),

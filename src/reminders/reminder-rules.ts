@@ -74,12 +74,15 @@ export function isMissedInbound(call: { direction: string; disposition: string |
   return call.direction === 'inbound' && (MISSED_DISPOSITIONS as readonly string[]).includes(call.disposition ?? '');
 }
 
-/** The note of a callback; repeated missed calls count up instead of adding a second callback. */
-export function missedCallNote(phone: string | null, previousNote: string | null, at: Date): string {
-  const from = phone ?? 'a hidden number';
-  if (previousNote === null) return `Missed call from ${from}`;
-  const count = Number(/^(\d+) missed calls/.exec(previousNote)?.[1] ?? 1) + 1;
-  return `${count} missed calls from ${from}, the last at ${at.toISOString()}`;
+/**
+ * What a callback records of its missed calls: a count and the last one's end, as data. The
+ * console writes them in the reader's language and time zone; the note stays people's text.
+ * A repeated missed call counts up instead of adding a second callback.
+ */
+export function missedCallFacts(previous: { missedCalls: number; lastMissedAt: Date | null } | null, at: Date): { missedCalls: number; lastMissedAt: Date } {
+  // Calls end in any order across instances: the last one is the latest, not the latest told.
+  const last = previous?.lastMissedAt && previous.lastMissedAt > at ? previous.lastMissedAt : at;
+  return { missedCalls: (previous?.missedCalls ?? 0) + 1, lastMissedAt: last };
 }
 
 /**

@@ -26,6 +26,9 @@ export const reminders = pgTable(
     createdById: integer(),
     dueAt: timestamp({ withTimezone: true }).notNull(),
     note: text().notNull().default(''),
+    /** Callbacks: how many calls from this number were missed, and when the last one ended. */
+    missedCalls: integer().notNull().default(0),
+    lastMissedAt: timestamp({ withTimezone: true }),
     autoDial: boolean().notNull().default(false),
     status: text({ enum: REMINDER_STATUSES }).notNull().default('pending'),
     firedAt: timestamp({ withTimezone: true }),

@@ -9,7 +9,7 @@ import {
   isMissedInbound,
   mineUserIds,
   missedCallbackTimes,
-  missedCallNote,
+  missedCallFacts,
   reminderOwnerFor,
   reminderScope,
   snoozeTarget,
@@ -64,13 +64,13 @@ describe('missed calls', () => {
     expect(isMissedInbound({ direction: 'outbound', disposition: 'missed' })).toBe(false);
   });
 
-  it('counts repeated missed calls in the note', () => {
-    const first = missedCallNote('+79161234567', null, T0);
-    expect(first).toBe('Missed call from +79161234567');
-    const second = missedCallNote('+79161234567', first, T0);
-    expect(second).toMatch(/^2 missed calls from \+79161234567/);
-    expect(missedCallNote('+79161234567', second, T0)).toMatch(/^3 missed calls/);
-    expect(missedCallNote(null, null, T0)).toBe('Missed call from a hidden number');
+  it('counts repeated missed calls as data and keeps the last one\'s time', () => {
+    const later = new Date(T0.getTime() + 60_000);
+    const first = missedCallFacts(null, T0);
+    expect(first).toEqual({ missedCalls: 1, lastMissedAt: T0 });
+    const second = missedCallFacts(first, later);
+    expect(second).toEqual({ missedCalls: 2, lastMissedAt: later });
+    expect(missedCallFacts(second, later).missedCalls).toBe(3);
   });
 });
 
