@@ -57,10 +57,16 @@ SELECT history_track('review_comments');--> statement-breakpoint
 -- (stats/call-manager.ts). One covering index per that person and time answers a manager's or a
 -- department's period from the index alone (plans in BENCHMARKS.md).
 CREATE INDEX "calls_stats_manager_index" ON "calls" USING btree ((coalesce("answered_by_id", "initiated_by_id", "owner_id")), "started_at")
-	INCLUDE ("direction", "disposition", "answered_at", "talk_seconds") WHERE "disposition" IS NOT NULL;--> statement-breakpoint
+	INCLUDE ("direction", "disposition", "answered_at", "talk_seconds", "external_number", "answered_by_id", "initiated_by_id", "owner_id") WHERE "disposition" IS NOT NULL;--> statement-breakpoint
 -- "Was this missed call returned?": outbound calls to the same number after it.
 CREATE INDEX "calls_outbound_number_index" ON "calls" USING btree ("external_number", "started_at") WHERE "direction" = 'outbound';--> statement-breakpoint
 CREATE INDEX "reminders_call_id_index" ON "reminders" USING btree ("call_id") WHERE "call_id" IS NOT NULL;--> statement-breakpoint
 CREATE INDEX "deals_owner_id_created_at_index" ON "deals" USING btree ("owner_id", "created_at") INCLUDE ("status", "amount");--> statement-breakpoint
 CREATE INDEX "deal_status_changes_changed_by_id_changed_at_index" ON "deal_status_changes" USING btree ("changed_by_id", "changed_at");--> statement-breakpoint
 CREATE INDEX "client_notes_author_id_created_at_index" ON "client_notes" USING btree ("author_id", "created_at");
+--> statement-breakpoint
+-- A manager's activity timeline: the changes they made, by time.
+CREATE INDEX "change_history_actor_id_at_index" ON "change_history" USING btree ("actor_id", "at") WHERE "actor_id" IS NOT NULL;
+--> statement-breakpoint
+-- "Amount of paid deals" reads the moments deals became contract_paid in a period.
+CREATE INDEX "deal_status_changes_paid_index" ON "deal_status_changes" USING btree ("changed_at") INCLUDE ("deal_id") WHERE "to_status" = 'contract_paid';
