@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { DEAL_STATUSES } from '../deals/deal-statuses.js';
 import { Id } from '../http/schemas.js';
+import { PIPELINE } from './stats-figures.js';
 import { GROUPINGS } from './stats-query.js';
 import { TIMELINE_KINDS } from './timeline.js';
 
@@ -25,7 +26,7 @@ export const FiguresBody = Type.Object({
   talkSecondsAvg: Nullable(Type.Number()),
   dealsCreated: Type.Integer({ description: 'deals created in the period, owned by the person now' }),
   dealsByStatus: Type.Object(PerStatus.properties, { description: 'those deals by their status now' }),
-  reached: Type.Object(PerStatus.properties, { description: 'those deals that ever reached each pipeline stage (or a later one); refusals are no stage and stay 0' }),
+  reached: Type.Object(Object.fromEntries(PIPELINE.map((s) => [s, Type.Integer()])), { description: 'those deals that ever reached each pipeline stage (or a later one); a refusal is no stage' }),
   conversions: Type.Array(
     Type.Object({ from: Type.String(), to: Type.String(), rate: Nullable(Type.Number({ description: 'reached[to] / reached[from]' })) }),
     { description: 'consecutive stages, then new → contract_signed, new → contract_paid, new → completed' },
