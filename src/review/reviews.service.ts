@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../audit/audit.js';
-import { canReviewCallOf, seesReview } from '../auth/access.js';
+import { canReviewCallOf, seesFiguresOf, seesReview } from '../auth/access.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/client.js';
 import { AppError } from '../errors.js';
@@ -172,7 +172,10 @@ export async function getReview(db: Db, viewer: Viewer, actor: Actor, id: number
   return reviews[0]!;
 }
 
+/** 404 unless the viewer sees the figures of the call's manager, as for every object out of scope. */
 export async function listCallReviews(db: Db, viewer: Viewer, actor: Actor, callId: number): Promise<ReviewView[]> {
+  const call = await callWithManager(db, callId);
+  if (!call.manager || !seesFiguresOf(viewer, call.manager)) throw new AppError('NOT_FOUND', `call ${callId} not found`);
   const seen = await visibleReviewIds(db, viewer, eq(callReviews.callId, callId));
   const reviews = await loadReviews(db, seen.map((r) => r.id));
   await auditReads(db, actor, reviews);
