@@ -20,7 +20,7 @@ import { seedStats } from './seed.js';
 // deals, 2,000 users by default) in an embedded PostgreSQL of its own, torn down after. Each kind
 // runs R times (kinds interleaved, so load from other processes spreads over all), timing the
 // service function (its SQL in parallel on the pool, and the figures), not HTTP. Then EXPLAIN
-// (ANALYZE, BUFFERS) of the calls query of every kind, the biggest of the four.
+// (ANALYZE, BUFFERS) of every statement of every kind.
 //
 //   npm run bench:stats -- [--calls 1000000] [--deals 200000] [--users 2000] [--runs 30] [--out bench/results/stats.json]
 // DATABASE_URL for a running server instead of the embedded one.
@@ -45,13 +45,14 @@ const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
 const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 const round = (x: number) => Math.round(x * 100) / 100;
 
-// The calls query of the last statistics request, for EXPLAIN.
-let lastCallsSql: { text: string; values: unknown[] } | null = null;
+// The queries of the last statistics request, for EXPLAIN.
+type Captured = { text: string; values: unknown[] };
+let captured: Captured[] = [];
 const originalQuery = pg.Client.prototype.query;
 pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
   const first = a[0] as string | { text?: string; values?: unknown[] };
   const text = typeof first === 'string' ? first : first?.text;
-  if (text && /JOIN calls c ON/.test(text)) lastCallsSql = { text, values: (typeof first === 'string' ? undefined : first.values) ?? (a[1] as unknown[]) ?? [] };
+  if (text && /^\s*(WITH p AS|SELECT)/i.test(text) && !/^\s*explain/i.test(text)) captured.push({ text, values: (typeof first === 'string' ? undefined : first.values) ?? (a[1] as unknown[]) ?? [] });
   return (originalQuery as (...x: unknown[]) => unknown).apply(this, a);
 } as typeof pg.Client.prototype.query;
 
@@ -106,15 +107,15 @@ async function main(done: () => void): Promise<void> {
   };
 
   const timings = new Map<string, number[]>();
-  const sqlOf = new Map<string, { text: string; values: unknown[] } | null>();
+  const sqlOf = new Map<string, Captured[]>();
   for (let round_ = -2; round_ < runs; round_++) {
     for (const [kind, run] of Object.entries(KINDS)) {
-      lastCallsSql = null;
+      captured = [];
       const t0 = performance.now();
       await run(database.db);
       const ms = performance.now() - t0;
       if (round_ < 0) {
-        sqlOf.set(kind, lastCallsSql);
+        sqlOf.set(kind, captured);
         continue; // warm-up
       }
       timings.set(kind, [...(timings.get(kind) ?? []), ms]);
@@ -126,18 +127,21 @@ async function main(done: () => void): Promise<void> {
   const results = [];
   for (const [kind, list] of timings) {
     const sorted = [...list].sort((a, b) => a - b);
-    const sql = sqlOf.get(kind);
-    const plan = sql ? (await seedClient.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers, costs off, timing off, summary on) ${sql.text}`, sql.values)).rows.map((r) => r['QUERY PLAN']) : [];
-    const shared = plan.join('\n').match(/Buffers: shared hit=(\d+)(?: read=(\d+))?/);
-    results.push({
-      kind,
-      p50Ms: round(percentile(sorted, 0.5)),
-      p95Ms: round(percentile(sorted, 0.95)),
-      maxMs: round(sorted.at(-1)!),
-      callsQueryBuffers: shared ? Number(shared[1]) + Number(shared[2] ?? 0) : null,
-      callsIndex: plan.find((l) => /Index (Only )?Scan/.test(l))?.trim() ?? null,
-      plan,
-    });
+    // Every statement of the kind, explained one after another: which one costs what, on which index.
+    const queries = [];
+    for (const q of sqlOf.get(kind) ?? []) {
+      const plan = (await seedClient.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers, costs off, timing off, summary on) ${q.text}`, q.values)).rows.map((r) => r['QUERY PLAN']);
+      const shared = plan.join('\n').match(/Buffers: shared hit=(\d+)(?: read=(\d+))?/);
+      const what = /call_stats_daily/.test(q.text) ? 'call rollup' : /make_interval\(hours/.test(q.text) ? 'missed calls' : /FROM p JOIN deals/.test(q.text) ? 'deals created' : /contract_paid/.test(q.text) ? 'deals paid' : /call_reviews r ON r.manager_id/.test(q.text) ? 'reviews' : /SELECT id, name, role/.test(q.text) ? 'people' : 'query';
+      queries.push({
+        what,
+        executionMs: Number(plan.find((l) => l.startsWith('Execution Time'))?.match(/[\d.]+/)?.[0] ?? NaN),
+        buffers: shared ? Number(shared[1]) + Number(shared[2] ?? 0) : null,
+        indexes: [...new Set(plan.map((l) => l.match(/(?:Index (?:Only )?Scan|Bitmap Index Scan) (?:using |on )(\w+)/)?.[1]).filter(Boolean))],
+        plan,
+      });
+    }
+    results.push({ kind, p50Ms: round(percentile(sorted, 0.5)), p95Ms: round(percentile(sorted, 0.95)), maxMs: round(sorted.at(-1)!), queries });
   }
   const slowest = [...results].sort((a, b) => b.p95Ms - a.p95Ms)[0]!;
   const report = {
@@ -155,7 +159,10 @@ async function main(done: () => void): Promise<void> {
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
   done();
-  for (const r of results) log(`${r.kind.padEnd(44)} p50 ${String(r.p50Ms).padStart(7)}  p95 ${String(r.p95Ms).padStart(7)}  max ${String(r.maxMs).padStart(7)} ms  buffers ${r.callsQueryBuffers}  ${r.callsIndex?.slice(0, 80) ?? ''}`);
+  for (const r of results) {
+    log(`${r.kind.padEnd(44)} p50 ${String(r.p50Ms).padStart(7)}  p95 ${String(r.p95Ms).padStart(7)}  max ${String(r.maxMs).padStart(7)} ms`);
+    for (const q of r.queries) log(`    ${q.what.padEnd(14)} ${String(q.executionMs).padStart(8)} ms  buffers ${q.buffers}  ${q.indexes.join(', ')}`);
+  }
   log(`slowest: ${slowest.kind} p95 ${slowest.p95Ms} ms; load ${loadBefore.map(round)} → ${loadAfter.map(round)}; written ${out}`);
 }
 

@@ -61,36 +61,41 @@ function peopleCte(viewer: Viewer, q: StatsQuery): SQL {
 
 /** The local period a moment falls in: `date_trunc(unit, at AT TIME ZONE tz)`. */
 const bucket = (g: Grouping, column: string): SQL => (g === 'total' ? sql`NULL::date` : sql.raw(`date_trunc('${g}', ${column} AT TIME ZONE p.tz)::date`));
+/** The same for the rollup's local day. */
+const bucketOfDay = (g: Grouping): SQL => (g === 'total' ? sql`NULL::date` : sql.raw(`date_trunc('${g}', s.day)::date`));
 
 type Row = Record<string, string | number | null>;
 const n = (v: string | number | null | undefined) => (v === null || v === undefined ? 0 : Number(v));
 const dayOf = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10));
 
 /**
- * Four plain queries over indexes (migration 0014), each grouped by person and local period:
- * calls, deals created (with how far each got), deals paid, reviews. Plans: BENCHMARKS.md.
+ * Five queries, each grouped by person and local period: the call rollup, missed calls and their
+ * callbacks, deals created (with how far each got), deals paid, reviews. Plans: BENCHMARKS.md.
  */
 export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery): Promise<{ people: Person[]; rows: PersonPeriod[] }> {
   const p = peopleCte(viewer, q);
+  // The call figures from the daily rollup (migration 0014, kept current as calls end): its day
+  // is already local, so a period is a plain range of days.
   const callsSql = sql`WITH ${p}
+    SELECT p.id AS user_id, ${bucketOfDay(q.groupBy)} AS period,
+      sum(s.inbound) AS inbound, sum(s.outbound) AS outbound, sum(s.answered) AS answered, sum(s.missed) AS missed,
+      sum(s.answer_seconds_sum) AS answer_seconds_sum, sum(s.answer_count) AS answer_count,
+      sum(s.talk_total) AS talk_total, sum(s.talk_count) AS talk_count
+    FROM p JOIN call_stats_daily s ON s.user_id = p.id AND s.day >= ${q.from}::date AND s.day <= ${q.to}::date
+    GROUP BY 1, 2`;
+  // Callbacks depend on later calls and on the hours asked: read from the missed calls themselves
+  // (a partial index holds only them), each with the first outbound call to its number after it.
+  const missedSql = sql`WITH ${p}
     SELECT p.id AS user_id, ${bucket(q.groupBy, 'c.started_at')} AS period,
-      count(*) FILTER (WHERE c.direction = 'inbound') AS inbound,
-      count(*) FILTER (WHERE c.direction = 'outbound') AS outbound,
-      count(*) FILTER (WHERE c.direction = 'inbound' AND c.disposition = 'answered') AS answered,
-      count(*) FILTER (WHERE ${MISSED_SQL}) AS missed,
-      count(*) FILTER (WHERE ${MISSED_SQL} AND rb.at IS NULL) AS missed_not_called_back,
-      count(*) FILTER (WHERE ${MISSED_SQL} AND rb.at <= c.started_at + make_interval(hours => ${q.callbackHours})) AS callbacks_on_time,
-      sum(extract(epoch FROM c.answered_at - c.started_at)) FILTER (WHERE c.direction = 'inbound' AND c.disposition = 'answered' AND c.answered_at IS NOT NULL) AS answer_seconds_sum,
-      count(*) FILTER (WHERE c.direction = 'inbound' AND c.disposition = 'answered' AND c.answered_at IS NOT NULL) AS answer_count,
-      coalesce(sum(c.talk_seconds) FILTER (WHERE c.disposition = 'answered'), 0) AS talk_total,
-      count(*) FILTER (WHERE c.disposition = 'answered' AND c.talk_seconds IS NOT NULL) AS talk_count
+      count(*) FILTER (WHERE rb.at IS NULL) AS missed_not_called_back,
+      count(*) FILTER (WHERE rb.at <= c.started_at + make_interval(hours => ${q.callbackHours})) AS callbacks_on_time
     FROM p
-    JOIN calls c ON ${callManager} = p.id AND c.started_at >= p.t0 AND c.started_at < p.t1 AND c.disposition IS NOT NULL
+    JOIN calls c ON ${callManager} = p.id AND c.started_at >= p.t0 AND c.started_at < p.t1 AND ${MISSED_SQL}
     LEFT JOIN LATERAL (
-      SELECT min(o.started_at) AS at FROM calls o
-      WHERE ${MISSED_SQL} AND o.direction = 'outbound' AND o.external_number = c.external_number AND o.started_at > c.started_at
+      SELECT o.started_at AS at FROM calls o
+      WHERE o.direction = 'outbound' AND o.external_number = c.external_number AND o.started_at > c.started_at
+      ORDER BY o.started_at LIMIT 1
     ) rb ON true
-    WHERE c.direction <> 'internal'
     GROUP BY 1, 2`;
   const dealsSql = sql`WITH ${p}
     SELECT p.id AS user_id, ${bucket(q.groupBy, 'd.created_at')} AS period, d.status,
@@ -113,8 +118,8 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery): Prom
     GROUP BY 1, 2`;
   const peopleSql = sql`WITH ${p} SELECT id, name, role, department_id, tz FROM p ORDER BY name, id`;
 
-  const [people, callRows, dealRows, paidRows, reviewRows] = await Promise.all(
-    [peopleSql, callsSql, dealsSql, paidSql, reviewsSql].map(async (query) => (await db.execute<Row>(query)).rows),
+  const [people, callRows, missedRows, dealRows, paidRows, reviewRows] = await Promise.all(
+    [peopleSql, callsSql, missedSql, dealsSql, paidSql, reviewsSql].map(async (query) => (await db.execute<Row>(query)).rows),
   );
 
   const byKey = new Map<string, PersonPeriod>();
@@ -129,9 +134,13 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery): Prom
     addSums(at(r), {
       ...emptySums(),
       inbound: n(r.inbound), outbound: n(r.outbound), answered: n(r.answered), missed: n(r.missed),
-      missedNotCalledBack: n(r.missed_not_called_back), callbacksOnTime: n(r.callbacks_on_time),
       answerSecondsSum: n(r.answer_seconds_sum), answerCount: n(r.answer_count), talkSecondsTotal: n(r.talk_total), talkCount: n(r.talk_count),
     });
+  }
+  for (const r of missedRows!) {
+    const s = at(r);
+    s.missedNotCalledBack += n(r.missed_not_called_back);
+    s.callbacksOnTime += n(r.callbacks_on_time);
   }
   for (const r of dealRows!) {
     const s = at(r);

@@ -262,3 +262,32 @@ describe('XLSX export', () => {
     expect(book.worksheets.at(-1)!.rowCount).toBe(15); // header + 14 events
   });
 });
+
+describe('the call rollup', () => {
+  const snapshot = async () =>
+    (await t.database.pool.query(
+      `select user_id, day::text, inbound, outbound, answered, missed, answer_seconds_sum, answer_count, talk_total::int, talk_count
+       from call_stats_daily where (inbound, outbound, answered, missed, answer_count, talk_count) <> (0, 0, 0, 0, 0, 0) order by user_id, day`,
+    )).rows;
+
+  it('follows a call as it goes live, ends, is corrected and deleted, and matches a recount', async () => {
+    const db = t.database.db;
+    const before = rowOf(await get(director, `/api/stats/managers?${WEEK}`), boris.id).figures;
+    // Live: counts nowhere. Ended: counts. Given to Anna instead: moves. Deleted: gone.
+    const id = await addCall({ startedAt: at('2026-11-06T10:00:00Z'), disposition: null, endedAt: null, answeredById: boris.id });
+    await db.update(calls).set({ talkSeconds: 5 }).where(eq(calls.id, id));
+    expect(rowOf(await get(director, `/api/stats/managers?${WEEK}`), boris.id).figures.inbound).toBe(before.inbound);
+    await db.update(calls).set({ disposition: 'answered', answeredAt: at('2026-11-06T10:00:08Z'), talkSeconds: 70, endedAt: at('2026-11-06T10:01:30Z') }).where(eq(calls.id, id));
+    const ended = rowOf(await get(director, `/api/stats/managers?${WEEK}`), boris.id).figures;
+    expect(ended).toMatchObject({ inbound: before.inbound + 1, answered: 1, talkSecondsTotal: before.talkSecondsTotal + 70, avgAnswerSeconds: 8 });
+    await db.update(calls).set({ answeredById: anna.id }).where(eq(calls.id, id));
+    expect(rowOf(await get(director, `/api/stats/managers?${WEEK}`), boris.id).figures).toMatchObject({ inbound: before.inbound, talkSecondsTotal: before.talkSecondsTotal });
+    expect(rowOf(await get(director, `/api/stats/managers?${WEEK}`), anna.id).figures).toMatchObject({ inbound: 7, talkSecondsTotal: 480 });
+    await db.delete(calls).where(eq(calls.id, id));
+    expect(rowOf(await get(director, `/api/stats/managers?${WEEK}`), anna.id).figures).toMatchObject({ inbound: 6, talkSecondsTotal: 410 });
+
+    const kept = await snapshot();
+    await t.database.pool.query('select call_stats_rebuild()');
+    expect(await snapshot()).toEqual(kept);
+  });
+});
