@@ -103,7 +103,20 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery): Prom
       count(*) AS deals
     FROM p JOIN deals d ON d.owner_id = p.id AND d.created_at >= p.t0 AND d.created_at < p.t1
     GROUP BY 1, 2, 3, 4`;
-  const paidSql = sql`WITH ${p}
+  // Deals that became contract_paid in the period. A few people: through their deals (an index
+  // probe per deal). A department or the company: through the period's payments, then their owners.
+  const few = (q.userIds?.length ?? 0) > 0 || figuresScope(viewer).kind === 'ids';
+  const paidSql = few
+    ? sql`WITH ${p}
+    SELECT p.id AS user_id, ${bucket(q.groupBy, 'x.at')} AS period, count(*) AS paid, coalesce(sum(d.amount), 0) AS amount
+    FROM p JOIN deals d ON d.owner_id = p.id
+    CROSS JOIN LATERAL (
+      SELECT s.changed_at AS at FROM deal_status_changes s
+      WHERE s.deal_id = d.id AND s.to_status = 'contract_paid' AND s.changed_at >= p.t0 AND s.changed_at < p.t1
+      ORDER BY s.changed_at LIMIT 1
+    ) x
+    GROUP BY 1, 2`
+    : sql`WITH ${p}
     SELECT p.id AS user_id, ${bucket(q.groupBy, 'x.at')} AS period, count(*) AS paid, coalesce(sum(x.amount), 0) AS amount
     FROM (
       SELECT DISTINCT ON (s.deal_id) s.deal_id, s.changed_at AS at, d.amount, d.owner_id
