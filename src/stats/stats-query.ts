@@ -2,8 +2,6 @@ import { sql, type SQL } from 'drizzle-orm';
 import { figuresScope } from '../auth/access.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/client.js';
-import { MISSED_DISPOSITIONS } from '../reminders/reminder-rules.js';
-import { callManager } from './call-manager.js';
 import { addSums, emptySums, PIPELINE, type Sums } from './stats-figures.js';
 
 export const GROUPINGS = ['day', 'week', 'month', 'total'] as const;
@@ -38,7 +36,6 @@ export interface PersonPeriod {
 /** Departments without one, and people without a department, count in the company's zone. */
 export const DEFAULT_TIME_ZONE = 'Europe/Moscow';
 
-const MISSED_SQL = sql.raw(`c.direction = 'inbound' AND c.disposition IN (${MISSED_DISPOSITIONS.map((d) => `'${d}'`).join(', ')})`);
 const RANK_SQL = (column: string) => sql.raw(`CASE ${column} ${PIPELINE.map((s, i) => `WHEN '${s}' THEN ${i}`).join(' ')} ELSE -1 END`);
 
 /** The people whose figures the viewer asked for and may see (access.ts figuresScope). */
@@ -69,8 +66,8 @@ const n = (v: string | number | null | undefined) => (v === null || v === undefi
 const dayOf = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10));
 
 /**
- * Five queries, each grouped by person and local period: the call rollup, missed calls and their
- * callbacks, deals created (with how far each got), deals paid, reviews. Plans: BENCHMARKS.md.
+ * Five queries, each grouped by person and local period: the call rollup, missed calls with
+ * their first callback (both kept by a trigger on calls), deals created (with how far each got), deals paid, reviews. Plans: BENCHMARKS.md.
  */
 export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery): Promise<{ people: Person[]; rows: PersonPeriod[] }> {
   const p = peopleCte(viewer, q);
@@ -83,19 +80,13 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery): Prom
       sum(s.talk_total) AS talk_total, sum(s.talk_count) AS talk_count
     FROM p JOIN call_stats_daily s ON s.user_id = p.id AND s.day >= ${q.from}::date AND s.day <= ${q.to}::date
     GROUP BY 1, 2`;
-  // Callbacks depend on later calls and on the hours asked: read from the missed calls themselves
-  // (a partial index holds only them), each with the first outbound call to its number after it.
+  // Callbacks depend on later calls and on the hours asked: missed_calls (same trigger) keeps each
+  // missed call with its first return, so "on time" is a comparison at read time.
   const missedSql = sql`WITH ${p}
-    SELECT p.id AS user_id, ${bucket(q.groupBy, 'c.started_at')} AS period,
-      count(*) FILTER (WHERE rb.at IS NULL) AS missed_not_called_back,
-      count(*) FILTER (WHERE rb.at <= c.started_at + make_interval(hours => ${q.callbackHours})) AS callbacks_on_time
-    FROM p
-    JOIN calls c ON ${callManager} = p.id AND c.started_at >= p.t0 AND c.started_at < p.t1 AND ${MISSED_SQL}
-    LEFT JOIN LATERAL (
-      SELECT o.started_at AS at FROM calls o
-      WHERE o.direction = 'outbound' AND o.external_number = c.external_number AND o.started_at > c.started_at
-      ORDER BY o.started_at LIMIT 1
-    ) rb ON true
+    SELECT p.id AS user_id, ${bucket(q.groupBy, 'm.started_at')} AS period,
+      count(*) FILTER (WHERE m.returned_at IS NULL) AS missed_not_called_back,
+      count(*) FILTER (WHERE m.returned_at <= m.started_at + make_interval(hours => ${q.callbackHours})) AS callbacks_on_time
+    FROM p JOIN missed_calls m ON m.user_id = p.id AND m.started_at >= p.t0 AND m.started_at < p.t1
     GROUP BY 1, 2`;
   const dealsSql = sql`WITH ${p}
     SELECT p.id AS user_id, ${bucket(q.groupBy, 'd.created_at')} AS period, d.status,

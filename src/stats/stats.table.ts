@@ -1,4 +1,4 @@
-import { bigint, doublePrecision, integer, date, pgTable, primaryKey } from 'drizzle-orm/pg-core';
+import { bigint, date, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * Call figures per person and local day, written only by the trigger on calls (migration 0014,
@@ -21,4 +21,17 @@ export const callStatsDaily = pgTable(
     talkCount: integer().notNull().default(0),
   },
   (t) => [primaryKey({ name: 'call_stats_daily_pkey', columns: [t.userId, t.day] })],
+);
+
+/** Missed inbound calls and when each was first called back (same trigger; see migration 0014). */
+export const missedCalls = pgTable(
+  'missed_calls',
+  {
+    callId: bigint({ mode: 'number' }).primaryKey(),
+    userId: integer().notNull(),
+    startedAt: timestamp({ withTimezone: true }).notNull(),
+    externalNumber: text(),
+    returnedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [index('missed_calls_user_id_started_at_index').on(t.userId, t.startedAt)],
 );
