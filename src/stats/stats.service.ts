@@ -24,16 +24,20 @@ export interface DepartmentRow {
   figures: Figures;
 }
 
-/** Longest period one request may ask for: a year and a bit, by day at most 400 rows per person. */
+/** Longest period one request may ask for: a year and a bit; by day a quarter (rows per person). */
 const MAX_DAYS = 400;
+const MAX_DAYS_BY_DAY = 93;
 
-export function checkPeriod(q: Pick<StatsQuery, 'from' | 'to'>): void {
+export function checkPeriod(q: Pick<StatsQuery, 'from' | 'to' | 'groupBy'>): void {
   const from = Date.parse(`${q.from}T00:00:00Z`);
   const to = Date.parse(`${q.to}T00:00:00Z`);
   if (Number.isNaN(from)) throw new AppError('VALIDATION', `from: ${q.from} is not a date (YYYY-MM-DD)`);
   if (Number.isNaN(to)) throw new AppError('VALIDATION', `to: ${q.to} is not a date (YYYY-MM-DD)`);
   if (to < from) throw new AppError('VALIDATION', 'to: before from');
   if ((to - from) / 86_400_000 >= MAX_DAYS) throw new AppError('VALIDATION', `from/to: at most ${MAX_DAYS} days at once`);
+  if (q.groupBy === 'day' && (to - from) / 86_400_000 >= MAX_DAYS_BY_DAY) {
+    throw new AppError('VALIDATION', `from/to: at most ${MAX_DAYS_BY_DAY} days by day; group a longer period by week or month`);
+  }
 }
 
 /**

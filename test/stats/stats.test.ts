@@ -193,6 +193,10 @@ describe('figures per manager', () => {
     expect(res.json().message).toContain('to: before from');
     const long = await t.app.inject({ method: 'GET', url: '/api/stats/managers?from=2024-01-01&to=2026-11-01', headers: bearer(director.token) });
     expect(long.statusCode).toBe(400);
+    const daily = await t.app.inject({ method: 'GET', url: '/api/stats/managers?from=2026-01-01&to=2026-11-01&groupBy=day', headers: bearer(director.token) });
+    expect(daily.statusCode).toBe(400);
+    expect(daily.json().message).toContain('by week or month');
+    expect((await t.app.inject({ method: 'GET', url: '/api/stats/managers?from=2026-01-01&to=2026-11-01&groupBy=month', headers: bearer(director.token) })).statusCode).toBe(200);
     const bad = await t.app.inject({ method: 'GET', url: '/api/stats/managers?from=2026-13-01&to=2026-11-01', headers: bearer(director.token) });
     expect(bad.statusCode).toBe(400);
   });
