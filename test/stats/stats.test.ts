@@ -264,6 +264,13 @@ describe('XLSX export', () => {
     expect(timeline.statusCode).toBe(200);
     await book.xlsx.load(timeline.rawPayload as unknown as ArrayBuffer);
     expect(book.worksheets.at(-1)!.rowCount).toBe(15); // header + 14 events
+    const depts = await t.app.inject({ method: 'GET', url: `/api/stats/departments?${WEEK}&format=xlsx`, headers: bearer(curator.token) });
+    expect(depts.headers['content-disposition']).toContain('departments-2026-11-02-2026-11-08.xlsx');
+    const deptBook = new ExcelJS.Workbook();
+    await deptBook.xlsx.load(depts.rawPayload as unknown as ArrayBuffer);
+    const rows = deptBook.worksheets[0]!.getSheetValues().slice(1).map((r) => (r as unknown[]).slice(1, 5));
+    // The curator's department only: Sales, 3 people, 6 inbound.
+    expect(rows).toEqual([['Отдел / Department', 'Период с / Period from', 'Сотрудников / People', 'Входящие / Inbound'], ['Sales', '', 3, 6]]);
   });
 });
 
