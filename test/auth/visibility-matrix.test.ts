@@ -163,7 +163,7 @@ const NOT_CLIENT_BASE = [
   'get /api/departments/{id}', 'patch /api/departments/{id}', 'delete /api/departments/{id}',
   'patch /api/client-lists/{id}', 'delete /api/client-lists/{id}',
   'patch /api/deal-types/{id}', 'delete /api/webhooks/{id}',
-  'patch /api/intake/sites/{id}', 'delete /api/intake/sites/{id}',
+  'patch /api/intake/sites/{id}', 'delete /api/intake/sites/{id}', 'post /api/intake/sites/{id}/key',
   // The company's or a department's scorecards: their rule is tested in test/review/reviews.test.ts.
   'get /api/scorecards/{id}', 'patch /api/scorecards/{id}',
   // Destructive: their 404s are in clients.test.ts, contacts and handover tests; a matrix run
