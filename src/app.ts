@@ -77,6 +77,8 @@ export interface AppDeps {
   /** Where files attached to deals live; by default beside the recordings (deal-file-storage.ts). */
   dealFiles?: RecordingStorage;
   reminderRoutes?: FastifyPluginAsyncTypebox;
+  /** /api/import: client import with its BullMQ job (src/import/import.module.ts). */
+  importRoutes?: FastifyPluginAsyncTypebox;
   /** Events that are not about a call, to the webhooks (src/webhooks/webhook-dispatcher.ts `notify`). */
   notifyWebhook?: ReadBudgetDeps['notify'];
   /** POST /api/calls/originate and GET /c2c (src/clicktocall), registered at the root. */
@@ -238,6 +240,7 @@ export async function buildApp(deps: AppDeps) {
     await app.register(callRecordingRoutes, { prefix: '/api/calls', db, config, storage: deps.storage });
   }
   if (deps.reminderRoutes) await app.register(deps.reminderRoutes, { prefix: '/api/reminders' });
+  if (deps.importRoutes) await app.register(deps.importRoutes, { prefix: '/api/import' });
   if (deps.clickToCallRoutes) await app.register(deps.clickToCallRoutes);
   if (deps.realtime) {
     const { hub, activePops, onConnect, onClientMessage } = deps.realtime;
