@@ -15,7 +15,7 @@ import { users } from '../users/users.table.js';
 import { mappingError, type ColumnMapping } from './import-fields.js';
 import { importJobs } from './import-jobs.table.js';
 import { dryRun, MappingError, type FileRef, type ImportEnv } from './import-run.js';
-import { SheetNotFound, sniffFile } from './read-rows.js';
+import { FileUnreadable, SheetNotFound, sniffFile } from './read-rows.js';
 
 export interface ImportFiles {
   /** Where uploads live while their import runs: `<DATA_DIR>/imports` (survives a restart). */
@@ -44,11 +44,7 @@ function limiter(max: number): Transform {
 }
 
 const asBadInput = (err: unknown): never => {
-  if (err instanceof MappingError || err instanceof SheetNotFound) throw new AppError('VALIDATION', err.message);
-  // exceljs on a broken zip / csv-parse on a broken quote: the file, not the server, is wrong.
-  if (err instanceof Error && !(err instanceof AppError) && /zip|csv|quote|end of data|invalid|record/i.test(err.message)) {
-    throw new AppError('VALIDATION', `the file cannot be read as CSV or XLSX: ${err.message.slice(0, 200)}`);
-  }
+  if (err instanceof MappingError || err instanceof SheetNotFound || err instanceof FileUnreadable) throw new AppError('VALIDATION', err.message);
   throw err;
 };
 

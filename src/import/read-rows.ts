@@ -104,9 +104,17 @@ export interface ReadOptions {
 
 /** Every row of the file with its number, the header included; blank rows are skipped. */
 export async function* readRows(path: string, opts: ReadOptions): AsyncGenerator<FileRow> {
-  if (opts.shape.format === 'xlsx') yield* xlsxRows(path, opts.sheet ?? null);
-  else yield* csvRows(path, opts.shape);
+  try {
+    if (opts.shape.format === 'xlsx') yield* xlsxRows(path, opts.sheet ?? null);
+    else yield* csvRows(path, opts.shape);
+  } catch (err) {
+    if (err instanceof SheetNotFound) throw err;
+    // A broken zip or quote is the file's fault: the user is told so (400), not a 500.
+    throw new FileUnreadable(`the file cannot be read as ${opts.shape.format.toUpperCase()}: ${err instanceof Error ? err.message.slice(0, 200) : String(err)}`);
+  }
 }
+
+export class FileUnreadable extends Error {}
 
 async function* csvRows(path: string, shape: FileShape): AsyncGenerator<FileRow> {
   const file = createReadStream(path, { highWaterMark: 256 * 1024 });
