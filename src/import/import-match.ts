@@ -44,6 +44,19 @@ export async function loadLists(db: Q): Promise<Map<string, number>> {
 export const listKey = (kind: ClientListKind, name: string) => `${kind}:${name.toLowerCase()}`;
 
 /** Clients of the base by match key (`p+7…`, `i<INN>`, `n<name>`); the oldest client wins a tie. */
+/**
+ * Queries side by side on a pool; one after another in a transaction (its one connection runs
+ * one query at a time, and pg deprecates queueing them).
+ */
+async function all<T extends readonly (() => Promise<unknown>)[]>(db: Q, thunks: T): Promise<{ [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
+  if ('rollback' in db) {
+    const out: unknown[] = [];
+    for (const f of thunks) out.push(await f());
+    return out as never;
+  }
+  return Promise.all(thunks.map((f) => f())) as never;
+}
+
 export async function lookupKeys(db: Q, rows: readonly ImportRow[]): Promise<Map<string, number>> {
   const phones = new Set<string>();
   const inns = new Set<string>();
@@ -58,11 +71,11 @@ export async function lookupKeys(db: Q, rows: readonly ImportRow[]): Promise<Map
     const had = out.get(key);
     if (had === undefined || id < had) out.set(key, id);
   };
-  const [byPhone, byInn, byName] = await Promise.all([
-    phones.size ? db.select({ id: clientPhones.clientId, phone: clientPhones.phone }).from(clientPhones).where(inArray(clientPhones.phone, [...phones])) : [],
-    inns.size ? db.select({ id: clients.id, inn: clients.inn }).from(clients).where(inArray(clients.inn, [...inns])) : [],
-    db.select({ id: clients.id, name: clients.name }).from(clients).where(inArray(clients.name, [...names])),
-  ]);
+  const [byPhone, byInn, byName] = await all(db, [
+    async () => (phones.size ? db.select({ id: clientPhones.clientId, phone: clientPhones.phone }).from(clientPhones).where(inArray(clientPhones.phone, [...phones])) : []),
+    async () => (inns.size ? db.select({ id: clients.id, inn: clients.inn }).from(clients).where(inArray(clients.inn, [...inns])) : []),
+    () => db.select({ id: clients.id, name: clients.name }).from(clients).where(inArray(clients.name, [...names])),
+  ] as const);
   for (const r of byPhone) put(`p${r.phone}`, r.id);
   for (const r of byInn) put(`i${r.inn}`, r.id);
   for (const r of byName) put(`n${r.name}`, r.id);
@@ -82,13 +95,13 @@ export async function loadExisting(db: Q, viewer: Viewer, ids: readonly number[]
   const out = new Map<number, Existing>();
   if (ids.length === 0) return out;
   const list = [...ids];
-  const [rows, visible, phones, contacts, notes] = await Promise.all([
-    db.select().from(clients).where(inArray(clients.id, list)),
-    db.select({ id: clients.id }).from(clients).where(and(inArray(clients.id, list), visibleClients(db, viewer))),
-    db.select({ id: clientPhones.clientId, phone: clientPhones.phone }).from(clientPhones).where(and(inArray(clientPhones.clientId, list), isNull(clientPhones.contactId))),
-    db.select({ id: clientContacts.id, clientId: clientContacts.clientId, name: clientContacts.name, position: clientContacts.position }).from(clientContacts).where(inArray(clientContacts.clientId, list)),
-    db.select({ id: clientNotes.clientId, text: clientNotes.text }).from(clientNotes).where(inArray(clientNotes.clientId, list)),
-  ]);
+  const [rows, visible, phones, contacts, notes] = await all(db, [
+    () => db.select().from(clients).where(inArray(clients.id, list)),
+    () => db.select({ id: clients.id }).from(clients).where(and(inArray(clients.id, list), visibleClients(db, viewer))),
+    () => db.select({ id: clientPhones.clientId, phone: clientPhones.phone }).from(clientPhones).where(and(inArray(clientPhones.clientId, list), isNull(clientPhones.contactId))),
+    () => db.select({ id: clientContacts.id, clientId: clientContacts.clientId, name: clientContacts.name, position: clientContacts.position }).from(clientContacts).where(inArray(clientContacts.clientId, list)),
+    () => db.select({ id: clientNotes.clientId, text: clientNotes.text }).from(clientNotes).where(inArray(clientNotes.clientId, list)),
+  ] as const);
   const seen = new Set(visible.map((v) => v.id));
   for (const row of rows) out.set(row.id, { id: row.id, visible: seen.has(row.id), row, phones: new Set(), contacts: [], notes: new Set() });
   for (const p of phones) out.get(p.id)?.phones.add(p.phone);

@@ -16,6 +16,8 @@ export interface ImportEnv {
   db: Db;
   region: CountryCode;
   utcOffset: string;
+  /** Rows per transaction of the real run and per base lookup of the dry run (default 2000). */
+  batchSize?: number;
 }
 
 export interface FileRef {
@@ -122,7 +124,7 @@ export async function dryRun(env: ImportEnv, viewer: Viewer, file: FileRef, mapp
     };
     const targets = rows.map((r) => firstMatch(matchKeys(r.ok)));
     const existing = await loadExisting(db, viewer, [...new Set(targets.filter((t): t is number => t !== undefined && t > 0))]);
-    for (const [i, { ok, cells }] of rows.entries()) {
+    for (const { ok, cells } of rows) {
       const keys = matchKeys(ok);
       let target = firstMatch(keys);
       let fate: DryRunReport['sample'][number]['fate'];
@@ -144,7 +146,6 @@ export async function dryRun(env: ImportEnv, viewer: Viewer, file: FileRef, mapp
         if (!isNoChange(change)) changed.add(target);
         fate = isNoChange(change) ? 'unchanged' : 'update';
       }
-      void targets[i];
       for (const k of keys) if (!seen.has(k)) seen.set(k, target);
       if (ok.segment !== null && !lists.has(listKey('segment', ok.segment))) newLists.segment.add(ok.segment);
       if (ok.source !== null && !lists.has(listKey('source', ok.source))) newLists.source.add(ok.source);
@@ -171,7 +172,7 @@ export async function dryRun(env: ImportEnv, viewer: Viewer, file: FileRef, mapp
       }
       if (fate.unknownOwner !== null) unknownOwners.set(fate.unknownOwner, (unknownOwners.get(fate.unknownOwner) ?? 0) + 1);
       batch.push({ ok: fate.row, cells: item.data.cells });
-      if (batch.length >= BATCH) await flush();
+      if (batch.length >= (env.batchSize ?? BATCH)) await flush();
     }
     if (batch.length) await flush();
   } finally {
@@ -303,7 +304,7 @@ export async function realRun(env: ImportEnv, viewer: Viewer, job: typeof import
     }
     if (item.data.row <= lastRow) continue;
     rows.push(item.data);
-    if (rows.length >= BATCH && (await flush())) return 'cancelled';
+    if (rows.length >= (env.batchSize ?? BATCH) && (await flush())) return 'cancelled';
   }
   if (headerSeen && rows.length && (await flush())) return 'cancelled';
   return 'done';

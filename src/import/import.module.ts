@@ -62,9 +62,9 @@ export function createImportModule(deps: ImportModuleDeps) {
     try {
       const outcome = await realRun(env, viewer, job, fileRef(deps.files, job), {
         afterBatch: async ({ lastRow }) => {
-          const now = await publish(id);
-          await bullJob.updateProgress({ lastRow }).catch(() => {});
           await deps.onBatch?.(id, lastRow);
+          await bullJob.updateProgress({ lastRow }).catch(() => {});
+          const now = await publish(id);
           return now?.cancelRequested === true;
         },
       });

@@ -70,7 +70,7 @@ export async function uploadAndCheck(
       .insert(importJobs)
       .values({
         createdBy: viewer.id, fileName: input.fileName, format: shape.format, encoding: shape.encoding, delimiter: shape.delimiter, sheet: input.sheet,
-        mapping: result.mapping, defaultOwnerId: decided.ownerId, rowsTotal: result.report.rowsRead, rejectedCount: result.report.rowsRejected,
+        mapping: result.mapping, defaultOwnerId: decided.ownerId, rowsTotal: result.report.rowsRead,
         report: { header: result.header, ...result.report },
       })
       .returning();
@@ -102,7 +102,7 @@ export async function recheck(env: ImportEnv, files: ImportFiles, viewer: Viewer
   const result = await dryRun(env, viewer, fileRef(files, job), withHeaders, rejectedPath(files, id)).catch(asBadInput);
   const [row] = await env.db
     .update(importJobs)
-    .set({ mapping: result.mapping, rowsTotal: result.report.rowsRead, rejectedCount: result.report.rowsRejected, report: { header: result.header, ...result.report } })
+    .set({ mapping: result.mapping, rowsTotal: result.report.rowsRead, report: { header: result.header, ...result.report } })
     .where(eq(importJobs.id, id))
     .returning();
   return row!;
