@@ -27,6 +27,7 @@ import { clientErrorHandler, createMethodTable } from './http/methods.js';
 import { documentCommonErrors } from './http/openapi-defaults.js';
 import { refuseNul } from './http/text-guard.js';
 import { historyRoutes } from './history/history.routes.js';
+import { exportRoutes } from './import/export.routes.js';
 import { intakeLeadsRoutes, intakeSitesRoutes } from './intake/intake-admin.routes.js';
 import { leadIntakeRoutes } from './intake/lead-intake.routes.js';
 import { createLeadRateLimit } from './intake/lead-rate-limit.js';
@@ -241,6 +242,7 @@ export async function buildApp(deps: AppDeps) {
   }
   if (deps.reminderRoutes) await app.register(deps.reminderRoutes, { prefix: '/api/reminders' });
   if (deps.importRoutes) await app.register(deps.importRoutes, { prefix: '/api/import' });
+  await app.register(exportRoutes, { prefix: '/api/export', db, utcOffset: config.IMPORT_UTC_OFFSET });
   if (deps.clickToCallRoutes) await app.register(deps.clickToCallRoutes);
   if (deps.realtime) {
     const { hub, activePops, onConnect, onClientMessage } = deps.realtime;
