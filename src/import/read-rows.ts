@@ -1,12 +1,14 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { parse } from 'csv-parse';
+import Papa from 'papaparse';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { looksLikeHeader } from './import-fields.js';
 
-// The rows of an uploaded file, streamed: CSV through csv-parse (after iconv-lite for cp1251),
-// XLSX through exceljs's streaming WorkbookReader. Neither holds the file in memory.
+// The rows of an uploaded file, streamed: CSV through papaparse (after iconv-lite for cp1251),
+// XLSX through exceljs's streaming WorkbookReader. Neither holds the file in memory. papaparse
+// rather than csv-parse: 2–3× the rows per second on the same file (bench/import), and like
+// Excel it reads a stray quote as text instead of failing the file.
 
 export type FileFormat = 'csv' | 'xlsx';
 export type Encoding = 'utf-8' | 'windows-1251';
@@ -118,16 +120,38 @@ export class FileUnreadable extends Error {}
 
 async function* csvRows(path: string, shape: FileShape): AsyncGenerator<FileRow> {
   const file = createReadStream(path, { highWaterMark: 256 * 1024 });
-  const decoded = shape.encoding === 'windows-1251' ? file.pipe(iconv.decodeStream('win1251')) : file;
-  const parser = decoded.pipe(
-    parse({ delimiter: shape.delimiter ?? ',', bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: false }),
-  );
+  const text: NodeJS.ReadWriteStream | NodeJS.ReadableStream = shape.encoding === 'windows-1251' ? file.pipe(iconv.decodeStream('win1251')) : file.setEncoding('utf8');
+  const parser = text.pipe(Papa.parse(Papa.NODE_STREAM_INPUT, { delimiter: shape.delimiter ?? ',', quoteChar: '"' }));
   file.on('error', (err) => parser.destroy(err));
+  // Records are taken with read() as they come, not through the stream's async iterator: that
+  // costs a promise and several event hops per record, a quarter of the parse (bench/import).
+  let ended = false;
+  let failed: Error | null = null;
+  let wake: (() => void) | null = null;
+  const nudge = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  parser.on('readable', nudge);
+  parser.on('end', () => ((ended = true), nudge()));
+  parser.on('error', (err) => ((failed = err), nudge()));
   let row = 0;
-  for await (const cells of parser as AsyncIterable<string[]>) {
-    row++;
-    if (cells.length === 1 && cells[0]!.trim() === '') continue;
-    yield { row, cells };
+  try {
+    for (;;) {
+      let cells: string[] | null;
+      while ((cells = parser.read() as string[] | null) !== null) {
+        row++;
+        if (row === 1 && cells[0]?.startsWith('\ufeff')) cells[0] = cells[0].slice(1);
+        if (cells.length === 1 && cells[0]!.trim() === '') continue;
+        yield { row, cells };
+      }
+      if (failed) throw failed;
+      if (ended) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    if (!ended) file.destroy();
   }
 }
 
