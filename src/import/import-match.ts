@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql, type AnyColumn } from 'drizzle-orm';
 import { ownerDenial } from '../auth/access.js';
 import type { Viewer } from '../auth/viewer.js';
 import { visibleClients } from '../clients/clients.service.js';
@@ -57,6 +57,11 @@ async function all<T extends readonly (() => Promise<unknown>)[]>(db: Q, thunks:
   return Promise.all(thunks.map((f) => f())) as never;
 }
 
+// One array parameter instead of `in ($1, …, $3000)`: drizzle builds and PostgreSQL parses one
+// placeholder, not thousands (a third of a dry run's time before).
+const anyText = (column: AnyColumn, values: Iterable<string>) => sql`${column} = any(${sql.param([...values])}::text[])`;
+const anyInt = (column: AnyColumn, values: readonly number[]) => sql`${column} = any(${sql.param(values)}::int[])`;
+
 export async function lookupKeys(db: Q, rows: readonly ImportRow[]): Promise<Map<string, number>> {
   const phones = new Set<string>();
   const inns = new Set<string>();
@@ -72,9 +77,9 @@ export async function lookupKeys(db: Q, rows: readonly ImportRow[]): Promise<Map
     if (had === undefined || id < had) out.set(key, id);
   };
   const [byPhone, byInn, byName] = await all(db, [
-    async () => (phones.size ? db.select({ id: clientPhones.clientId, phone: clientPhones.phone }).from(clientPhones).where(inArray(clientPhones.phone, [...phones])) : []),
-    async () => (inns.size ? db.select({ id: clients.id, inn: clients.inn }).from(clients).where(inArray(clients.inn, [...inns])) : []),
-    () => db.select({ id: clients.id, name: clients.name }).from(clients).where(inArray(clients.name, [...names])),
+    async () => (phones.size ? db.select({ id: clientPhones.clientId, phone: clientPhones.phone }).from(clientPhones).where(anyText(clientPhones.phone, phones)) : []),
+    async () => (inns.size ? db.select({ id: clients.id, inn: clients.inn }).from(clients).where(anyText(clients.inn, inns)) : []),
+    () => db.select({ id: clients.id, name: clients.name }).from(clients).where(anyText(clients.name, names)),
   ] as const);
   for (const r of byPhone) put(`p${r.phone}`, r.id);
   for (const r of byInn) put(`i${r.inn}`, r.id);
@@ -96,11 +101,11 @@ export async function loadExisting(db: Q, viewer: Viewer, ids: readonly number[]
   if (ids.length === 0) return out;
   const list = [...ids];
   const [rows, visible, phones, contacts, notes] = await all(db, [
-    () => db.select().from(clients).where(inArray(clients.id, list)),
-    () => db.select({ id: clients.id }).from(clients).where(and(inArray(clients.id, list), visibleClients(db, viewer))),
-    () => db.select({ id: clientPhones.clientId, phone: clientPhones.phone }).from(clientPhones).where(and(inArray(clientPhones.clientId, list), isNull(clientPhones.contactId))),
-    () => db.select({ id: clientContacts.id, clientId: clientContacts.clientId, name: clientContacts.name, position: clientContacts.position }).from(clientContacts).where(inArray(clientContacts.clientId, list)),
-    () => db.select({ id: clientNotes.clientId, text: clientNotes.text }).from(clientNotes).where(inArray(clientNotes.clientId, list)),
+    () => db.select().from(clients).where(anyInt(clients.id, list)),
+    () => db.select({ id: clients.id }).from(clients).where(and(anyInt(clients.id, list), visibleClients(db, viewer))),
+    () => db.select({ id: clientPhones.clientId, phone: clientPhones.phone }).from(clientPhones).where(and(anyInt(clientPhones.clientId, list), isNull(clientPhones.contactId))),
+    () => db.select({ id: clientContacts.id, clientId: clientContacts.clientId, name: clientContacts.name, position: clientContacts.position }).from(clientContacts).where(anyInt(clientContacts.clientId, list)),
+    () => db.select({ id: clientNotes.clientId, text: clientNotes.text }).from(clientNotes).where(anyInt(clientNotes.clientId, list)),
   ] as const);
   const seen = new Set(visible.map((v) => v.id));
   for (const row of rows) out.set(row.id, { id: row.id, visible: seen.has(row.id), row, phones: new Set(), contacts: [], notes: new Set() });
