@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import { count, sql } from 'drizzle-orm';
-import ExcelJS from 'exceljs';
+import ExcelJS from './exceljs.js';
 import type { Viewer } from '../auth/viewer.js';
 import { recordAudit, type Actor } from '../audit/audit.js';
 import { clients } from '../clients/clients.table.js';

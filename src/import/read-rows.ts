@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import Papa from 'papaparse';
-import ExcelJS from 'exceljs';
+import type { Row } from 'exceljs';
+import ExcelJS from './exceljs.js';
 import iconv from 'iconv-lite';
 import { looksLikeHeader } from './import-fields.js';
 
@@ -162,7 +163,7 @@ async function* xlsxRows(path: string, sheet: string | null): AsyncGenerator<Fil
   const workbook = new ExcelJS.stream.xlsx.WorkbookReader(path, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'emit' });
   let found = false;
   for await (const worksheet of workbook) {
-    const ws = worksheet as unknown as AsyncIterable<ExcelJS.Row> & { name?: string };
+    const ws = worksheet as unknown as AsyncIterable<Row> & { name?: string };
     const wanted = !found && (sheet === null || ws.name === sheet);
     for await (const r of ws) {
       if (!wanted) continue;

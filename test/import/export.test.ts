@@ -1,5 +1,5 @@
 import { asc, count, eq } from 'drizzle-orm';
-import ExcelJS from 'exceljs';
+import ExcelJS from '../../src/import/exceljs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../../src/audit/audit.table.js';
 import { clientContacts, clientLists, clientPhones, clients } from '../../src/clients/clients.table.js';
