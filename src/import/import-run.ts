@@ -111,10 +111,26 @@ export async function dryRun(env: ImportEnv, viewer: Viewer, file: FileRef, mapp
     if (report.sample.length < 20) report.sample.push({ row: rowNumber, fate: 'rejected', clientId: null, client: null, reasons: problems.map((p) => p.reason) });
   };
 
+  // The base is asked about a batch while the next one is parsed (PostgreSQL works on the other
+  // core); the answers are applied in file order, so `seen` decides exactly as without.
+  type Asked = { rows: typeof batch; answer: Promise<{ base: Map<string, number>; existing: Awaited<ReturnType<typeof loadExisting>> }> };
+  let asked: Asked | null = null;
+  const ask = (rows: typeof batch): Asked => {
+    const answer = (async () => {
+      const base = await lookupKeys(db, rows.map((r) => r.ok));
+      return { base, existing: await loadExisting(db, viewer, [...new Set(base.values())]) };
+    })();
+    answer.catch(() => {}); // awaited in apply(); this only keeps an early failure from being "unhandled"
+    return { rows, answer };
+  };
   const flush = async () => {
-    const rows = batch;
+    const previous = asked;
+    asked = batch.length ? ask(batch) : null;
     batch = [];
-    const base = await lookupKeys(db, rows.map((r) => r.ok));
+    if (previous) await apply(previous);
+  };
+  const apply = async ({ rows, answer }: Asked) => {
+    const { base, existing } = await answer;
     const firstMatch = (keys: string[]) => {
       for (const k of keys) {
         const hit = seen.get(k) ?? base.get(k);
@@ -122,8 +138,6 @@ export async function dryRun(env: ImportEnv, viewer: Viewer, file: FileRef, mapp
       }
       return undefined;
     };
-    const targets = rows.map((r) => firstMatch(matchKeys(r.ok)));
-    const existing = await loadExisting(db, viewer, [...new Set(targets.filter((t): t is number => t !== undefined && t > 0))]);
     for (const { ok, cells } of rows) {
       const keys = matchKeys(ok);
       let target = firstMatch(keys);
@@ -174,7 +188,8 @@ export async function dryRun(env: ImportEnv, viewer: Viewer, file: FileRef, mapp
       batch.push({ ok: fate.row, cells: item.data.cells });
       if (batch.length >= (env.batchSize ?? BATCH)) await flush();
     }
-    if (batch.length) await flush();
+    await flush();
+    await flush();
   } finally {
     await rejected.close();
   }
