@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Type, TypeBoxValidatorCompiler, type Static, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { eq } from 'drizzle-orm';
@@ -154,9 +155,11 @@ export const importRoutes: FastifyPluginAsyncTypebox<ImportRouteDeps> = async (a
     },
     async (request, reply) => {
       const job = await loadJob(env, viewerOf(request), request.params.id);
+      const path = rejectedPath(files, job.id);
+      if (!(await access(path).then(() => true, () => false))) throw new AppError('NOT_FOUND', `the rejected rows of import ${job.id} are no longer kept`);
       reply.header('content-type', 'text/csv; charset=utf-8');
       reply.header('content-disposition', `attachment; filename="import-${job.id}-rejected.csv"`);
-      return reply.send(createReadStream(rejectedPath(files, job.id)));
+      return reply.send(createReadStream(path));
     },
   );
 };
