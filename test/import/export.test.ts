@@ -90,3 +90,20 @@ describe('export', () => {
     expect((await t.app.inject({ method: 'GET', url: '/api/export/clients', headers: bearer(curator.token) })).statusCode).toBe(403);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('documents the import and export operations for the console', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const paths = res.json().paths as Record<string, Record<string, { tags?: string[]; summary?: string; responses: Record<string, unknown> }>>;
+    const ours = ['post /api/import/clients', 'get /api/import/jobs/{id}', 'post /api/import/jobs/{id}/check', 'post /api/import/jobs/{id}/run', 'post /api/import/jobs/{id}/cancel', 'get /api/import/jobs/{id}/rejected', 'get /api/export/clients'];
+    for (const at of ours) {
+      const [method, path] = at.split(' ') as [string, string];
+      const op = paths[path]?.[method];
+      expect(op, at).toBeDefined();
+      expect(op!.tags, at).toEqual(['import']);
+      expect(op!.summary, at).toBeTruthy();
+      expect(Object.keys(op!.responses), at).toEqual(expect.arrayContaining(['401', '403']));
+    }
+  });
+});
