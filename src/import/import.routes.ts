@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Type, TypeBoxValidatorCompiler, type Static, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { eq } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import { actorOf } from '../audit/audit.js';
 import { viewerOf } from '../auth/auth.plugin.js';
 import { AppError, ErrorBody } from '../errors.js';
@@ -76,6 +76,29 @@ export const importRoutes: FastifyPluginAsyncTypebox<ImportRouteDeps> = async (a
       },
     );
   });
+
+  app.get(
+    '/jobs',
+    {
+      schema: {
+        tags,
+        summary: 'Imports, newest first: yours (a director sees everybody\'s)',
+        querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }) }),
+        response: { 200: Type.Array(ImportJobBody), ...errors },
+      },
+    },
+    async (request) => {
+      const viewer = viewerOf(request);
+      const rows = await env.db
+        .select()
+        .from(importJobs)
+        .where(viewer.role === 'director' ? undefined : eq(importJobs.createdBy, viewer.id))
+        .orderBy(desc(importJobs.id))
+        .limit(request.query.limit);
+      // The list leaves the reports out: each may hold 200 problems and a sample.
+      return rows.map((job) => ({ ...viewOf(job), report: null }));
+    },
+  );
 
   app.get(
     '/jobs/:id',

@@ -96,7 +96,7 @@ describe('the OpenAPI document', () => {
     const res = await t.app.inject({ method: 'GET', url: '/docs/json' });
     expect(res.statusCode).toBe(200);
     const paths = res.json().paths as Record<string, Record<string, { tags?: string[]; summary?: string; responses: Record<string, unknown> }>>;
-    const ours = ['post /api/import/clients', 'get /api/import/jobs/{id}', 'post /api/import/jobs/{id}/check', 'post /api/import/jobs/{id}/run', 'post /api/import/jobs/{id}/cancel', 'get /api/import/jobs/{id}/rejected', 'get /api/export/clients'];
+    const ours = ['post /api/import/clients', 'get /api/import/jobs', 'get /api/import/jobs/{id}', 'post /api/import/jobs/{id}/check', 'post /api/import/jobs/{id}/run', 'post /api/import/jobs/{id}/cancel', 'get /api/import/jobs/{id}/rejected', 'get /api/export/clients'];
     for (const at of ours) {
       const [method, path] = at.split(' ') as [string, string];
       const op = paths[path]?.[method];
