@@ -36,7 +36,21 @@ export interface PersonPeriod {
 /** Departments without one, and people without a department, count in the company's zone. */
 export const DEFAULT_TIME_ZONE = 'Europe/Moscow';
 
-const RANK_SQL = (column: string) => sql.raw(`CASE ${column} ${PIPELINE.map((s, i) => `WHEN '${s}' THEN ${i}`).join(' ')} ELSE -1 END`);
+/**
+ * The whole local months inside [from, to]: `first` and `last` are their first days, `lastDay` the
+ * last day of the last one; null when the period holds no whole month.
+ */
+export function wholeMonths(from: string, to: string): { first: string; last: string; lastDay: string } | null {
+  const iso = (d: Date) => d.toISOString().slice(0, 10);
+  const f = new Date(`${from}T00:00:00Z`);
+  const t = new Date(`${to}T00:00:00Z`);
+  const first = f.getUTCDate() === 1 ? f : new Date(Date.UTC(f.getUTCFullYear(), f.getUTCMonth() + 1, 1));
+  const afterTo = new Date(t.getTime() + 86_400_000);
+  // The month after the last whole one starts the day after `to` when `to` ends a month.
+  const end = afterTo.getUTCDate() === 1 ? afterTo : new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth(), 1));
+  if (end <= first) return null;
+  return { first: iso(first), last: iso(new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth() - 1, 1))), lastDay: iso(new Date(end.getTime() - 86_400_000)) };
+}
 
 /** The people whose figures the viewer asked for and may see (access.ts figuresScope). */
 function peopleCte(viewer: Viewer, q: StatsQuery): SQL {
@@ -71,13 +85,27 @@ const dayOf = (v: unknown) => (v === null || v === undefined ? null : v instance
  */
 export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery): Promise<{ people: Person[]; rows: PersonPeriod[] }> {
   const p = peopleCte(viewer, q);
-  // The call figures from the daily rollup (migration 0014, kept current as calls end): its day
-  // is already local, so a period is a plain range of days.
-  const callsSql = sql`WITH ${p}
-    SELECT p.id AS user_id, ${bucketOfDay(q.groupBy)} AS period,
-      sum(s.inbound) AS inbound, sum(s.outbound) AS outbound, sum(s.answered) AS answered, sum(s.missed) AS missed,
+  // The call figures from the rollups (kept current as calls end): their days are already local,
+  // so a period is a plain range of days. By month or in total, the whole months inside the period
+  // come from call_stats_monthly (migration 0015) and only the days before and after from
+  // call_stats_daily; a month there is the sum of its days, so the figures are the same.
+  const sums = sql.raw(`sum(s.inbound) AS inbound, sum(s.outbound) AS outbound, sum(s.answered) AS answered, sum(s.missed) AS missed,
       sum(s.answer_seconds_sum) AS answer_seconds_sum, sum(s.answer_count) AS answer_count,
-      sum(s.talk_total) AS talk_total, sum(s.talk_count) AS talk_count
+      sum(s.talk_total) AS talk_total, sum(s.talk_count) AS talk_count`);
+  const months = q.groupBy === 'month' || q.groupBy === 'total' ? wholeMonths(q.from, q.to) : null;
+  const callsSql = months
+    ? sql`WITH ${p}
+    SELECT user_id, period, ${sums} FROM (
+      SELECT p.id AS user_id, ${bucketOfDay(q.groupBy)} AS period, s.inbound, s.outbound, s.answered, s.missed, s.answer_seconds_sum, s.answer_count, s.talk_total, s.talk_count
+      FROM p JOIN call_stats_daily s ON s.user_id = p.id
+        AND ((s.day >= ${q.from}::date AND s.day < ${months.first}::date) OR (s.day > ${months.lastDay}::date AND s.day <= ${q.to}::date))
+      UNION ALL
+      SELECT p.id, ${q.groupBy === 'total' ? sql`NULL::date` : sql`s.month`}, s.inbound, s.outbound, s.answered, s.missed, s.answer_seconds_sum, s.answer_count, s.talk_total, s.talk_count
+      FROM p JOIN call_stats_monthly s ON s.user_id = p.id AND s.month >= ${months.first}::date AND s.month <= ${months.last}::date
+    ) s
+    GROUP BY 1, 2`
+    : sql`WITH ${p}
+    SELECT p.id AS user_id, ${bucketOfDay(q.groupBy)} AS period, ${sums}
     FROM p JOIN call_stats_daily s ON s.user_id = p.id AND s.day >= ${q.from}::date AND s.day <= ${q.to}::date
     GROUP BY 1, 2`;
   // Callbacks depend on later calls and on the hours asked: missed_calls (same trigger) keeps each
@@ -88,11 +116,11 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery): Prom
       count(*) FILTER (WHERE m.returned_at <= m.started_at + make_interval(hours => ${q.callbackHours})) AS callbacks_on_time
     FROM p JOIN missed_calls m ON m.user_id = p.id AND m.started_at >= p.t0 AND m.started_at < p.t1
     GROUP BY 1, 2`;
+  // How far each deal got is kept per deal in deal_stats (migration 0015, triggers on deals and
+  // deal_status_changes): one index read per person, no probe per deal.
   const dealsSql = sql`WITH ${p}
-    SELECT p.id AS user_id, ${bucket(q.groupBy, 'd.created_at')} AS period, d.status,
-      greatest(${RANK_SQL('d.status')}, (SELECT max(${RANK_SQL('s.to_status')}) FROM deal_status_changes s WHERE s.deal_id = d.id)) AS reached,
-      count(*) AS deals
-    FROM p JOIN deals d ON d.owner_id = p.id AND d.created_at >= p.t0 AND d.created_at < p.t1
+    SELECT p.id AS user_id, ${bucket(q.groupBy, 'd.created_at')} AS period, d.status, d.reached, count(*) AS deals
+    FROM p JOIN deal_stats d ON d.owner_id = p.id AND d.created_at >= p.t0 AND d.created_at < p.t1
     GROUP BY 1, 2, 3, 4`;
   // Deals that became contract_paid in the period. A few people: through their deals (an index
   // probe per deal). A department or the company: through the period's payments, then their owners.

@@ -1,4 +1,5 @@
-import { bigint, date, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, date, doublePrecision, index, integer, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import { deals } from '../deals/deals.table.js';
 
 /**
  * Call figures per person and local day, written only by the trigger on calls (migration 0014,
@@ -21,6 +22,46 @@ export const callStatsDaily = pgTable(
     talkCount: integer().notNull().default(0),
   },
   (t) => [primaryKey({ name: 'call_stats_daily_pkey', columns: [t.userId, t.day] })],
+);
+
+/**
+ * The same sums per person and local month (`month` is its first day), written by the same trigger
+ * (migration 0015); whole months of a period are read here. `call_stats_rebuild()` recounts it.
+ */
+export const callStatsMonthly = pgTable(
+  'call_stats_monthly',
+  {
+    userId: integer().notNull(),
+    month: date().notNull(),
+    inbound: integer().notNull().default(0),
+    outbound: integer().notNull().default(0),
+    answered: integer().notNull().default(0),
+    missed: integer().notNull().default(0),
+    answerSecondsSum: doublePrecision().notNull().default(0),
+    answerCount: integer().notNull().default(0),
+    talkTotal: bigint({ mode: 'number' }).notNull().default(0),
+    talkCount: integer().notNull().default(0),
+  },
+  (t) => [primaryKey({ name: 'call_stats_monthly_pkey', columns: [t.userId, t.month] })],
+);
+
+/**
+ * Per deal what "deals created" reads, kept by triggers on deals and deal_status_changes
+ * (migration 0015): `reached` is the furthest PIPELINE stage (index) it ever had, -1 for none.
+ * The (owner_id, created_at) index INCLUDEs status and reached (see the SQL).
+ */
+export const dealStats = pgTable(
+  'deal_stats',
+  {
+    dealId: integer()
+      .primaryKey()
+      .references(() => deals.id, { onDelete: 'cascade' }),
+    ownerId: integer(),
+    createdAt: timestamp({ withTimezone: true }).notNull(),
+    status: text().notNull(),
+    reached: smallint().notNull(),
+  },
+  (t) => [index('deal_stats_owner_id_created_at_index').on(t.ownerId, t.createdAt)],
 );
 
 /** Missed inbound calls and when each was first called back (same trigger; see migration 0014). */
