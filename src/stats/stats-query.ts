@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { figuresScope } from '../auth/access.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/client.js';
+import { DEAL_STATUSES } from '../deals/deal-statuses.js';
 import { addSums, emptySums, PIPELINE, type Sums } from './stats-figures.js';
 
 export const GROUPINGS = ['day', 'week', 'month', 'total'] as const;
@@ -27,7 +28,8 @@ export interface Person {
 }
 
 export interface PersonPeriod {
-  userId: number;
+  /** The person; per department (personPeriods by 'department') the department, null for none. */
+  userId: number | null;
   /** The local day the period starts (a week starts on Monday); null for groupBy=total. */
   period: string | null;
   sums: Sums;
@@ -35,6 +37,17 @@ export interface PersonPeriod {
 
 /** Departments without one, and people without a department, count in the company's zone. */
 export const DEFAULT_TIME_ZONE = 'Europe/Moscow';
+
+/**
+ * Deals created per current status and per pipeline stage reached (a deal that reached stage i
+ * counts at every stage up to i), from deal_stats: one row per person (or department) and period.
+ */
+const DEAL_COUNTS = sql.raw(
+  [
+    ...DEAL_STATUSES.map((s) => `sum(n) FILTER (WHERE d.status = '${s}') AS s_${s}`),
+    ...PIPELINE.map((_, i) => `sum(n) FILTER (WHERE d.reached >= ${i}) AS r_${i}`),
+  ].join(', '),
+);
 
 /**
  * The whole local months inside [from, to]: `first` and `last` are their first days, `lastDay` the
@@ -62,18 +75,44 @@ function peopleCte(viewer: Viewer, q: StatsQuery): SQL {
   if (q.userIds?.length) where.push(sql`u.id IN (${sql.join(q.userIds.map((id) => sql`${id}`), sql`, `)})`);
   // Directors are not on the phones; they appear only when asked for by id.
   else if (scope.kind !== 'ids') where.push(sql`u.role <> 'director'`);
+  // Per time zone (a handful), not per person: the period as moments, and each period's start
+  // (periodStarts) as a moment for bucket().
   return sql`p AS MATERIALIZED (
-    SELECT u.id, u.name, u.role, u.department_id, coalesce(d.time_zone, ${DEFAULT_TIME_ZONE}) AS tz,
-      ${q.from}::date::timestamp AT TIME ZONE coalesce(d.time_zone, ${DEFAULT_TIME_ZONE}) AS t0,
-      (${q.to}::date + 1)::timestamp AT TIME ZONE coalesce(d.time_zone, ${DEFAULT_TIME_ZONE}) AS t1
+    SELECT u.id, u.name, u.role, u.department_id, z.tz, z.t0, z.t1, z.bounds
     FROM users u LEFT JOIN departments d ON d.id = u.department_id
+    JOIN (
+      SELECT zone.tz, ${q.from}::date::timestamp AT TIME ZONE zone.tz AS t0, (${q.to}::date + 1)::timestamp AT TIME ZONE zone.tz AS t1,
+        (SELECT array_agg(g::timestamp AT TIME ZONE zone.tz ORDER BY g) FROM unnest(${periodStarts(q)}::date[]) g) AS bounds
+      FROM (SELECT DISTINCT coalesce(time_zone, ${DEFAULT_TIME_ZONE}) AS tz FROM departments UNION SELECT ${DEFAULT_TIME_ZONE}) zone
+    ) z ON z.tz = coalesce(d.time_zone, ${DEFAULT_TIME_ZONE})
     WHERE ${where.length ? sql.join(where, sql` AND `) : sql`true`})`;
 }
 
-/** The local period a moment falls in: `date_trunc(unit, at AT TIME ZONE tz)`. */
-const bucket = (g: Grouping, column: string): SQL => (g === 'total' ? sql`NULL::date` : sql.raw(`date_trunc('${g}', ${column} AT TIME ZONE p.tz)::date`));
+/**
+ * The local days the periods of [from, to] start on (a week on Monday, as date_trunc), as an array
+ * literal; '{}' for groupBy=total. The same days in every zone: only the moments differ.
+ */
+export function periodStarts(q: Pick<StatsQuery, 'from' | 'to' | 'groupBy'>): string {
+  if (q.groupBy === 'total') return '{}';
+  const d = new Date(`${q.from}T00:00:00Z`);
+  if (q.groupBy === 'month') d.setUTCDate(1);
+  if (q.groupBy === 'week') d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+  const starts: string[] = [];
+  for (; d.toISOString().slice(0, 10) <= q.to; q.groupBy === 'month' ? d.setUTCMonth(d.getUTCMonth() + 1) : d.setUTCDate(d.getUTCDate() + (q.groupBy === 'week' ? 7 : 1))) {
+    starts.push(d.toISOString().slice(0, 10));
+  }
+  return `{${starts.join(',')}}`;
+}
+
+/**
+ * The local period a moment falls in, `date_trunc(unit, at AT TIME ZONE tz)::date`, found by a
+ * binary search of the person's period starts as moments (p.bounds): no time-zone arithmetic per row.
+ */
+const bucket = (q: StatsQuery, column: string): SQL =>
+  q.groupBy === 'total' ? sql`NULL::date` : sql`(${periodStarts(q)}::date[])[width_bucket(${sql.raw(column)}, p.bounds)]`;
 /** The same for the rollup's local day. */
-const bucketOfDay = (g: Grouping): SQL => (g === 'total' ? sql`NULL::date` : sql.raw(`date_trunc('${g}', s.day)::date`));
+const bucketOfDay = (q: StatsQuery): SQL =>
+  q.groupBy === 'total' ? sql`NULL::date` : q.groupBy === 'day' ? sql`s.day` : sql`(${periodStarts(q)}::date[])[width_bucket(s.day, ${periodStarts(q)}::date[])]`;
 
 type Row = Record<string, string | number | null>;
 const n = (v: string | number | null | undefined) => (v === null || v === undefined ? 0 : Number(v));
@@ -83,8 +122,11 @@ const dayOf = (v: unknown) => (v === null || v === undefined ? null : v instance
  * Five queries, each grouped by person and local period: the call rollup, missed calls with
  * their first callback (both kept by a trigger on calls), deals created (with how far each got), deals paid, reviews. Plans: BENCHMARKS.md.
  */
-export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery): Promise<{ people: Person[]; rows: PersonPeriod[] }> {
+export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery, by: 'person' | 'department' = 'person'): Promise<{ people: Person[]; rows: PersonPeriod[] }> {
   const p = peopleCte(viewer, q);
+  // Per department (departmentStats) the sums are added up in SQL, per department as its people
+  // are now: a row per department and period comes back instead of one per person and period.
+  const key = by === 'department' ? sql`p.department_id` : sql`p.id`;
   // The call figures from the rollups (kept current as calls end): their days are already local,
   // so a period is a plain range of days. By month or in total, the whole months inside the period
   // come from call_stats_monthly (migration 0015) and only the days before and after from
@@ -96,38 +138,43 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery): Prom
   const callsSql = months
     ? sql`WITH ${p}
     SELECT user_id, period, ${sums} FROM (
-      SELECT p.id AS user_id, ${bucketOfDay(q.groupBy)} AS period, s.inbound, s.outbound, s.answered, s.missed, s.answer_seconds_sum, s.answer_count, s.talk_total, s.talk_count
+      SELECT ${key} AS user_id, ${bucketOfDay(q)} AS period, s.inbound, s.outbound, s.answered, s.missed, s.answer_seconds_sum, s.answer_count, s.talk_total, s.talk_count
       FROM p JOIN call_stats_daily s ON s.user_id = p.id
         AND ((s.day >= ${q.from}::date AND s.day < ${months.first}::date) OR (s.day > ${months.lastDay}::date AND s.day <= ${q.to}::date))
       UNION ALL
-      SELECT p.id, ${q.groupBy === 'total' ? sql`NULL::date` : sql`s.month`}, s.inbound, s.outbound, s.answered, s.missed, s.answer_seconds_sum, s.answer_count, s.talk_total, s.talk_count
+      SELECT ${key}, ${q.groupBy === 'total' ? sql`NULL::date` : sql`s.month`}, s.inbound, s.outbound, s.answered, s.missed, s.answer_seconds_sum, s.answer_count, s.talk_total, s.talk_count
       FROM p JOIN call_stats_monthly s ON s.user_id = p.id AND s.month >= ${months.first}::date AND s.month <= ${months.last}::date
     ) s
     GROUP BY 1, 2`
     : sql`WITH ${p}
-    SELECT p.id AS user_id, ${bucketOfDay(q.groupBy)} AS period, ${sums}
+    SELECT ${key} AS user_id, ${bucketOfDay(q)} AS period, ${sums}
     FROM p JOIN call_stats_daily s ON s.user_id = p.id AND s.day >= ${q.from}::date AND s.day <= ${q.to}::date
     GROUP BY 1, 2`;
   // Callbacks depend on later calls and on the hours asked: missed_calls (same trigger) keeps each
   // missed call with its first return, so "on time" is a comparison at read time.
   const missedSql = sql`WITH ${p}
-    SELECT p.id AS user_id, ${bucket(q.groupBy, 'm.started_at')} AS period,
+    SELECT ${key} AS user_id, ${bucket(q, 'm.started_at')} AS period,
       count(*) FILTER (WHERE m.returned_at IS NULL) AS missed_not_called_back,
       count(*) FILTER (WHERE m.returned_at <= m.started_at + make_interval(hours => ${q.callbackHours})) AS callbacks_on_time
     FROM p JOIN missed_calls m ON m.user_id = p.id AND m.started_at >= p.t0 AND m.started_at < p.t1
     GROUP BY 1, 2`;
   // How far each deal got is kept per deal in deal_stats (migration 0015, triggers on deals and
   // deal_status_changes): one index read per person, no probe per deal.
+  // Counted per status and stage first (a few small groups), then spread into columns.
   const dealsSql = sql`WITH ${p}
-    SELECT p.id AS user_id, ${bucket(q.groupBy, 'd.created_at')} AS period, d.status, d.reached, count(*) AS deals
-    FROM p JOIN deal_stats d ON d.owner_id = p.id AND d.created_at >= p.t0 AND d.created_at < p.t1
-    GROUP BY 1, 2, 3, 4`;
+    SELECT user_id, period, sum(n) AS deals, ${DEAL_COUNTS}
+    FROM (
+      SELECT ${key} AS user_id, ${bucket(q, 'd.created_at')} AS period, d.status, d.reached, count(*) AS n
+      FROM p JOIN deal_stats d ON d.owner_id = p.id AND d.created_at >= p.t0 AND d.created_at < p.t1
+      GROUP BY 1, 2, 3, 4
+    ) d
+    GROUP BY 1, 2`;
   // Deals that became contract_paid in the period. A few people: through their deals (an index
   // probe per deal). A department or the company: through the period's payments, then their owners.
   const few = (q.userIds?.length ?? 0) > 0 || figuresScope(viewer).kind === 'ids';
   const paidSql = few
     ? sql`WITH ${p}
-    SELECT p.id AS user_id, ${bucket(q.groupBy, 'x.at')} AS period, count(*) AS paid, coalesce(sum(d.amount), 0) AS amount
+    SELECT ${key} AS user_id, ${bucket(q, 'x.at')} AS period, count(*) AS paid, coalesce(sum(d.amount), 0) AS amount
     FROM p JOIN deals d ON d.owner_id = p.id
     CROSS JOIN LATERAL (
       SELECT s.changed_at AS at FROM deal_status_changes s
@@ -136,7 +183,7 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery): Prom
     ) x
     GROUP BY 1, 2`
     : sql`WITH ${p}
-    SELECT p.id AS user_id, ${bucket(q.groupBy, 'x.at')} AS period, count(*) AS paid, coalesce(sum(x.amount), 0) AS amount
+    SELECT ${key} AS user_id, ${bucket(q, 'x.at')} AS period, count(*) AS paid, coalesce(sum(x.amount), 0) AS amount
     FROM (
       SELECT DISTINCT ON (s.deal_id) s.deal_id, s.changed_at AS at, d.amount, d.owner_id
       FROM deal_status_changes s JOIN deals d ON d.id = s.deal_id
@@ -145,7 +192,7 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery): Prom
     ) x JOIN p ON p.id = x.owner_id AND x.at >= p.t0 AND x.at < p.t1
     GROUP BY 1, 2`;
   const reviewsSql = sql`WITH ${p}
-    SELECT p.id AS user_id, ${bucket(q.groupBy, 'r.created_at')} AS period, count(*) AS reviews, sum(r.total) AS score_sum
+    SELECT ${key} AS user_id, ${bucket(q, 'r.created_at')} AS period, count(*) AS reviews, sum(r.total) AS score_sum
     FROM p JOIN call_reviews r ON r.manager_id = p.id AND r.created_at >= p.t0 AND r.created_at < p.t1
     GROUP BY 1, 2`;
   const peopleSql = sql`WITH ${p} SELECT id, name, role, department_id, tz FROM p ORDER BY name, id`;
@@ -159,7 +206,7 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery): Prom
     const period = dayOf(r.period);
     const key = `${r.user_id}|${period}`;
     let row = byKey.get(key);
-    if (!row) byKey.set(key, (row = { userId: Number(r.user_id), period, sums: emptySums() }));
+    if (!row) byKey.set(key, (row = { userId: r.user_id === null ? null : Number(r.user_id), period, sums: emptySums() }));
     return row.sums;
   };
   for (const r of callRows!) {
@@ -176,11 +223,12 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery): Prom
   }
   for (const r of dealRows!) {
     const s = at(r);
-    const count = n(r.deals);
-    const status = String(r.status) as keyof Sums['dealsByStatus'];
-    s.dealsCreated += count;
-    s.dealsByStatus[status] = (s.dealsByStatus[status] ?? 0) + count;
-    for (let i = 0; i <= n(r.reached) && i < PIPELINE.length; i++) s.reached[i]! += count;
+    s.dealsCreated += n(r.deals);
+    for (const status of DEAL_STATUSES) {
+      const count = n(r[`s_${status}`]);
+      if (count) s.dealsByStatus[status] = (s.dealsByStatus[status] ?? 0) + count;
+    }
+    PIPELINE.forEach((_, i) => (s.reached[i]! += n(r[`r_${i}`])));
   }
   for (const r of paidRows!) {
     const s = at(r);
@@ -194,6 +242,6 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery): Prom
   }
   return {
     people: people!.map((r) => ({ id: Number(r.id), name: String(r.name), role: String(r.role), departmentId: r.department_id === null ? null : Number(r.department_id), timeZone: String(r.tz) })),
-    rows: [...byKey.values()].sort((x, y) => (x.period ?? '').localeCompare(y.period ?? '') || x.userId - y.userId),
+    rows: [...byKey.values()].sort((x, y) => (x.period ?? '').localeCompare(y.period ?? '') || (x.userId ?? 0) - (y.userId ?? 0)),
   };
 }
