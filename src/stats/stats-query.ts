@@ -84,6 +84,7 @@ function peopleCte(viewer: Viewer, q: StatsQuery): SQL {
       SELECT zone.tz, ${q.from}::date::timestamp AT TIME ZONE zone.tz AS t0, (${q.to}::date + 1)::timestamp AT TIME ZONE zone.tz AS t1,
         (SELECT array_agg(g::timestamp AT TIME ZONE zone.tz ORDER BY g) FROM unnest(${periodStarts(q)}::date[]) g) AS bounds
       FROM (SELECT DISTINCT coalesce(time_zone, ${DEFAULT_TIME_ZONE}) AS tz FROM departments UNION SELECT ${DEFAULT_TIME_ZONE}) zone
+      OFFSET 0
     ) z ON z.tz = coalesce(d.time_zone, ${DEFAULT_TIME_ZONE})
     WHERE ${where.length ? sql.join(where, sql` AND `) : sql`true`})`;
 }
@@ -139,8 +140,10 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery, by: '
     ? sql`WITH ${p}
     SELECT user_id, period, ${sums} FROM (
       SELECT ${key} AS user_id, ${bucketOfDay(q)} AS period, s.inbound, s.outbound, s.answered, s.missed, s.answer_seconds_sum, s.answer_count, s.talk_total, s.talk_count
-      FROM p JOIN call_stats_daily s ON s.user_id = p.id
-        AND ((s.day >= ${q.from}::date AND s.day < ${months.first}::date) OR (s.day > ${months.lastDay}::date AND s.day <= ${q.to}::date))
+      FROM p JOIN call_stats_daily s ON s.user_id = p.id AND s.day >= ${q.from}::date AND s.day < ${months.first}::date
+      UNION ALL
+      SELECT ${key}, ${bucketOfDay(q)}, s.inbound, s.outbound, s.answered, s.missed, s.answer_seconds_sum, s.answer_count, s.talk_total, s.talk_count
+      FROM p JOIN call_stats_daily s ON s.user_id = p.id AND s.day > ${months.lastDay}::date AND s.day <= ${q.to}::date
       UNION ALL
       SELECT ${key}, ${q.groupBy === 'total' ? sql`NULL::date` : sql`s.month`}, s.inbound, s.outbound, s.answered, s.missed, s.answer_seconds_sum, s.answer_count, s.talk_total, s.talk_count
       FROM p JOIN call_stats_monthly s ON s.user_id = p.id AND s.month >= ${months.first}::date AND s.month <= ${months.last}::date
@@ -183,13 +186,14 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery, by: '
     ) x
     GROUP BY 1, 2`
     : sql`WITH ${p}
-    SELECT ${key} AS user_id, ${bucket(q, 'x.at')} AS period, count(*) AS paid, coalesce(sum(x.amount), 0) AS amount
+    SELECT ${key} AS user_id, ${bucket(q, 'x.at')} AS period, count(*) AS paid, coalesce(sum(d.amount), 0) AS amount
     FROM (
-      SELECT DISTINCT ON (s.deal_id) s.deal_id, s.changed_at AS at, d.amount, d.owner_id
-      FROM deal_status_changes s JOIN deals d ON d.id = s.deal_id
+      SELECT s.deal_id, min(s.changed_at) AS at
+      FROM deal_status_changes s
       WHERE s.to_status = 'contract_paid' AND s.changed_at >= (SELECT min(t0) FROM p) AND s.changed_at < (SELECT max(t1) FROM p)
-      ORDER BY s.deal_id, s.changed_at
-    ) x JOIN p ON p.id = x.owner_id AND x.at >= p.t0 AND x.at < p.t1
+      GROUP BY s.deal_id
+    ) x JOIN deals d ON d.id = x.deal_id
+    JOIN p ON p.id = d.owner_id AND x.at >= p.t0 AND x.at < p.t1
     GROUP BY 1, 2`;
   const reviewsSql = sql`WITH ${p}
     SELECT ${key} AS user_id, ${bucket(q, 'r.created_at')} AS period, count(*) AS reviews, sum(r.total) AS score_sum
