@@ -49,11 +49,20 @@ const DEAL_COUNTS = sql.raw(
   ].join(', '),
 );
 
+/** The same from deal_stats_monthly: by_status[i] in DEAL_STATUSES order, by_reached[r + 2] for stage r. */
+const DEAL_MONTH_COUNTS = sql.raw(
+  [
+    ...DEAL_STATUSES.map((s, i) => `sum(m.by_status[${i + 1}]) AS s_${s}`),
+    ...PIPELINE.map((_, i) => `sum(${PIPELINE.slice(i).map((__, j) => `m.by_reached[${i + j + 2}]`).join(' + ')}) AS r_${i}`),
+  ].join(', '),
+);
+
 /**
  * The whole local months inside [from, to]: `first` and `last` are their first days, `lastDay` the
  * last day of the last one; null when the period holds no whole month.
  */
-export function wholeMonths(from: string, to: string): { first: string; last: string; lastDay: string } | null {
+export interface WholeMonths { first: string; last: string; lastDay: string }
+export function wholeMonths(from: string, to: string): WholeMonths | null {
   const iso = (d: Date) => d.toISOString().slice(0, 10);
   const f = new Date(`${from}T00:00:00Z`);
   const t = new Date(`${to}T00:00:00Z`);
@@ -66,7 +75,7 @@ export function wholeMonths(from: string, to: string): { first: string; last: st
 }
 
 /** The people whose figures the viewer asked for and may see (access.ts figuresScope). */
-function peopleCte(viewer: Viewer, q: StatsQuery): SQL {
+function peopleCte(viewer: Viewer, q: StatsQuery, months: WholeMonths | null): SQL {
   const scope = figuresScope(viewer);
   const where: SQL[] = [];
   if (scope.kind === 'department') where.push(sql`u.department_id = ${scope.departmentId}`);
@@ -78,10 +87,12 @@ function peopleCte(viewer: Viewer, q: StatsQuery): SQL {
   // Per time zone (a handful), not per person: the period as moments, and each period's start
   // (periodStarts) as a moment for bucket().
   return sql`p AS MATERIALIZED (
-    SELECT u.id, u.name, u.role, u.department_id, z.tz, z.t0, z.t1, z.bounds
+    SELECT u.id, u.name, u.role, u.department_id, z.tz, z.t0, z.t1, z.m0, z.m1, z.bounds
     FROM users u LEFT JOIN departments d ON d.id = u.department_id
     JOIN (
       SELECT zone.tz, ${q.from}::date::timestamp AT TIME ZONE zone.tz AS t0, (${q.to}::date + 1)::timestamp AT TIME ZONE zone.tz AS t1,
+        ${months ? sql`${months.first}::date::timestamp AT TIME ZONE zone.tz` : sql`NULL::timestamptz`} AS m0,
+        ${months ? sql`(${months.lastDay}::date + 1)::timestamp AT TIME ZONE zone.tz` : sql`NULL::timestamptz`} AS m1,
         (SELECT array_agg(g::timestamp AT TIME ZONE zone.tz ORDER BY g) FROM unnest(${periodStarts(q)}::date[]) g) AS bounds
       FROM (SELECT DISTINCT coalesce(time_zone, ${DEFAULT_TIME_ZONE}) AS tz FROM departments UNION SELECT ${DEFAULT_TIME_ZONE}) zone
       OFFSET 0
@@ -124,7 +135,9 @@ const dayOf = (v: unknown) => (v === null || v === undefined ? null : v instance
  * their first callback (both kept by a trigger on calls), deals created (with how far each got), deals paid, reviews. Plans: BENCHMARKS.md.
  */
 export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery, by: 'person' | 'department' = 'person'): Promise<{ people: Person[]; rows: PersonPeriod[] }> {
-  const p = peopleCte(viewer, q);
+  // Whole local months inside the period (by month or in total): read from the monthly rollups.
+  const months = q.groupBy === 'month' || q.groupBy === 'total' ? wholeMonths(q.from, q.to) : null;
+  const p = peopleCte(viewer, q, months);
   // Per department (departmentStats) the sums are added up in SQL, per department as its people
   // are now: a row per department and period comes back instead of one per person and period.
   const key = by === 'department' ? sql`p.department_id` : sql`p.id`;
@@ -135,7 +148,6 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery, by: '
   const sums = sql.raw(`sum(s.inbound) AS inbound, sum(s.outbound) AS outbound, sum(s.answered) AS answered, sum(s.missed) AS missed,
       sum(s.answer_seconds_sum) AS answer_seconds_sum, sum(s.answer_count) AS answer_count,
       sum(s.talk_total) AS talk_total, sum(s.talk_count) AS talk_count`);
-  const months = q.groupBy === 'month' || q.groupBy === 'total' ? wholeMonths(q.from, q.to) : null;
   const callsSql = months
     ? sql`WITH ${p}
     SELECT user_id, period, ${sums} FROM (
@@ -164,14 +176,26 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery, by: '
   // How far each deal got is kept per deal in deal_stats (migration 0015, triggers on deals and
   // deal_status_changes): one index read per person, no probe per deal.
   // Counted per status and stage first (a few small groups), then spread into columns.
+  const dealsOf = (range: SQL) => sql`SELECT ${key} AS user_id, ${bucket(q, 'd.created_at')} AS period, d.status, d.reached, count(*) AS n
+      FROM p JOIN deal_stats d ON d.owner_id = p.id AND ${range}
+      GROUP BY 1, 2, 3, 4`;
   const dealsSql = sql`WITH ${p}
     SELECT user_id, period, sum(n) AS deals, ${DEAL_COUNTS}
     FROM (
-      SELECT ${key} AS user_id, ${bucket(q, 'd.created_at')} AS period, d.status, d.reached, count(*) AS n
-      FROM p JOIN deal_stats d ON d.owner_id = p.id AND d.created_at >= p.t0 AND d.created_at < p.t1
-      GROUP BY 1, 2, 3, 4
+      ${months
+        ? sql`${dealsOf(sql`d.created_at >= p.t0 AND d.created_at < p.m0`)}
+      UNION ALL
+      ${dealsOf(sql`d.created_at >= p.m1 AND d.created_at < p.t1`)}`
+        : dealsOf(sql`d.created_at >= p.t0 AND d.created_at < p.t1`)}
     ) d
     GROUP BY 1, 2`;
+  // The whole months from deal_stats_monthly (migration 0015), in the same columns.
+  const dealMonthsSql = months
+    ? sql`WITH ${p}
+    SELECT ${key} AS user_id, ${q.groupBy === 'total' ? sql`NULL::date` : sql`m.month`} AS period, sum(m.deals) AS deals, ${DEAL_MONTH_COUNTS}
+    FROM p JOIN deal_stats_monthly m ON m.user_id = p.id AND m.month >= ${months.first}::date AND m.month <= ${months.last}::date
+    GROUP BY 1, 2`
+    : null;
   // Deals that became contract_paid in the period. A few people: through their deals (an index
   // probe per deal). A department or the company: through the period's payments, then their owners.
   const few = (q.userIds?.length ?? 0) > 0 || figuresScope(viewer).kind === 'ids';
@@ -201,8 +225,8 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery, by: '
     GROUP BY 1, 2`;
   const peopleSql = sql`WITH ${p} SELECT id, name, role, department_id, tz FROM p ORDER BY name, id`;
 
-  const [people, callRows, missedRows, dealRows, paidRows, reviewRows] = await Promise.all(
-    [peopleSql, callsSql, missedSql, dealsSql, paidSql, reviewsSql].map(async (query) => (await db.execute<Row>(query)).rows),
+  const [people, callRows, missedRows, dealRows, paidRows, reviewRows, dealMonthRows] = await Promise.all(
+    [peopleSql, callsSql, missedSql, dealsSql, paidSql, reviewsSql, dealMonthsSql].map(async (query) => (query ? (await db.execute<Row>(query)).rows : [])),
   );
 
   const byKey = new Map<string, PersonPeriod>();
@@ -225,7 +249,7 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery, by: '
     s.missedNotCalledBack += n(r.missed_not_called_back);
     s.callbacksOnTime += n(r.callbacks_on_time);
   }
-  for (const r of dealRows!) {
+  for (const r of [...dealRows!, ...dealMonthRows!]) {
     const s = at(r);
     s.dealsCreated += n(r.deals);
     for (const status of DEAL_STATUSES) {

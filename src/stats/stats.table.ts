@@ -64,6 +64,23 @@ export const dealStats = pgTable(
   (t) => [index('deal_stats_owner_id_created_at_index').on(t.ownerId, t.createdAt)],
 );
 
+/**
+ * Deals created per owner and local month, by current status (`byStatus[i]`: DEAL_STATUSES[i - 1])
+ * and by furthest stage (`byReached[r + 2]`: stage r, -1..8); a trigger on deal_stats keeps it
+ * (migration 0015).
+ */
+export const dealStatsMonthly = pgTable(
+  'deal_stats_monthly',
+  {
+    userId: integer().notNull(),
+    month: date().notNull(),
+    deals: integer().notNull().default(0),
+    byStatus: integer().array().notNull(),
+    byReached: integer().array().notNull(),
+  },
+  (t) => [primaryKey({ name: 'deal_stats_monthly_pkey', columns: [t.userId, t.month] })],
+);
+
 /** Missed inbound calls and when each was first called back (same trigger; see migration 0014). */
 export const missedCalls = pgTable(
   'missed_calls',

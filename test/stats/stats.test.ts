@@ -282,7 +282,10 @@ const monthly = async () =>
     `select user_id, month::text, inbound, outbound, answered, missed, answer_seconds_sum, answer_count, talk_total::int, talk_count
      from call_stats_monthly where (inbound, outbound, answered, missed, answer_count, talk_count) <> (0, 0, 0, 0, 0, 0) order by user_id, month`,
   )).rows;
-const dealStats = async () => (await t.database.pool.query('select deal_id, owner_id, created_at, status, reached from deal_stats order by deal_id')).rows;
+const dealStats = async () => [
+  (await t.database.pool.query('select deal_id, owner_id, created_at, status, reached from deal_stats order by deal_id')).rows,
+  (await t.database.pool.query('select user_id, month::text, deals, by_status, by_reached from deal_stats_monthly where deals <> 0 order by user_id, month')).rows,
+];
 
 describe('the call rollup', () => {
   const snapshot = async () =>
@@ -341,25 +344,31 @@ describe('the call rollup', () => {
     const period = 'from=2026-10-15&to=2026-12-03&callbackHours=2';
     const byDay = await get(director, `/api/stats/managers?${period}&groupBy=day`);
     const fromDays = new Map<string, Record<string, number>>();
-    const callFigures = ['inbound', 'outbound', 'answered', 'missed', 'talkSecondsTotal'] as const;
+    const callFigures = ['inbound', 'outbound', 'answered', 'missed', 'talkSecondsTotal', 'dealsCreated', ...PIPELINE.map((s) => `reached.${s}`), ...DEAL_STATUSES.map((s) => `dealsByStatus.${s}`)];
+    const value = (f: Record<string, any>, k: string) => (k.includes('.') ? f[k.split('.')[0]!][k.split('.')[1]!] : f[k]) as number;
     for (const r of byDay.rows as Row[]) {
       for (const key of [`${r.userId}|${r.period!.slice(0, 7)}-01`, `${r.userId}|total`]) {
         const into = fromDays.get(key) ?? Object.fromEntries(callFigures.map((f) => [f, 0]));
-        for (const f of callFigures) into[f]! += r.figures[f];
+        for (const f of callFigures) into[f]! += value(r.figures, f);
         fromDays.set(key, into);
       }
     }
-    const pick = (f: Record<string, number>) => Object.fromEntries(callFigures.map((k) => [k, f[k]]));
+    const pick = (f: Record<string, any>) => Object.fromEntries(callFigures.map((k) => [k, value(f, k)]));
     const byMonth = await get(director, `/api/stats/managers?${period}&groupBy=month`);
-    for (const r of byMonth.rows as Row[]) if (r.figures.inbound + r.figures.outbound > 0) expect(pick(r.figures), `${r.userId} ${r.period}`).toEqual(fromDays.get(`${r.userId}|${r.period}`));
+    for (const r of byMonth.rows as Row[]) if (r.figures.inbound + r.figures.outbound + r.figures.dealsCreated > 0) expect(pick(r.figures), `${r.userId} ${r.period}`).toEqual(fromDays.get(`${r.userId}|${r.period}`));
     expect((byMonth.rows as Row[]).filter((r) => r.userId === anna.id && r.period === '2026-11-01')[0]!.figures.inbound).toBe(7); // the week's 6 and Monday 9 November's
     const total = await get(director, `/api/stats/managers?${period}&groupBy=total`);
     for (const r of total.rows as Row[]) expect(pick(r.figures), String(r.userId)).toEqual(fromDays.get(`${r.userId}|total`) ?? pick(r.figures));
-    expect(rowOf(total, anna.id).figures.inbound).toBe(7);
+    expect(rowOf(total, anna.id).figures).toMatchObject({ inbound: 7, dealsCreated: 4 }); // D1–D3 in November, D4 on 20 October
   });
 });
 
 describe('how far each deal got (deal_stats)', () => {
+  it('numbers statuses as DEAL_STATUSES does', async () => {
+    const ranks = (await t.database.pool.query<{ i: number }>(`select deal_status_index(s) i from unnest($1::text[]) with ordinality as x(s, n) order by n`, [[...DEAL_STATUSES]])).rows;
+    expect(ranks.map((r) => r.i)).toEqual(DEAL_STATUSES.map((_, i) => i + 1));
+  });
+
   it('ranks statuses as PIPELINE does', async () => {
     const ranks = (await t.database.pool.query<{ s: string; r: number }>(`select s, deal_stage_rank(s) r from unnest($1::text[]) s`, [[...DEAL_STATUSES]])).rows;
     expect(ranks.map((r) => r.r)).toEqual(DEAL_STATUSES.map((s) => PIPELINE.indexOf(s)));
