@@ -49,13 +49,8 @@ const DEAL_COUNTS = sql.raw(
   ].join(', '),
 );
 
-/** The same from deal_stats_monthly: by_status[i] in DEAL_STATUSES order, by_reached[r + 2] for stage r. */
-const DEAL_MONTH_COUNTS = sql.raw(
-  [
-    ...DEAL_STATUSES.map((s, i) => `sum(m.by_status[${i + 1}]) AS s_${s}`),
-    ...PIPELINE.map((_, i) => `sum(${PIPELINE.slice(i).map((__, j) => `m.by_reached[${i + j + 2}]`).join(' + ')}) AS r_${i}`),
-  ].join(', '),
-);
+/** The same from deal_stats_monthly: a column per status (s_<status>) and per stage (r_<i>, reached i or further). */
+const DEAL_MONTH_COUNTS = sql.raw([...DEAL_STATUSES.map((s) => `sum(m.s_${s}) AS s_${s}`), ...PIPELINE.map((_, i) => `sum(m.r_${i}) AS r_${i}`)].join(', '));
 
 /**
  * The whole local months inside [from, to]: `first` and `last` are their first days, `lastDay` the

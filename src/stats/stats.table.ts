@@ -1,5 +1,7 @@
 import { bigint, date, doublePrecision, index, integer, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import { DEAL_STATUSES } from '../deals/deal-statuses.js';
 import { deals } from '../deals/deals.table.js';
+import { PIPELINE } from './stats-figures.js';
 
 /**
  * Call figures per person and local day, written only by the trigger on calls (migration 0014,
@@ -65,18 +67,17 @@ export const dealStats = pgTable(
 );
 
 /**
- * Deals created per owner and local month, by current status (`byStatus[i]`: DEAL_STATUSES[i - 1])
- * and by furthest stage (`byReached[r + 2]`: stage r, -1..8); a trigger on deal_stats keeps it
- * (migration 0015).
+ * Deals created per owner and local month: `s_<status>` now at each status, `r_<i>` reached
+ * PIPELINE stage i or further; a trigger on deal_stats keeps it (migration 0015).
  */
 export const dealStatsMonthly = pgTable(
   'deal_stats_monthly',
   {
-    userId: integer().notNull(),
+    userId: integer('user_id').notNull(),
     month: date().notNull(),
     deals: integer().notNull().default(0),
-    byStatus: integer().array().notNull(),
-    byReached: integer().array().notNull(),
+    ...Object.fromEntries(DEAL_STATUSES.map((s) => [`s_${s}`, integer(`s_${s}`).notNull().default(0)])),
+    ...Object.fromEntries(PIPELINE.map((_, i) => [`r_${i}`, integer(`r_${i}`).notNull().default(0)])),
   },
   (t) => [primaryKey({ name: 'deal_stats_monthly_pkey', columns: [t.userId, t.month] })],
 );
