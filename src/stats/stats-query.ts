@@ -38,6 +38,41 @@ export interface PersonPeriod {
 /** Departments without one, and people without a department, count in the company's zone. */
 export const DEFAULT_TIME_ZONE = 'Europe/Moscow';
 
+/** A range of the call rollups, added (sign 1) or taken away (-1); `monthly`: from/to are months' first days. */
+export interface CallPart { monthly: boolean; from: string; to: string; sign: 1 | -1 }
+
+const isoDay = (d: Date) => d.toISOString().slice(0, 10);
+const addDays = (day: string, n: number) => isoDay(new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000));
+const daysBetween = (a: string, b: string) => Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
+
+/**
+ * How [from, to] is read from the call rollups when it holds whole months: those months from
+ * call_stats_monthly; a partial month at either end from its days, or, when more of that month is
+ * inside the period than outside, as the whole month less the days outside (fewer rows to read).
+ * Integer sums are exact either way; answer_seconds_sum is a float, off by rounding at most.
+ */
+export function callParts(from: string, to: string, months: WholeMonths): CallPart[] {
+  let first = months.first;
+  let last = months.last;
+  const parts: CallPart[] = [];
+  if (from < months.first) {
+    const monthStart = `${from.slice(0, 7)}-01`;
+    if (daysBetween(monthStart, from) < daysBetween(from, months.first)) {
+      first = monthStart;
+      parts.push({ monthly: false, from: monthStart, to: addDays(from, -1), sign: -1 });
+    } else parts.push({ monthly: false, from, to: addDays(months.first, -1), sign: 1 });
+  }
+  if (to > months.lastDay) {
+    const monthStart = addDays(months.lastDay, 1);
+    const monthEnd = addDays(isoDay(new Date(Date.UTC(Number(to.slice(0, 4)), Number(to.slice(5, 7)), 1))), -1);
+    if (daysBetween(to, monthEnd) < daysBetween(monthStart, to) + 1) {
+      last = monthStart;
+      parts.push({ monthly: false, from: addDays(to, 1), to: monthEnd, sign: -1 });
+    } else parts.push({ monthly: false, from: monthStart, to, sign: 1 });
+  }
+  return [{ monthly: true, from: first, to: last, sign: 1 }, ...parts];
+}
+
 /**
  * Deals created per current status and per pipeline stage reached (a deal that reached stage i
  * counts at every stage up to i), from deal_stats: one row per person (or department) and period.
@@ -143,17 +178,24 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery, by: '
   const sums = sql.raw(`sum(s.inbound) AS inbound, sum(s.outbound) AS outbound, sum(s.answered) AS answered, sum(s.missed) AS missed,
       sum(s.answer_seconds_sum) AS answer_seconds_sum, sum(s.answer_count) AS answer_count,
       sum(s.talk_total) AS talk_total, sum(s.talk_count) AS talk_count`);
+  const cols = (sign: 1 | -1) =>
+    sql.raw(['inbound', 'outbound', 'answered', 'missed', 'answer_seconds_sum', 'answer_count', 'talk_total', 'talk_count'].map((c) => (sign === 1 ? `s.${c}` : `-s.${c}`)).join(', '));
+  const parts = months ? callParts(q.from, q.to, months) : [];
   const callsSql = months
     ? sql`WITH ${p}
     SELECT user_id, period, ${sums} FROM (
-      SELECT ${key} AS user_id, ${bucketOfDay(q)} AS period, s.inbound, s.outbound, s.answered, s.missed, s.answer_seconds_sum, s.answer_count, s.talk_total, s.talk_count
-      FROM p JOIN call_stats_daily s ON s.user_id = p.id AND s.day >= ${q.from}::date AND s.day < ${months.first}::date
+      ${sql.join(
+        parts.map((part) =>
+          part.monthly
+            ? sql`SELECT ${key} AS user_id, ${q.groupBy === 'total' ? sql`NULL::date` : sql`s.month`} AS period, ${cols(part.sign)}
+      FROM p JOIN call_stats_monthly s ON s.user_id = p.id AND s.month >= ${part.from}::date AND s.month <= ${part.to}::date`
+            : sql`SELECT ${key} AS user_id, ${bucketOfDay(q)} AS period, ${cols(part.sign)}
+      FROM p JOIN call_stats_daily s ON s.user_id = p.id AND s.day >= ${part.from}::date AND s.day <= ${part.to}::date`,
+        ),
+        sql`
       UNION ALL
-      SELECT ${key}, ${bucketOfDay(q)}, s.inbound, s.outbound, s.answered, s.missed, s.answer_seconds_sum, s.answer_count, s.talk_total, s.talk_count
-      FROM p JOIN call_stats_daily s ON s.user_id = p.id AND s.day > ${months.lastDay}::date AND s.day <= ${q.to}::date
-      UNION ALL
-      SELECT ${key}, ${q.groupBy === 'total' ? sql`NULL::date` : sql`s.month`}, s.inbound, s.outbound, s.answered, s.missed, s.answer_seconds_sum, s.answer_count, s.talk_total, s.talk_count
-      FROM p JOIN call_stats_monthly s ON s.user_id = p.id AND s.month >= ${months.first}::date AND s.month <= ${months.last}::date
+      `,
+      )}
     ) s
     GROUP BY 1, 2`
     : sql`WITH ${p}

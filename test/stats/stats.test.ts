@@ -11,7 +11,7 @@ import { clientNotes } from '../../src/notes/notes.table.js';
 import { reminders } from '../../src/reminders/reminders.table.js';
 import { callReviews, scorecards, scorecardVersions } from '../../src/review/review.table.js';
 import { PIPELINE } from '../../src/stats/stats-figures.js';
-import { wholeMonths } from '../../src/stats/stats-query.js';
+import { callParts, wholeMonths } from '../../src/stats/stats-query.js';
 import { bearer, createTestApp, createUser, type TestApp } from '../support/test-app.js';
 
 // Every figure on a small hand-made week whose right answers are worked out in the comments.
@@ -340,7 +340,17 @@ describe('the call rollup', () => {
     expect(wholeMonths('2026-02-01', '2026-02-28')).toEqual({ first: '2026-02-01', last: '2026-02-01', lastDay: '2026-02-28' });
     expect(wholeMonths('2026-11-02', '2026-11-08')).toBeNull();
     expect(wholeMonths('2026-10-20', '2026-11-10')).toBeNull();
-    // October 15 – December 3: half a month of days, November whole, three days of December.
+    // A year: December less its first two days, eleven months, two days of the next December.
+    expect(callParts('2025-12-03', '2026-12-02', wholeMonths('2025-12-03', '2026-12-02')!)).toEqual([
+      { monthly: true, from: '2025-12-01', to: '2026-11-01', sign: 1 },
+      { monthly: false, from: '2025-12-01', to: '2025-12-02', sign: -1 },
+      { monthly: false, from: '2026-12-01', to: '2026-12-02', sign: 1 },
+    ]);
+    // Vera (Moscow): one call on 10 October (outside), one on 20 October (inside): October is read as
+    // the month less its first 14 days.
+    await addCall({ startedAt: at('2026-10-10T09:00:00Z'), answeredAt: at('2026-10-10T09:00:07Z'), talkSeconds: 11, answeredById: vera.id });
+    await addCall({ startedAt: at('2026-10-20T09:00:00Z'), answeredAt: at('2026-10-20T09:00:03Z'), talkSeconds: 13, answeredById: vera.id });
+    // October 15 – December 3: October less its first 14 days, November whole, three days of December.
     const period = 'from=2026-10-15&to=2026-12-03&callbackHours=2';
     const byDay = await get(director, `/api/stats/managers?${period}&groupBy=day`);
     const fromDays = new Map<string, Record<string, number>>();
@@ -359,6 +369,7 @@ describe('the call rollup', () => {
     expect((byMonth.rows as Row[]).filter((r) => r.userId === anna.id && r.period === '2026-11-01')[0]!.figures.inbound).toBe(7); // the week's 6 and Monday 9 November's
     const total = await get(director, `/api/stats/managers?${period}&groupBy=total`);
     for (const r of total.rows as Row[]) expect(pick(r.figures), String(r.userId)).toEqual(fromDays.get(`${r.userId}|total`) ?? pick(r.figures));
+    expect(rowOf(total, vera.id).figures).toMatchObject({ inbound: 3, talkSecondsTotal: 13 + 30 + 30 });
     expect(rowOf(total, anna.id).figures).toMatchObject({ inbound: 7, dealsCreated: 4 }); // D1–D3 in November, D4 on 20 October
   });
 });
