@@ -105,7 +105,7 @@ export function wholeMonths(from: string, to: string): WholeMonths | null {
 }
 
 /** The people whose figures the viewer asked for and may see (access.ts figuresScope). */
-function peopleCte(viewer: Viewer, q: StatsQuery, months: WholeMonths | null): SQL {
+function peopleCte(viewer: Viewer, q: StatsQuery): SQL {
   const scope = figuresScope(viewer);
   const where: SQL[] = [];
   if (scope.kind === 'department') where.push(sql`u.department_id = ${scope.departmentId}`);
@@ -117,12 +117,10 @@ function peopleCte(viewer: Viewer, q: StatsQuery, months: WholeMonths | null): S
   // Per time zone (a handful), not per person: the period as moments, and each period's start
   // (periodStarts) as a moment for bucket().
   return sql`p AS MATERIALIZED (
-    SELECT u.id, u.name, u.role, u.department_id, z.tz, z.t0, z.t1, z.m0, z.m1, z.bounds
+    SELECT u.id, u.name, u.role, u.department_id, z.tz, z.t0, z.t1, z.bounds
     FROM users u LEFT JOIN departments d ON d.id = u.department_id
     JOIN (
       SELECT zone.tz, ${q.from}::date::timestamp AT TIME ZONE zone.tz AS t0, (${q.to}::date + 1)::timestamp AT TIME ZONE zone.tz AS t1,
-        ${months ? sql`${months.first}::date::timestamp AT TIME ZONE zone.tz` : sql`NULL::timestamptz`} AS m0,
-        ${months ? sql`(${months.lastDay}::date + 1)::timestamp AT TIME ZONE zone.tz` : sql`NULL::timestamptz`} AS m1,
         (SELECT array_agg(g::timestamp AT TIME ZONE zone.tz ORDER BY g) FROM unnest(${periodStarts(q)}::date[]) g) AS bounds
       FROM (SELECT DISTINCT coalesce(time_zone, ${DEFAULT_TIME_ZONE}) AS tz FROM departments UNION SELECT ${DEFAULT_TIME_ZONE}) zone
       OFFSET 0
@@ -167,7 +165,7 @@ const dayOf = (v: unknown) => (v === null || v === undefined ? null : v instance
 export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery, by: 'person' | 'department' = 'person'): Promise<{ people: Person[]; rows: PersonPeriod[] }> {
   // Whole local months inside the period (by month or in total): read from the monthly rollups.
   const months = q.groupBy === 'month' || q.groupBy === 'total' ? wholeMonths(q.from, q.to) : null;
-  const p = peopleCte(viewer, q, months);
+  const p = peopleCte(viewer, q);
   // Per department (departmentStats) the sums are added up in SQL, per department as its people
   // are now: a row per department and period comes back instead of one per person and period.
   const key = by === 'department' ? sql`p.department_id` : sql`p.id`;
@@ -213,24 +211,31 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery, by: '
   // How far each deal got is kept per deal in deal_stats (migration 0015, triggers on deals and
   // deal_status_changes): one index read per person, no probe per deal.
   // Counted per status and stage first (a few small groups), then spread into columns.
-  const dealsOf = (range: SQL) => sql`SELECT ${key} AS user_id, ${bucket(q, 'd.created_at')} AS period, d.status, d.reached, count(*) AS n
-      FROM p JOIN deal_stats d ON d.owner_id = p.id AND ${range}
+  // Deals created: the same parts as the calls (whole months from deal_stats_monthly, migration
+  // 0015; the days of a partial month added, or taken away from its whole month, from deal_stats).
+  const dealsOf = (from: string, to: string, sign: 1 | -1) => sql`SELECT ${key} AS user_id, ${bucket(q, 'd.created_at')} AS period, d.status, d.reached, ${sql.raw(String(sign))} * count(*) AS n
+      FROM p JOIN deal_stats d ON d.owner_id = p.id
+        AND d.created_at >= ${from}::date::timestamp AT TIME ZONE p.tz AND d.created_at < (${to}::date + 1)::timestamp AT TIME ZONE p.tz
       GROUP BY 1, 2, 3, 4`;
-  const dealsSql = sql`WITH ${p}
+  const dayParts = months ? parts.filter((part) => !part.monthly) : [{ from: q.from, to: q.to, sign: 1 as const }];
+  const dealsSql = dayParts.length
+    ? sql`WITH ${p}
     SELECT user_id, period, sum(n) AS deals, ${DEAL_COUNTS}
     FROM (
-      ${months
-        ? sql`${dealsOf(sql`d.created_at >= p.t0 AND d.created_at < p.m0`)}
+      ${sql.join(
+        dayParts.map((part) => dealsOf(part.from, part.to, part.sign)),
+        sql`
       UNION ALL
-      ${dealsOf(sql`d.created_at >= p.m1 AND d.created_at < p.t1`)}`
-        : dealsOf(sql`d.created_at >= p.t0 AND d.created_at < p.t1`)}
+      `,
+      )}
     ) d
-    GROUP BY 1, 2`;
-  // The whole months from deal_stats_monthly (migration 0015), in the same columns.
-  const dealMonthsSql = months
+    GROUP BY 1, 2`
+    : null;
+  const monthPart = parts.find((part) => part.monthly);
+  const dealMonthsSql = monthPart
     ? sql`WITH ${p}
     SELECT ${key} AS user_id, ${q.groupBy === 'total' ? sql`NULL::date` : sql`m.month`} AS period, sum(m.deals) AS deals, ${DEAL_MONTH_COUNTS}
-    FROM p JOIN deal_stats_monthly m ON m.user_id = p.id AND m.month >= ${months.first}::date AND m.month <= ${months.last}::date
+    FROM p JOIN deal_stats_monthly m ON m.user_id = p.id AND m.month >= ${monthPart.from}::date AND m.month <= ${monthPart.to}::date
     GROUP BY 1, 2`
     : null;
   // Deals that became contract_paid in the period. A few people: through their deals (an index
