@@ -38,11 +38,29 @@ CREATE TABLE "deal_stats" (
 	"reached" smallint NOT NULL
 );--> statement-breakpoint
 CREATE INDEX "deal_stats_owner_id_created_at_index" ON "deal_stats" USING btree ("owner_id", "created_at") INCLUDE ("status", "reached");--> statement-breakpoint
+-- Every moment a deal became contract_paid, with the deal's owner and amount as they are now (kept
+-- by the same triggers): "deals paid" of a department or the company reads each person's payments
+-- from one index instead of the period's payments and then every paid deal's row.
+CREATE TABLE "deal_payments" (
+	"change_id" bigint PRIMARY KEY REFERENCES "deal_status_changes"("id") ON DELETE CASCADE,
+	"deal_id" integer NOT NULL,
+	"owner_id" integer,
+	"paid_at" timestamp with time zone NOT NULL,
+	"amount" numeric(14, 2)
+);--> statement-breakpoint
+CREATE INDEX "deal_payments_owner_id_paid_at_index" ON "deal_payments" USING btree ("owner_id", "paid_at") INCLUDE ("deal_id", "amount");--> statement-breakpoint
+CREATE INDEX "deal_payments_deal_id_index" ON "deal_payments" USING btree ("deal_id");--> statement-breakpoint
 CREATE OR REPLACE FUNCTION deal_stats_reached(deal integer, status text) RETURNS smallint LANGUAGE sql STABLE AS $$
 	SELECT greatest(deal_stage_rank(status), coalesce((SELECT max(deal_stage_rank(s.to_status)) FROM deal_status_changes s WHERE s.deal_id = deal), -1))::smallint
 $$;--> statement-breakpoint
 CREATE OR REPLACE FUNCTION deal_stats_track_deal() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+	IF TG_OP = 'UPDATE' AND (OLD.owner_id, OLD.amount) IS DISTINCT FROM (NEW.owner_id, NEW.amount) THEN
+		UPDATE deal_payments SET owner_id = NEW.owner_id, amount = NEW.amount WHERE deal_id = NEW.id;
+	END IF;
+	IF TG_OP = 'UPDATE' AND (OLD.owner_id, OLD.created_at, OLD.status) IS NOT DISTINCT FROM (NEW.owner_id, NEW.created_at, NEW.status) THEN
+		RETURN NULL;
+	END IF;
 	INSERT INTO deal_stats (deal_id, owner_id, created_at, status, reached)
 	VALUES (NEW.id, NEW.owner_id, NEW.created_at, NEW.status, deal_stats_reached(NEW.id, NEW.status))
 	ON CONFLICT (deal_id) DO UPDATE SET owner_id = excluded.owner_id, created_at = excluded.created_at,
@@ -50,9 +68,16 @@ BEGIN
 	RETURN NULL;
 END
 $$;--> statement-breakpoint
-CREATE TRIGGER deal_stats_deal AFTER INSERT OR UPDATE OF owner_id, created_at, status ON deals FOR EACH ROW EXECUTE FUNCTION deal_stats_track_deal();--> statement-breakpoint
+CREATE TRIGGER deal_stats_deal AFTER INSERT OR UPDATE OF owner_id, created_at, status, amount ON deals FOR EACH ROW EXECUTE FUNCTION deal_stats_track_deal();--> statement-breakpoint
 CREATE OR REPLACE FUNCTION deal_stats_track_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+	IF TG_OP = 'UPDATE' THEN
+		DELETE FROM deal_payments WHERE change_id = OLD.id;
+	END IF;
+	IF TG_OP <> 'DELETE' AND NEW.to_status = 'contract_paid' THEN
+		INSERT INTO deal_payments (change_id, deal_id, owner_id, paid_at, amount)
+		SELECT NEW.id, d.id, d.owner_id, NEW.changed_at, d.amount FROM deals d WHERE d.id = NEW.deal_id;
+	END IF;
 	IF TG_OP <> 'INSERT' THEN
 		UPDATE deal_stats SET reached = deal_stats_reached(deal_id, status) WHERE deal_id = OLD.deal_id;
 	END IF;
@@ -213,6 +238,9 @@ CREATE OR REPLACE FUNCTION call_stats_rebuild() RETURNS void LANGUAGE sql AS $$
 		WHERE o.direction = 'outbound' AND o.external_number = c.external_number AND o.started_at > c.started_at)
 	FROM calls c
 	WHERE c.direction = 'inbound' AND c.disposition IN ('missed', 'abandoned', 'busy') AND coalesce(c.answered_by_id, c.initiated_by_id, c.owner_id) IS NOT NULL;
+	DELETE FROM deal_payments;
+	INSERT INTO deal_payments (change_id, deal_id, owner_id, paid_at, amount)
+	SELECT s.id, d.id, d.owner_id, s.changed_at, d.amount FROM deal_status_changes s JOIN deals d ON d.id = s.deal_id WHERE s.to_status = 'contract_paid';
 	DELETE FROM deal_stats;
 	INSERT INTO deal_stats (deal_id, owner_id, created_at, status, reached)
 	SELECT d.id, d.owner_id, d.created_at, d.status, greatest(deal_stage_rank(d.status), coalesce(s.top, -1))

@@ -238,8 +238,9 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery, by: '
     FROM p JOIN deal_stats_monthly m ON m.user_id = p.id AND m.month >= ${monthPart.from}::date AND m.month <= ${monthPart.to}::date
     GROUP BY 1, 2`
     : null;
-  // Deals that became contract_paid in the period. A few people: through their deals (an index
-  // probe per deal). A department or the company: through the period's payments, then their owners.
+  // Deals that became contract_paid in the period (the first time within it). A few people: through
+  // their deals (an index probe per deal). A department or the company: each person's payments from
+  // deal_payments (migration 0015: every contract_paid moment with the deal's owner and amount).
   const few = (q.userIds?.length ?? 0) > 0 || figuresScope(viewer).kind === 'ids';
   const paidSql = few
     ? sql`WITH ${p}
@@ -252,14 +253,13 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery, by: '
     ) x
     GROUP BY 1, 2`
     : sql`WITH ${p}
-    SELECT ${key} AS user_id, ${bucket(q, 'x.at')} AS period, count(*) AS paid, coalesce(sum(d.amount), 0) AS amount
+    SELECT ${key} AS user_id, ${bucket(q, 'x.at')} AS period, count(*) AS paid, coalesce(sum(x.amount), 0) AS amount
     FROM (
-      SELECT s.deal_id, min(s.changed_at) AS at
-      FROM deal_status_changes s
-      WHERE s.to_status = 'contract_paid' AND s.changed_at >= (SELECT min(t0) FROM p) AND s.changed_at < (SELECT max(t1) FROM p)
-      GROUP BY s.deal_id
-    ) x JOIN deals d ON d.id = x.deal_id
-    JOIN p ON p.id = d.owner_id AND x.at >= p.t0 AND x.at < p.t1
+      SELECT dp.owner_id, dp.deal_id, min(dp.paid_at) AS at, min(dp.amount) AS amount
+      FROM p JOIN deal_payments dp ON dp.owner_id = p.id
+        AND dp.paid_at >= (SELECT min(t0) FROM p) AND dp.paid_at < (SELECT max(t1) FROM p)
+      GROUP BY 1, 2
+    ) x JOIN p ON p.id = x.owner_id AND x.at >= p.t0 AND x.at < p.t1
     GROUP BY 1, 2`;
   const reviewsSql = sql`WITH ${p}
     SELECT ${key} AS user_id, ${bucket(q, 'r.created_at')} AS period, count(*) AS reviews, sum(r.total) AS score_sum

@@ -1,6 +1,6 @@
-import { bigint, date, doublePrecision, index, integer, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, date, doublePrecision, index, integer, numeric, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 import { DEAL_STATUSES } from '../deals/deal-statuses.js';
-import { deals } from '../deals/deals.table.js';
+import { deals, dealStatusChanges } from '../deals/deals.table.js';
 import { PIPELINE } from './stats-figures.js';
 
 /**
@@ -80,6 +80,24 @@ export const dealStatsMonthly = pgTable(
     ...Object.fromEntries(PIPELINE.map((_, i) => [`r_${i}`, integer(`r_${i}`).notNull().default(0)])),
   },
   (t) => [primaryKey({ name: 'deal_stats_monthly_pkey', columns: [t.userId, t.month] })],
+);
+
+/**
+ * Every moment a deal became contract_paid, with the deal's current owner and amount, kept by
+ * triggers on deals and deal_status_changes (migration 0015); indexed by (owner_id, paid_at).
+ */
+export const dealPayments = pgTable(
+  'deal_payments',
+  {
+    changeId: bigint({ mode: 'number' })
+      .primaryKey()
+      .references(() => dealStatusChanges.id, { onDelete: 'cascade' }),
+    dealId: integer().notNull(),
+    ownerId: integer(),
+    paidAt: timestamp({ withTimezone: true }).notNull(),
+    amount: numeric({ precision: 14, scale: 2 }),
+  },
+  (t) => [index('deal_payments_owner_id_paid_at_index').on(t.ownerId, t.paidAt), index('deal_payments_deal_id_index').on(t.dealId)],
 );
 
 /** Missed inbound calls and when each was first called back (same trigger; see migration 0014). */

@@ -283,6 +283,7 @@ const monthly = async () =>
      from call_stats_monthly where (inbound, outbound, answered, missed, answer_count, talk_count) <> (0, 0, 0, 0, 0, 0) order by user_id, month`,
   )).rows;
 const dealStats = async () => [
+  (await t.database.pool.query('select change_id, deal_id, owner_id, paid_at, amount from deal_payments order by change_id')).rows,
   (await t.database.pool.query('select deal_id, owner_id, created_at, status, reached from deal_stats order by deal_id')).rows,
   (await t.database.pool.query(`select *, month::text as month_day from deal_stats_monthly where (deals, ${PIPELINE.map((_, i) => `r_${i}`).join(', ')}) <> (0${', 0'.repeat(PIPELINE.length)}) order by user_id, month`)).rows,
 ];
@@ -394,10 +395,14 @@ describe('how far each deal got (deal_stats)', () => {
     await db.insert(dealStatusChanges).values({ dealId: id, fromStatus: null, toStatus: 'new', changedAt: at('2026-09-01T06:00:00Z') });
     const [signed] = await db.insert(dealStatusChanges).values({ dealId: id, fromStatus: 'new', toStatus: 'contract_signed', changedAt: at('2026-09-02T06:00:00Z') }).returning({ id: dealStatusChanges.id });
     await db.update(deals).set({ status: 'contract_signed' }).where(eq(deals.id, id));
+    await db.insert(dealStatusChanges).values({ dealId: id, fromStatus: 'contract_signed', toStatus: 'contract_paid', changedAt: at('2026-09-02T12:00:00Z') });
     await db.insert(dealStatusChanges).values({ dealId: id, fromStatus: 'contract_signed', toStatus: 'refused_price', changedAt: at('2026-09-03T06:00:00Z') });
-    await db.update(deals).set({ status: 'refused_price', ownerId: boris.id }).where(eq(deals.id, id));
-    // Refused after the contract was signed: it got as far as contract_signed.
-    expect(await reached(id)).toEqual({ reached: 5, status: 'refused_price', owner_id: boris.id });
+    await db.update(deals).set({ status: 'refused_price', ownerId: boris.id, amount: '777.00' }).where(eq(deals.id, id));
+    // Paid, then refused: it got as far as contract_paid; the payment follows the owner and amount.
+    expect(await reached(id)).toEqual({ reached: 6, status: 'refused_price', owner_id: boris.id });
+    expect((await t.database.pool.query('select owner_id, amount from deal_payments where deal_id = $1', [id])).rows).toEqual([{ owner_id: boris.id, amount: '777.00' }]);
+    await t.database.pool.query(`delete from deal_status_changes where deal_id = $1 and to_status = 'contract_paid'`, [id]);
+    expect((await reached(id))!.reached).toBe(5);
     await db.delete(dealStatusChanges).where(eq(dealStatusChanges.id, signed!.id));
     expect((await reached(id))!.reached).toBe(0);
     const kept = await dealStats();
