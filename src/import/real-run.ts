@@ -12,10 +12,14 @@ import { matchKeys, rowFate, type ImportRow, type RowContext } from './row-fate.
 
 // The real run: what the BullMQ worker (import.module.ts) calls for one import.
 
-/** withActor for an import: the history also records the import's id (migration 0013). */
+/**
+ * withActor for an import: the history also records the import's id (migration 0013), and is
+ * written set-wise, one INSERT … SELECT per statement instead of a trigger call per row
+ * (history_bulk, migration 0019: same change_history rows).
+ */
 export function withImport<T>(db: Db, actor: { id: number }, importId: number, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return withActor(db, actor, 'import', async (tx) => {
-    await tx.execute(sql`select set_config('switchboard.import_id', ${String(importId)}, true)`);
+    await tx.execute(sql`select set_config('switchboard.import_id', ${String(importId)}, true), set_config('switchboard.history_bulk', 'on', true)`);
     return fn(tx);
   });
 }
