@@ -2,7 +2,6 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import Papa from 'papaparse';
 import type { Row } from 'exceljs';
-import ExcelJS from './exceljs.js';
 import iconv from 'iconv-lite';
 import { looksLikeHeader } from './import-fields.js';
 
@@ -159,6 +158,8 @@ async function* csvRows(path: string, shape: FileShape): AsyncGenerator<FileRow>
 export class SheetNotFound extends Error {}
 
 async function* xlsxRows(path: string, sheet: string | null): AsyncGenerator<FileRow> {
+  // Loaded on the first XLSX only: exceljs and its dependencies are ~15 MiB of a CSV run's RSS.
+  const { default: ExcelJS } = await import('./exceljs.js');
   // styles: 'cache' is what lets exceljs tell a date cell from a number.
   const workbook = new ExcelJS.stream.xlsx.WorkbookReader(path, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'emit' });
   let found = false;
