@@ -87,7 +87,7 @@ export async function dryRun(env: ImportEnv, viewer: Viewer, file: FileRef, mapp
   const newLists = { segment: new Set<string>(), source: new Set<string>() };
   // Match key → a client of the base (id > 0) or a new client of this file (id < 0).
   // Keyed by a 53-bit hash of the match key, not the key: a cell's text is a slice of the parser's
-  // 256 KiB chunk, and keeping it as a Map key kept every chunk of the file alive (1 GB of RSS for
+  // 64 KiB chunk, and keeping it as a Map key kept every chunk of the file alive (1 GB of RSS for
   // a million rows). A collision (about 1 in 10^10 pairs) would count two rows as one here only;
   // the real run matches on the keys themselves.
   const seen = new HashIntMap();

@@ -7,15 +7,19 @@ import {
 } from './import-match.js';
 import { BATCH, type FileRef, type ImportEnv } from './import-run.js';
 import { importJobs } from './import-jobs.table.js';
-import { readRows, withHeader, type FileRow } from './read-rows.js';
+import { readRows, withHeader } from './read-rows.js';
 import { matchKeys, rowFate, type ImportRow, type RowContext } from './row-fate.js';
 
 // The real run: what the BullMQ worker (import.module.ts) calls for one import.
 
-/** withActor for an import: the history also records the import's id (migration 0013). */
+/**
+ * withActor for an import: the history also records the import's id (migration 0013), and is
+ * written set-wise, one INSERT … SELECT per statement instead of a trigger call per row
+ * (history_bulk, migration 0019: same change_history rows).
+ */
 export function withImport<T>(db: Db, actor: { id: number }, importId: number, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return withActor(db, actor, 'import', async (tx) => {
-    await tx.execute(sql`select set_config('switchboard.import_id', ${String(importId)}, true)`);
+    await tx.execute(sql`select set_config('switchboard.import_id', ${String(importId)}, true), set_config('switchboard.history_bulk', 'on', true)`);
     return fn(tx);
   });
 }
@@ -39,22 +43,17 @@ export async function realRun(env: ImportEnv, viewer: Viewer, job: typeof import
   // Clients this run already set the fields of: a later duplicate row only adds to them. Lost on
   // a restart, which matters only for a duplicate whose fields disagree with its first row.
   const touched = new Set<number>();
-  let rows: FileRow[] = [];
+  // A batch: the fates of its file rows, worked out as they are read, so that the next batch is
+  // parsed and checked while PostgreSQL writes the previous one (on the other core).
+  type Batch = { ok: ImportRow[]; rejected: number; size: number; end: number };
+  const empty = (): Batch => ({ ok: [], rejected: 0, size: 0, end: 0 });
+  let batch = empty();
   let lastRow = job.lastRow;
   let rowsDone = job.rowsDone;
 
-  const flush = async (): Promise<boolean> => {
-    const chunk = rows;
-    rows = [];
-    const end = chunk.at(-1)!.row;
-    const counts = { created: 0, updated: 0, unchanged: 0, rejected: 0 };
+  const flush = async ({ ok, rejected, size, end }: Batch): Promise<boolean> => {
+    const counts = { created: 0, updated: 0, unchanged: 0, rejected };
     await withImport(db, viewer, job.id, async (tx) => {
-      const ok: ImportRow[] = [];
-      for (const r of chunk) {
-        const fate = rowFate(r.cells, r.row, ctx);
-        if (fate.kind === 'ok') ok.push(fate.row);
-        else counts.rejected++;
-      }
       await ensureLists(tx, lists, ok);
       const base = await lookupKeys(tx, ok);
       const local = new Map<string, Pending>();
@@ -107,7 +106,7 @@ export async function realRun(env: ImportEnv, viewer: Viewer, job: typeof import
         .update(importJobs)
         .set({
           lastRow: end,
-          rowsDone: sql`${importJobs.rowsDone} + ${chunk.length}`,
+          rowsDone: sql`${importJobs.rowsDone} + ${size}`,
           createdCount: sql`${importJobs.createdCount} + ${counts.created}`,
           updatedCount: sql`${importJobs.updatedCount} + ${counts.updated}`,
           unchangedCount: sql`${importJobs.unchangedCount} + ${counts.unchanged}`,
@@ -116,20 +115,46 @@ export async function realRun(env: ImportEnv, viewer: Viewer, job: typeof import
         .where(eq(importJobs.id, job.id));
     });
     lastRow = end;
-    rowsDone += chunk.length;
+    rowsDone += size;
     return hooks.afterBatch({ rowsDone, lastRow });
   };
 
-  let headerSeen = false;
-  for await (const item of withHeader(readRows(file.path, { shape: file.shape, sheet: file.sheet }))) {
-    if ('header' in item) {
-      headerSeen = true;
-      continue;
+  // One batch is written at a time, in file order (each sees the clients the one before created);
+  // `writing` is the batch in flight while the next is read.
+  let writing: Promise<boolean> | null = null;
+  const next = async (): Promise<boolean> => {
+    const previous = writing;
+    writing = null;
+    if (previous && (await previous)) return true;
+    if (batch.size > 0) {
+      writing = flush(batch);
+      writing.catch(() => {}); // awaited by the next call; this only keeps it from being "unhandled" meanwhile
+      batch = empty();
     }
-    if (item.data.row <= lastRow) continue;
-    rows.push(item.data);
-    if (rows.length >= (env.batchSize ?? BATCH) && (await flush())) return 'cancelled';
+    return false;
+  };
+
+  let headerSeen = false;
+  try {
+    for await (const item of withHeader(readRows(file.path, { shape: file.shape, sheet: file.sheet }))) {
+      if ('header' in item) {
+        headerSeen = true;
+        continue;
+      }
+      if (item.data.row <= lastRow) continue;
+      const fate = rowFate(item.data.cells, item.data.row, ctx);
+      if (fate.kind === 'ok') batch.ok.push(fate.row);
+      else batch.rejected++;
+      batch.size++;
+      batch.end = item.data.row;
+      if (batch.size >= (env.batchSize ?? BATCH) && (await next())) return 'cancelled';
+    }
+    if (!headerSeen) return 'done';
+    // The last batch, then what is still in flight.
+    if ((await next()) || (await next())) return 'cancelled';
+    return 'done';
+  } finally {
+    // Never return (or fail, and be retried) with a batch still committing behind our back.
+    if (writing) await (writing as Promise<boolean>).catch(() => false);
   }
-  if (headerSeen && rows.length && (await flush())) return 'cancelled';
-  return 'done';
 }
