@@ -88,6 +88,8 @@ export async function startWorld(): Promise<World> {
       // A function body as text: this file is compiled for Node, the script runs in the page.
       await context.addInitScript(`localStorage.setItem('sb.session', ${JSON.stringify(JSON.stringify(session))});`);
       const page = await context.newPage();
+      // A missing element fails the test with its locator, well before the test's own timeout.
+      page.setDefaultTimeout(10_000);
       await page.goto(`${instance.baseUrl}/${hash}`);
       await page.locator('[data-testid="live-state"][data-state="online"]').waitFor();
       return page;

@@ -20,7 +20,9 @@ export default function ClientCardScreen({ id }: { id: number }) {
   const [error, setError] = useState<string | null>(null);
   const [tab, setTab] = useState<Tab>('contacts');
   useEffect(() => {
-    api.GET('/api/clients/{id}', { params: { path: { id } } }).then((r) => setClient(ok(r)), (e: Error) => setError(e.message));
+    setClient(null);
+    setError(null);
+    api.GET('/api/clients/{id}', { params: { path: { id } } }).then(ok).then(setClient, (e: Error) => setError(e.message));
   }, [id]);
   if (error) return <p class="error">{t('common.error', { message: error })}</p>;
   if (!client) return <p class="muted">{t('common.loading')}</p>;

@@ -3,6 +3,7 @@ import { api, ok } from '../api/client.js';
 import type { Answer } from '../api/types.js';
 import { fmtDateTime, fmtSeconds, t } from '../i18n/i18n.js';
 import { Phone } from '../ui/Phone.js';
+import { toast } from '../ui/toast.js';
 import { RecordingPlayer } from './RecordingPlayer.js';
 
 type Call = Answer<'/api/calls/', 'get'>['items'][number];
@@ -15,7 +16,7 @@ export default function CallsScreen() {
   const [open, setOpen] = useState<number | null>(null);
   useEffect(() => {
     const query = { limit: 100, ...(direction && { direction: direction as 'inbound' }), ...(withRecording && { withRecording: true }) };
-    api.GET('/api/calls/', { params: { query } }).then((r) => setCalls(ok(r).items));
+    api.GET('/api/calls/', { params: { query } }).then(ok).then((r) => setCalls(r.items), (e: Error) => toast(t('common.error', { message: e.message }), 'error'));
   }, [direction, withRecording]);
   return (
     <section>
