@@ -58,13 +58,29 @@ function Users() {
   );
 }
 
+type Department = Answer<'/api/departments/', 'get'>[number];
+const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+/** `mon 09:00–18:00, tue …` from the weekly schedule (src/routing/business-hours.ts). */
+function hoursText(hours: Department['businessHours']): string {
+  if (!hours) return '24/7';
+  const week = hours as Record<string, string[][] | undefined>;
+  return WEEKDAYS.filter((d) => week[d]?.length).map((d) => `${d} ${week[d]!.map(([a, b]) => `${a}–${b}`).join(' ')}`).join(', ');
+}
+
 function Departments() {
   const [items, reload] = useList(async () => ok(await api.GET('/api/departments/')));
   const [name, setName] = useState('');
+  const [queue, setQueue] = useState('');
   const [dids, setDids] = useState('');
+  const [hours, setHours] = useState('09:00-18:00');
+  const [timeZone, setTimeZone] = useState(Intl.DateTimeFormat().resolvedOptions().timeZone);
   const add = async () => {
+    // Monday to Friday at the hours given; an empty field: always open.
+    const range = hours.trim() ? hours.split('-').map((x) => x.trim()) : null;
+    const businessHours = range ? Object.fromEntries(WEEKDAYS.slice(0, 5).map((d) => [d, [range]])) : null;
     try {
-      ok(await api.POST('/api/departments/', { body: { name, dids: dids.split(/[\s,]+/).filter(Boolean) } as never }));
+      ok(await api.POST('/api/departments/', { body: { name, line: { kind: 'queue', target: queue }, dids: dids.split(/[\s,]+/).filter(Boolean), businessHours, timeZone } }));
       setName('');
       setDids('');
       reload();
@@ -76,17 +92,20 @@ function Departments() {
     <div>
       <div class="filters">
         <input name="deptName" placeholder={t('admin.name')} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        <input name="deptQueue" placeholder="queue" value={queue} onInput={(e) => setQueue(e.currentTarget.value)} size={10} />
         <input name="deptDids" placeholder={t('admin.dids')} value={dids} onInput={(e) => setDids(e.currentTarget.value)} />
-        <button disabled={!name.trim()} onClick={() => void add()}>{t('admin.add')}</button>
+        <input name="deptHours" placeholder={t('admin.hours')} value={hours} onInput={(e) => setHours(e.currentTarget.value)} size={12} />
+        <input name="deptTimeZone" value={timeZone} onInput={(e) => setTimeZone(e.currentTarget.value)} size={16} />
+        <button disabled={!name.trim() || !queue.trim()} onClick={() => void add()}>{t('admin.add')}</button>
       </div>
-      <table>
+      <table data-testid="departments">
         <tbody>
-          {items.map((d: Answer<'/api/departments/', 'get'>[number]) => (
+          {items.map((d: Department) => (
             <tr key={d.id}>
               <td>{d.name}</td>
               <td>{d.dids.map((x) => <div key={x}><Phone number={x} /></div>)}</td>
-              <td class="muted">{d.timeZone} {JSON.stringify(d.businessHours)}</td>
-              <td class="muted">{JSON.stringify(d.line)}</td>
+              <td class="muted">{hoursText(d.businessHours)} ({d.timeZone})</td>
+              <td class="muted">{d.line.kind} {d.line.target}</td>
             </tr>
           ))}
         </tbody>
@@ -99,13 +118,15 @@ function Sites() {
   const [items, reload] = useList(async () => ok(await api.GET('/api/intake/sites/')));
   const [departments] = useList(async () => ok(await api.GET('/api/departments/')));
   const [name, setName] = useState('');
+  const [origin, setOrigin] = useState('');
   const [departmentId, setDepartmentId] = useState(0);
   const [key, setKey] = useState<string | null>(null);
   const add = async () => {
     try {
-      const created = ok(await api.POST('/api/intake/sites/', { body: { name, departmentId } as never }));
-      setKey((created as { key: string }).key);
+      const created = ok(await api.POST('/api/intake/sites/', { body: { name, departmentId, allowedOrigin: origin } }));
+      setKey(created.key);
       setName('');
+      setOrigin('');
       reload();
     } catch (err) {
       fail(err);
@@ -115,20 +136,21 @@ function Sites() {
     <div>
       <div class="filters">
         <input name="siteName" placeholder={t('admin.name')} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        <input name="siteOrigin" placeholder="https://site.example.ru" value={origin} onInput={(e) => setOrigin(e.currentTarget.value)} />
         <select name="siteDepartment" value={departmentId} onChange={(e) => setDepartmentId(Number(e.currentTarget.value))}>
           <option value={0}>…</option>
           {departments.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
         </select>
-        <button disabled={!name.trim() || !departmentId} onClick={() => void add()}>{t('admin.add')}</button>
+        <button disabled={!name.trim() || !origin.trim() || !departmentId} onClick={() => void add()}>{t('admin.add')}</button>
       </div>
       {key && <p class="warn" data-testid="site-key">{t('admin.key', { key })}</p>}
-      <table>
+      <table data-testid="sites">
         <tbody>
           {items.map((s: Answer<'/api/intake/sites/', 'get'>[number]) => (
             <tr key={s.id}>
               <td>{s.name}</td>
               <td class="muted">{s.allowedOrigin}</td>
-              <td class="muted">…{s.keyHint}</td>
+              <td class="muted">{s.keyHint}…</td>
               <td>{s.active ? '✓' : '✕'}</td>
             </tr>
           ))}
@@ -143,7 +165,7 @@ function Webhooks() {
   const [url, setUrl] = useState('');
   const add = async () => {
     try {
-      ok(await api.POST('/api/webhooks/', { body: { url } as never }));
+      ok(await api.POST('/api/webhooks/', { body: { url, events: ['call.started', 'call.answered', 'call.ended'] } }));
       setUrl('');
       reload();
     } catch (err) {
@@ -156,7 +178,7 @@ function Webhooks() {
         <input name="webhookUrl" type="url" placeholder="https://crm.example.com/hooks" size={40} value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
         <button disabled={!url} onClick={() => void add()}>{t('admin.add')}</button>
       </div>
-      <table>
+      <table data-testid="webhooks">
         <tbody>
           {items.map((w: Answer<'/api/webhooks/', 'get'>[number]) => (
             <tr key={w.id}>
