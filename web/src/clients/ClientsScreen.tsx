@@ -9,7 +9,7 @@ import ClientCardScreen from './ClientCardScreen.js';
 
 type Row = Answer<'/api/clients/search', 'get'>['items'][number];
 type ClientQuery = paths['/api/clients/search']['get']['parameters']['query'];
-const STATUSES = ['new', 'active', 'potential', 'inactive', 'lost'];
+const STATUSES = ['potential', 'current', 'former'] as const;
 
 /** The client base: search with its filters (GET /api/clients/search); the server decides who sees what. */
 export default function ClientsScreen() {
@@ -32,7 +32,7 @@ function ClientSearch() {
       const query = {
         limit: 50,
         ...(q.trim() && { q: q.trim() }),
-        ...(status && { status: [status] }),
+        ...(status && { status: [status as (typeof STATUSES)[number]] }),
         ...(important && { important: true }),
         ...(overdue && { nextContactOverdue: true }),
         ...(cursor && { cursor }),

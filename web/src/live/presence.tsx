@@ -6,6 +6,8 @@ import { toast } from '../ui/toast.js';
 import { onFrame, type Frame } from './channel.js';
 
 type Presence = 'available' | 'away' | 'dnd' | 'offline';
+const PHONE_STATES = ['idle', 'ringing', 'inuse', 'busy', 'unavailable', 'unknown'] as const;
+type PhoneState = (typeof PHONE_STATES)[number];
 const myPresence = signal<Presence | null>(null);
 const myPhone = signal<string | null>(null);
 
@@ -40,7 +42,7 @@ export function PresenceSwitch() {
         {myPresence.value === 'offline' && <option value="offline">{t('presence.offline')}</option>}
       </select>
       <span class={`phone-state ${myPhone.value ?? 'unknown'}`} data-testid="phone-state">
-        {myPhone.value ? t('presence.phone', { state: myPhone.value }) : t('presence.phone.unknown')}
+        {myPhone.value ? t('presence.phone', { state: PHONE_STATES.includes(myPhone.value as PhoneState) ? t(`phone.${myPhone.value as PhoneState}`) : myPhone.value }) : t('presence.phone.unknown')}
       </span>
     </div>
   );
