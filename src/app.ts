@@ -29,6 +29,7 @@ import { clientErrorHandler, createMethodTable } from './http/methods.js';
 import { documentCommonErrors } from './http/openapi-defaults.js';
 import { refuseNul } from './http/text-guard.js';
 import { historyRoutes } from './history/history.routes.js';
+import { exportRoutes } from './import/export.routes.js';
 import { intakeLeadsRoutes, intakeSitesRoutes } from './intake/intake-admin.routes.js';
 import { leadIntakeRoutes } from './intake/lead-intake.routes.js';
 import { createLeadRateLimit } from './intake/lead-rate-limit.js';
@@ -79,6 +80,8 @@ export interface AppDeps {
   /** Where files attached to deals live; by default beside the recordings (deal-file-storage.ts). */
   dealFiles?: RecordingStorage;
   reminderRoutes?: FastifyPluginAsyncTypebox;
+  /** /api/import: client import with its BullMQ job (src/import/import.module.ts). */
+  importRoutes?: FastifyPluginAsyncTypebox;
   /** Events that are not about a call, to the webhooks (src/webhooks/webhook-dispatcher.ts `notify`). */
   notifyWebhook?: ReadBudgetDeps['notify'];
   /** POST /api/calls/originate and GET /c2c (src/clicktocall), registered at the root. */
@@ -243,6 +246,8 @@ export async function buildApp(deps: AppDeps) {
     await app.register(callRecordingRoutes, { prefix: '/api/calls', db, config, storage: deps.storage });
   }
   if (deps.reminderRoutes) await app.register(deps.reminderRoutes, { prefix: '/api/reminders' });
+  if (deps.importRoutes) await app.register(deps.importRoutes, { prefix: '/api/import' });
+  await app.register(exportRoutes, { prefix: '/api/export', db, utcOffset: config.IMPORT_UTC_OFFSET });
   if (deps.clickToCallRoutes) await app.register(deps.clickToCallRoutes);
   if (consoleDir) await app.register(consoleRoutes, { distDir: consoleDir });
   if (deps.realtime) {

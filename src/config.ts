@@ -36,6 +36,9 @@ export const ConfigSchema = Type.Object({
   SIGNIN_ADDRESS_MAX_FAILURES: Type.Integer({ minimum: 1, default: 100 }),
   /** Leads one address may post to one site per minute (src/intake/lead-rate-limit.ts), then 429. */
   INTAKE_LEADS_PER_MINUTE: Type.Integer({ minimum: 1, default: 10 }),
+  /** Client import (issue 12): the largest file accepted, and the offset of dates typed without one. */
+  IMPORT_MAX_BYTES: Type.Integer({ minimum: 1024, default: 200 * 1024 * 1024 }),
+  IMPORT_UTC_OFFSET: Type.String({ pattern: '^[+-][0-9]{2}:[0-9]{2}$', default: '+03:00' }),
   /** Failed sign-ins for one login (any address) per 15 minutes before short (≤ 60 s) locks. */
   SIGNIN_ACCOUNT_MAX_FAILURES: Type.Integer({ minimum: 1, default: 50 }),
   /** argon2 verifications run at once; 16 more may wait, the rest get 503. */

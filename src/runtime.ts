@@ -17,6 +17,8 @@ import { createAmiClient, createDisabledAmi, type AmiClient } from './pbx/ami-cl
 import { createStorage } from './recordings/create-storage.js';
 import { attachFromRecordingsDir } from './recordings/recordings.service.js';
 import { createReminderModule } from './reminders/reminders.module.js';
+import { createImportModule } from './import/import.module.js';
+import { join } from 'node:path';
 import { createActivePops } from './screenpop/active-pops.js';
 import { createWsHub } from './screenpop/ws-hub.js';
 import { createUserDirectory } from './users/user-directory.js';
@@ -28,6 +30,7 @@ import { createPresenceModule } from './presence/presence.module.js';
 import { createDirectorySync, heartbeatMsFor } from './routing/directory/directory-sync.js';
 import { createTraceWriter } from './routing/trace-writer.js';
 import { byFrameType } from './screenpop/ws.routes.js';
+import type { CountryCode } from './phones/normalize.js';
 
 export interface RuntimeOptions {
   config: Config;
@@ -99,6 +102,14 @@ export async function createRuntime(opts: RuntimeOptions) {
   // The pipeline is built below; the tracker is told about an Originate only when one is sent.
   const clickToCall = createClickToCallModule({ db: database.db, redis, config, logger, ami, expectOriginate: (o) => pipeline.expectOriginate(o) });
   const reminders = createReminderModule({ db: database.db, redisUrl: config.REDIS_URL, bus, logger, config, prefix, originate: clickToCall.forReminder });
+  const imports = createImportModule({
+    env: { db: database.db, region: config.DEFAULT_REGION as CountryCode, utcOffset: config.IMPORT_UTC_OFFSET },
+    files: { dir: join(config.DATA_DIR, 'imports'), maxBytes: config.IMPORT_MAX_BYTES },
+    redisUrl: config.REDIS_URL,
+    prefix,
+    logger,
+    bus,
+  });
   const webhooks = createWebhookDispatcher({
     db: database.db,
     connection: bullConnection,
@@ -215,6 +226,7 @@ export async function createRuntime(opts: RuntimeOptions) {
     realtime: { hub, activePops, bus, onConnect: [presence.onConnect, reminders.onConnect], onClientMessage: byFrameType({ 'reminder.ack': reminders.onClientMessage, 'presence.set': presence.onClientMessage }) },
     storage,
     reminderRoutes: reminders.routes,
+    importRoutes: imports.routes,
     clickToCallRoutes: clickToCall.routes,
     deviceState: presence.deviceState,
     onPresenceChanged: presence.onPresenceChanged,
@@ -238,6 +250,7 @@ export async function createRuntime(opts: RuntimeOptions) {
     async start() {
       leader.start();
       await reminders.start();
+      await imports.start();
       webhooks.startWorker();
       housekeeping = setInterval(() => pipeline.housekeeping(), HOUSEKEEPING_MS);
       housekeeping.unref();
@@ -252,6 +265,7 @@ export async function createRuntime(opts: RuntimeOptions) {
       await app.close();
       await directory.stop();
       await reminders.stop();
+      await imports.close();
       await webhooks.close();
       stopUserRefresh();
       await clickToCall.close();

@@ -32,6 +32,7 @@ export const HistoryEntryBody = Type.Object({
   actorName: Type.Union([Type.String(), Type.Null()]),
   dbUser: Type.String({ description: 'the PostgreSQL role that wrote it' }),
   via: Type.Union(CHANNELS.map((c) => Type.Literal(c))),
+  importId: Type.Union([Type.Integer(), Type.Null()], { description: 'set when via is import: "import #importId by actorName"' }),
   changes: Type.Record(Type.String(), FieldChange, { description: 'column (snake_case) → old and new value' }),
 });
 export type HistoryEntry = Static<typeof HistoryEntryBody>;
@@ -55,6 +56,7 @@ export const HistoryPageBody = Type.Object(
             actorName: 'Anna Petrova',
             dbUser: 'switchboard',
             via: 'api',
+            importId: null,
             changes: { name: { old: 'OOO Romashka', new: 'OOO Romashka Plus' }, owner_id: { old: 7, new: 9 } },
           },
           {
@@ -67,6 +69,7 @@ export const HistoryPageBody = Type.Object(
             actorName: null,
             dbUser: 'postgres',
             via: 'psql',
+            importId: null,
             changes: { password_hash: { changed: true } },
           },
         ],

@@ -26,6 +26,7 @@ async function page(db: Db, where: SQL | undefined, filter: HistoryFilter): Prom
       actorName: users.name,
       dbUser: changeHistory.dbUser,
       via: changeHistory.via,
+      importId: changeHistory.importId,
       changes: changeHistory.changes,
     })
     .from(changeHistory)

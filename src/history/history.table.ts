@@ -22,6 +22,8 @@ export const changeHistory = pgTable(
     clientId: integer(),
     dealId: integer(),
     changes: jsonb().$type<Record<string, FieldChange>>().notNull(),
+    /** The import (import_jobs.id) that made the change: "import #N by <actor>" (migration 0013). */
+    importId: integer(),
     at: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index().on(t.clientId, t.id), index().on(t.dealId, t.id), index().on(t.tableName, t.rowId, t.id)],

@@ -1,0 +1,262 @@
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { ownerDenial } from '../auth/access.js';
+import type { Viewer } from '../auth/viewer.js';
+import { visibleClients } from '../clients/clients.service.js';
+import { clientContacts, clientLists, clientPhones, clients, type ClientListKind } from '../clients/clients.table.js';
+import type { Db } from '../db/client.js';
+import type { Tx } from '../history/with-actor.js';
+import { clientNotes } from '../notes/notes.table.js';
+import { users } from '../users/users.table.js';
+import { matchKeys, type ImportRow, type OwnerMatch } from './row-fate.js';
+
+// What the base already holds for a batch of rows, and what a row would change in a client. The
+// dry run and the real run use the same functions, so the report says what the run will do.
+
+type Q = Db | Tx;
+
+/** Owners by lower-case login, full name and extension; a name two users share matches neither. */
+export async function loadOwners(db: Q, viewer: Viewer): Promise<Map<string, OwnerMatch>> {
+  const rows = await db
+    .select({ id: users.id, login: users.login, name: users.name, extension: users.extension, role: users.role, departmentId: users.departmentId, active: users.active })
+    .from(users);
+  const out = new Map<string, OwnerMatch>();
+  const byName = new Map<string, OwnerMatch[]>();
+  for (const u of rows) {
+    const denial = ownerDenial(viewer, u);
+    const match: OwnerMatch = denial ? { denial: denial.message.replace(/^ownerId: /, '') } : { ownerId: u.id };
+    out.set(u.login.toLowerCase(), match);
+    if (u.extension) out.set(u.extension, match);
+    const name = u.name.toLowerCase().replace(/\s+/g, ' ').trim();
+    byName.set(name, [...(byName.get(name) ?? []), match]);
+  }
+  for (const [name, matches] of byName) {
+    if (out.has(name)) continue;
+    out.set(name, matches.length === 1 ? matches[0]! : { denial: 'several users have this name; use the login' });
+  }
+  return out;
+}
+
+/** Segment and source entries by `kind:lower-case name`. */
+export async function loadLists(db: Q): Promise<Map<string, number>> {
+  const rows = await db.select().from(clientLists);
+  return new Map(rows.map((r) => [`${r.kind}:${r.name.toLowerCase()}`, r.id]));
+}
+export const listKey = (kind: ClientListKind, name: string) => `${kind}:${name.toLowerCase()}`;
+
+/** Clients of the base by match key (`p+7…`, `i<INN>`, `n<name>`); the oldest client wins a tie. */
+/**
+ * Queries side by side on a pool; one after another in a transaction (its one connection runs
+ * one query at a time, and pg deprecates queueing them).
+ */
+async function all<T extends readonly (() => Promise<unknown>)[]>(db: Q, thunks: T): Promise<{ [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
+  if ('rollback' in db) {
+    const out: unknown[] = [];
+    for (const f of thunks) out.push(await f());
+    return out as never;
+  }
+  return Promise.all(thunks.map((f) => f())) as never;
+}
+
+export async function lookupKeys(db: Q, rows: readonly ImportRow[]): Promise<Map<string, number>> {
+  const phones = new Set<string>();
+  const inns = new Set<string>();
+  const names = new Set<string>();
+  for (const r of rows) {
+    for (const p of r.phones) phones.add(p.phone);
+    if (r.inn !== null) inns.add(r.inn);
+    names.add(r.name);
+  }
+  const out = new Map<string, number>();
+  const put = (key: string, id: number) => {
+    const had = out.get(key);
+    if (had === undefined || id < had) out.set(key, id);
+  };
+  const [byPhone, byInn, byName] = await all(db, [
+    async () => (phones.size ? db.select({ id: clientPhones.clientId, phone: clientPhones.phone }).from(clientPhones).where(inArray(clientPhones.phone, [...phones])) : []),
+    async () => (inns.size ? db.select({ id: clients.id, inn: clients.inn }).from(clients).where(inArray(clients.inn, [...inns])) : []),
+    () => db.select({ id: clients.id, name: clients.name }).from(clients).where(inArray(clients.name, [...names])),
+  ] as const);
+  for (const r of byPhone) put(`p${r.phone}`, r.id);
+  for (const r of byInn) put(`i${r.inn}`, r.id);
+  for (const r of byName) put(`n${r.name}`, r.id);
+  return out;
+}
+
+export interface Existing {
+  id: number;
+  visible: boolean;
+  row: typeof clients.$inferSelect;
+  phones: Set<string>;
+  contacts: { id: number; name: string; position: string | null }[];
+  notes: Set<string>;
+}
+
+export async function loadExisting(db: Q, viewer: Viewer, ids: readonly number[]): Promise<Map<number, Existing>> {
+  const out = new Map<number, Existing>();
+  if (ids.length === 0) return out;
+  const list = [...ids];
+  const [rows, visible, phones, contacts, notes] = await all(db, [
+    () => db.select().from(clients).where(inArray(clients.id, list)),
+    () => db.select({ id: clients.id }).from(clients).where(and(inArray(clients.id, list), visibleClients(db, viewer))),
+    () => db.select({ id: clientPhones.clientId, phone: clientPhones.phone }).from(clientPhones).where(and(inArray(clientPhones.clientId, list), isNull(clientPhones.contactId))),
+    () => db.select({ id: clientContacts.id, clientId: clientContacts.clientId, name: clientContacts.name, position: clientContacts.position }).from(clientContacts).where(inArray(clientContacts.clientId, list)),
+    () => db.select({ id: clientNotes.clientId, text: clientNotes.text }).from(clientNotes).where(inArray(clientNotes.clientId, list)),
+  ] as const);
+  const seen = new Set(visible.map((v) => v.id));
+  for (const row of rows) out.set(row.id, { id: row.id, visible: seen.has(row.id), row, phones: new Set(), contacts: [], notes: new Set() });
+  for (const p of phones) out.get(p.id)?.phones.add(p.phone);
+  for (const c of contacts) out.get(c.clientId)?.contacts.push({ id: c.id, name: c.name, position: c.position });
+  for (const n of notes) out.get(n.id)?.notes.add(n.text);
+  return out;
+}
+
+/** Rows of one client gathered in a batch: the first row's fields, then what later rows add. */
+export interface Pending {
+  first: ImportRow;
+  phones: Map<string, string>;
+  emails: string[];
+  contacts: Map<string, { name: string; position: string | null }>;
+  notes: string[];
+}
+
+export function pendingOf(row: ImportRow): Pending {
+  const p: Pending = { first: { ...row }, phones: new Map(), emails: [], contacts: new Map(), notes: [] };
+  absorb(p, row, false);
+  return p;
+}
+
+const SCALARS = ['inn', 'ownerId', 'status', 'segment', 'source', 'website', 'address', 'nextContactAt'] as const;
+
+/**
+ * Adds a row to a client's pending change. Numbers, e-mails, contacts and comments add up; a
+ * field the first row left empty is taken from a later row (the first value wins a conflict, so
+ * a re-import with the same rows in the same order writes the same values: idempotent).
+ */
+export function absorb(p: Pending, row: ImportRow, fillScalars = true): void {
+  for (const ph of row.phones) if (!p.phones.has(ph.phone)) p.phones.set(ph.phone, ph.raw);
+  for (const e of row.emails) if (!p.emails.some((x) => x.toLowerCase() === e.toLowerCase())) p.emails.push(e);
+  if (row.contact !== null) {
+    const key = row.contact.toLowerCase();
+    const had = p.contacts.get(key);
+    if (!had) p.contacts.set(key, { name: row.contact, position: row.position });
+    else if (had.position === null) had.position = row.position;
+  }
+  if (row.comment !== null && !p.notes.includes(row.comment)) p.notes.push(row.comment);
+  if (fillScalars) for (const f of SCALARS) if (p.first[f] === null && row[f] !== null) (p.first as unknown as Record<string, unknown>)[f] = row[f];
+}
+
+export interface Change {
+  set: Partial<typeof clients.$inferInsert>;
+  addPhones: { phone: string; raw: string }[];
+  addContacts: { name: string; position: string | null }[];
+  positions: { id: number; position: string }[];
+  addNotes: string[];
+}
+
+export const isNoChange = (c: Change) =>
+  Object.keys(c.set).length === 0 && c.addPhones.length === 0 && c.addContacts.length === 0 && c.positions.length === 0 && c.addNotes.length === 0;
+
+/**
+ * What a pending change does to a client of the base. Cells left empty change nothing; numbers,
+ * e-mails, contacts and comments are only ever added. `scalars` is false when an earlier row of
+ * this import already set the client's fields (a duplicate further down the file only adds).
+ * `listId` gives a segment/source entry's id (-1 for one the run will create).
+ */
+export function changesFor(e: Existing, p: Pending, listId: (kind: ClientListKind, name: string) => number, scalars: boolean): Change {
+  const r = p.first;
+  const cur = e.row;
+  const set: Change['set'] = {};
+  if (scalars) {
+    if (r.name !== cur.name) set.name = r.name;
+    if (r.inn !== null && r.inn !== cur.inn) set.inn = r.inn;
+    if (r.ownerId !== null && r.ownerId !== cur.ownerId) set.ownerId = r.ownerId;
+    if (r.status !== null && r.status !== cur.status) set.status = r.status;
+    if (r.website !== null && r.website !== cur.website) set.website = r.website;
+    if (r.address !== null && r.address !== cur.address) set.address = r.address;
+    if (r.nextContactAt !== null && r.nextContactAt.getTime() !== cur.nextContactAt?.getTime()) set.nextContactAt = r.nextContactAt;
+    if (r.segment !== null) {
+      const id = listId('segment', r.segment);
+      if (id !== cur.segmentId) set.segmentId = id;
+    }
+    if (r.source !== null) {
+      const id = listId('source', r.source);
+      if (id !== cur.sourceId) set.sourceId = id;
+    }
+  }
+  const lower = new Set(cur.emails.map((x) => x.toLowerCase()));
+  const newEmails = p.emails.filter((x) => !lower.has(x.toLowerCase()));
+  if (newEmails.length > 0) set.emails = [...cur.emails, ...newEmails];
+  const addContacts: Change['addContacts'] = [];
+  const positions: Change['positions'] = [];
+  for (const c of p.contacts.values()) {
+    const had = e.contacts.find((x) => x.name.toLowerCase() === c.name.toLowerCase());
+    if (!had) addContacts.push(c);
+    else if (scalars && c.position !== null && c.position !== had.position) positions.push({ id: had.id, position: c.position });
+  }
+  return {
+    set,
+    addPhones: [...p.phones].filter(([phone]) => !e.phones.has(phone)).map(([phone, raw]) => ({ phone, raw })),
+    addContacts,
+    positions,
+    addNotes: p.notes.filter((n) => !e.notes.has(n)),
+  };
+}
+
+/** Applies one client's change (the caller's transaction carries the import's history settings). */
+export async function applyChange(tx: Tx, clientId: number, change: Change, authorId: number): Promise<void> {
+  if (Object.keys(change.set).length > 0) await tx.update(clients).set({ ...change.set, updatedAt: new Date() }).where(eq(clients.id, clientId));
+  if (change.addPhones.length) await tx.insert(clientPhones).values(change.addPhones.map((p) => ({ ...p, clientId }))).onConflictDoNothing();
+  if (change.addContacts.length) await tx.insert(clientContacts).values(change.addContacts.map((c) => ({ ...c, clientId })));
+  for (const c of change.positions) await tx.update(clientContacts).set({ position: c.position, updatedAt: new Date() }).where(eq(clientContacts.id, c.id));
+  if (change.addNotes.length) await tx.insert(clientNotes).values(change.addNotes.map((text) => ({ clientId, authorId, text })));
+}
+
+/** Creates the batch's new clients in a few statements; returns their ids in order. */
+export async function createClients(tx: Tx, list: readonly Pending[], defaultOwnerId: number, listId: (kind: ClientListKind, name: string) => number, authorId: number): Promise<number[]> {
+  if (list.length === 0) return [];
+  const now = new Date();
+  // One INSERT … RETURNING gives the ids in the order of VALUES.
+  const ids = (
+    await tx
+      .insert(clients)
+      .values(
+        list.map(({ first: r, emails }) => ({
+          name: r.name,
+          kind: r.kind,
+          inn: r.inn,
+          emails,
+          website: r.website,
+          address: r.address,
+          status: r.status ?? 'potential',
+          segmentId: r.segment === null ? null : listId('segment', r.segment),
+          sourceId: r.source === null ? null : listId('source', r.source),
+          nextContactAt: r.nextContactAt,
+          ownerId: r.ownerId ?? defaultOwnerId,
+          lastActivityAt: now,
+        })),
+      )
+      .returning({ id: clients.id })
+  ).map((r) => r.id);
+  const phones = list.flatMap((p, i) => [...p.phones].map(([phone, raw]) => ({ clientId: ids[i]!, phone, raw })));
+  const contacts = list.flatMap((p, i) => [...p.contacts.values()].map((c) => ({ clientId: ids[i]!, ...c })));
+  const notes = list.flatMap((p, i) => p.notes.map((text) => ({ clientId: ids[i]!, authorId, text })));
+  if (phones.length) await tx.insert(clientPhones).values(phones).onConflictDoNothing();
+  if (contacts.length) await tx.insert(clientContacts).values(contacts);
+  if (notes.length) await tx.insert(clientNotes).values(notes);
+  return ids;
+}
+
+/** Creates the segment/source entries the rows name and the base lacks. */
+export async function ensureLists(tx: Tx, lists: Map<string, number>, rows: readonly ImportRow[]): Promise<void> {
+  const missing = new Map<string, { kind: ClientListKind; name: string }>();
+  for (const r of rows) {
+    if (r.segment !== null && !lists.has(listKey('segment', r.segment))) missing.set(listKey('segment', r.segment), { kind: 'segment', name: r.segment });
+    if (r.source !== null && !lists.has(listKey('source', r.source))) missing.set(listKey('source', r.source), { kind: 'source', name: r.source });
+  }
+  if (missing.size === 0) return;
+  await tx.insert(clientLists).values([...missing.values()]).onConflictDoNothing();
+  const rows2 = await tx.select().from(clientLists).where(sql`(${clientLists.kind}, lower(${clientLists.name})) in (${sql.join([...missing.values()].map((m) => sql`(${m.kind}, ${m.name.toLowerCase()})`), sql`, `)})`);
+  for (const r of rows2) lists.set(listKey(r.kind, r.name), r.id);
+}
+
+export { matchKeys };
