@@ -53,6 +53,8 @@ import { wsRoutes, type ClientMessageHandler, type ConnectHook } from './screenp
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { metricsRoutes } from './metrics/metrics.routes.js';
 import { notesRoutes } from './notes/notes.routes.js';
+import { reviewRoutes } from './review/review.routes.js';
+import { statsRoutes } from './stats/stats.routes.js';
 import { usersRoutes } from './users/users.routes.js';
 import type { Presence } from './users/users.table.js';
 import { webhooksRoutes } from './webhooks/webhooks.routes.js';
@@ -236,6 +238,8 @@ export async function buildApp(deps: AppDeps) {
   });
   await app.register(intakeSitesRoutes, { prefix: '/api/intake/sites', db });
   await app.register(intakeLeadsRoutes, { prefix: '/api/intake', db, ...(bus && { bus }) });
+  await app.register(reviewRoutes, { prefix: '/api', db, ...(bus && { bus }) });
+  await app.register(statsRoutes, { prefix: '/api/stats', db, callbackHours: config.STATS_CALLBACK_HOURS });
   await app.register(routeTraceRoutes, { prefix: '/api/calls', db, traceWriter });
   await app.register(callsRoutes, { prefix: '/api/calls', db, config });
   await app.register(webhooksRoutes, { prefix: '/api/webhooks', db, targets: createTargetPolicy(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS), ...(deps.onWebhooksChanged && { changed: deps.onWebhooksChanged }) });

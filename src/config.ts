@@ -118,6 +118,8 @@ export const ConfigSchema = Type.Object({
   METRICS_ALLOWED_IPS: Type.String({ default: '' }),
 
   REMINDER_RECONCILE_SECONDS: Type.Integer({ minimum: 5, maximum: 3600, default: 60 }),
+  /** Statistics: a missed call returned within this many hours counts as a callback on time (README, "Statistics"). */
+  STATS_CALLBACK_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 2 }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -238,3 +238,45 @@ export function leadScope(viewer: Viewer): LeadScope {
   if (viewer.role === 'curator' && viewer.departmentId !== null) return { kind: 'department', departmentId: viewer.departmentId };
   return { kind: 'none' };
 }
+
+/**
+ * Whose statistics, call reviews and review queue a viewer sees (issue 13): a director everybody's,
+ * a curator their department's people, a manager or an assistant their own only (a manager is
+ * not shown a colleague's figures, nor their assistant's reviews).
+ */
+export type FiguresScope = { kind: 'all' } | { kind: 'department'; departmentId: number } | { kind: 'ids'; ids: number[] };
+
+export function figuresScope(viewer: Viewer): FiguresScope {
+  if (viewer.role === 'director') return { kind: 'all' };
+  if (viewer.role === 'curator' && viewer.departmentId !== null) return { kind: 'department', departmentId: viewer.departmentId };
+  return { kind: 'ids', ids: [viewer.id] };
+}
+
+export function seesFiguresOf(viewer: Viewer, person: Pick<WorkPerson, 'id' | 'departmentId'>): boolean {
+  const scope = figuresScope(viewer);
+  if (scope.kind === 'all') return true;
+  if (scope.kind === 'department') return person.departmentId === scope.departmentId;
+  return scope.ids.includes(person.id);
+}
+
+/** Reviewing is the supervisors' work: a director reviews any call, a curator their department's. */
+export function canReviewCallOf(viewer: Viewer, manager: Pick<WorkPerson, 'id' | 'departmentId'>): boolean {
+  return (viewer.role === 'director' || viewer.role === 'curator') && manager.id !== viewer.id && seesFiguresOf(viewer, manager);
+}
+
+/** A review is read by its author, the manager whose call it is, and who sees that manager's figures. */
+export function seesReview(viewer: Viewer, review: { reviewerId: number | null; manager: Pick<WorkPerson, 'id' | 'departmentId'> | null }): boolean {
+  if (review.reviewerId === viewer.id) return true;
+  return review.manager !== null && seesFiguresOf(viewer, review.manager);
+}
+
+/** Scorecards: a director writes any (the company's, departmentId null, or a department's); a curator their department's. */
+export function canEditScorecard(viewer: Viewer, departmentId: number | null): boolean {
+  if (viewer.role === 'director') return true;
+  return viewer.role === 'curator' && departmentId !== null && departmentId === viewer.departmentId;
+}
+
+/** Everybody reads the company's scorecards and their own department's (a manager sees what they are judged by). */
+export function seesScorecard(viewer: Viewer, departmentId: number | null): boolean {
+  return viewer.role === 'director' || departmentId === null || departmentId === viewer.departmentId;
+}

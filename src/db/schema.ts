@@ -12,3 +12,5 @@ export * from '../reminders/reminders.table.js';
 export * from '../webhooks/webhooks.table.js';
 export * from '../history/history.table.js';
 export * from '../intake/intake.table.js';
+export * from '../review/review.table.js';
+export * from '../stats/stats.table.js';

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calls } from '../../src/calls/calls.table.js';
 import { departments } from '../../src/departments/departments.table.js';
 import { intakeSites, leads } from '../../src/intake/intake.table.js';
+import { callReviews, scorecards, scorecardVersions } from '../../src/review/review.table.js';
 import { routeDecisions } from '../../src/routing/route-decisions.table.js';
 import { FakeAmiServer } from '../pbx/fake-ami-server.js';
 import { waitFor } from '../pbx/wait.js';
@@ -47,6 +48,7 @@ interface Seeded {
   linkedid: string;
   reminderId: number;
   leadId: number;
+  reviewId: number;
 }
 
 interface Case {
@@ -60,6 +62,12 @@ interface Case {
   /** What a viewer who sees the object may get (a visible user may still be not theirs to change). */
   ok: readonly number[];
 }
+
+/** Figures and reviews (access.ts figuresScope): the client rule, except that an assistant sees nobody's but their own. */
+const seesFigures = (who: Who, owner: Owner) => who !== 'assistantA1' && SEES[who].includes(owner);
+/** Reviewing is the supervisors': a director any call, a curator their department's. */
+const reviews = (who: Who, owner: Owner) => who === 'director' || (who === 'curatorA' && owner !== 'otherDept') || (who === 'curatorB' && owner === 'otherDept');
+let scorecardId = 0;
 
 const future = () => new Date(Date.now() + 86_400_000).toISOString();
 
@@ -117,6 +125,18 @@ const CASES: Case[] = [
     sees: (who, owner) => who === 'director' || (who === 'curatorA' && owner !== 'otherDept') || (who === 'curatorB' && owner === 'otherDept'),
     ok: [200, 409],
   },
+  { op: 'get /api/calls/{id}/reviews', url: (o) => `/api/calls/${o.callId}/reviews`, sees: seesFigures, ok: [200] },
+  {
+    op: 'post /api/calls/{id}/reviews',
+    url: (o) => `/api/calls/${o.callId}/reviews`,
+    payload: () => ({ scorecardId, answers: { ok: true } }),
+    sees: reviews,
+    ok: [201],
+  },
+  { op: 'get /api/reviews/{id}', url: (o) => `/api/reviews/${o.reviewId}`, sees: seesFigures, ok: [200] },
+  // A manager replies (parentId) but pins no moment: 403 on a review they do see.
+  { op: 'post /api/reviews/{id}/comments', url: (o) => `/api/reviews/${o.reviewId}/comments`, payload: () => ({ atSecond: 1, text: 'x' }), sees: seesFigures, ok: [201, 403] },
+  { op: 'get /api/stats/managers/{id}/timeline', url: (o) => `/api/stats/managers/${o.ownerId}/timeline`, sees: seesFigures, ok: [200] },
   { op: 'get /api/users/{id}', url: (o) => `/api/users/${o.ownerId}`, ok: [200] },
   // Seeing a user is not managing them: an assistant sees their manager but may not change
   // them (403 is right there: the user is visible). Out of scope is still 404.
@@ -144,6 +164,8 @@ const NOT_CLIENT_BASE = [
   'patch /api/client-lists/{id}', 'delete /api/client-lists/{id}',
   'patch /api/deal-types/{id}', 'delete /api/webhooks/{id}',
   'patch /api/intake/sites/{id}', 'delete /api/intake/sites/{id}',
+  // The company's or a department's scorecards: their rule is tested in test/review/reviews.test.ts.
+  'get /api/scorecards/{id}', 'patch /api/scorecards/{id}',
   // Destructive: their 404s are in clients.test.ts, contacts and handover tests; a matrix run
   // would delete the objects the other cases need.
   'delete /api/clients/{id}', 'delete /api/clients/{id}/contacts/{contactId}', 'delete /api/deals/{id}/files/{fileId}',
@@ -180,6 +202,7 @@ beforeAll(async () => {
   for (const who of WHO) tokens[who] = users[who].token;
 
   const owners: Record<Owner, Who> = { own: 'managerA1', colleague: 'managerA2', otherDept: 'managerB' };
+  [{ id: scorecardId }] = (await db.insert(scorecards).values({ name: 'matrix' }).returning({ id: scorecards.id })) as [{ id: number }];
   let n = 0;
   for (const owner of OWNERS) {
     const as = tokens[owners[owner]];
@@ -209,7 +232,10 @@ beforeAll(async () => {
     const [lead] = await db.insert(leads).values({ siteId: site!.id, departmentId, name: 'Visitor', phone: `+7916555030${n}`, phoneRaw: `+7916555030${n}` }).returning();
     const stored = await inject({ method: 'PUT', url: `/pbx/recordings/${linkedid}`, headers: pbxHeaders(), payload: wavFile(10) });
     if (stored.statusCode >= 300) throw new Error(`recording: ${stored.statusCode} ${stored.body}`);
-    objects[owner] = { leadId: lead!.id, ownerId, phone: `+7916555010${n}`, clientId, contactId, dealId, fileId, callId: call!.id, linkedid, reminderId };
+    const [version] = await db.insert(scorecardVersions).values({ scorecardId, version: 1, criteria: [{ key: 'ok', label: 'ok', weight: 1, kind: 'yes_no' }] }).onConflictDoNothing().returning();
+    const [versionId] = version ? [version.id] : (await db.select({ id: scorecardVersions.id }).from(scorecardVersions)).map((v) => v.id);
+    const [review] = await db.insert(callReviews).values({ callId: call!.id, scorecardVersionId: versionId!, reviewerId: users.director.id, managerId: ownerId, answers: { ok: true }, total: 100 }).returning();
+    objects[owner] = { leadId: lead!.id, ownerId, phone: `+7916555010${n}`, clientId, contactId, dealId, fileId, callId: call!.id, linkedid, reminderId, reviewId: review!.id };
   }
 });
 
