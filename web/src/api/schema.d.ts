@@ -897,6 +897,307 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/calls/{id}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The reviews of a call the viewer may read (reading another’s review is audited, like a listen) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            answers: {
+                                [key: string]: boolean | number | (never | null);
+                            };
+                            callId: number;
+                            /** @description oldest first; replies carry parentId */
+                            comments: {
+                                atSecond: number | null;
+                                authorId: number | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                id: number;
+                                /** @description the comment this one replies to */
+                                parentId: number | null;
+                                text: string;
+                                toSecond: number | null;
+                            }[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            criteria: {
+                                /** @description stable key the answers use */
+                                key: string;
+                                kind: "yes_no" | "scale";
+                                label: string;
+                                /** @description for a scale: the best mark (0 is the worst) */
+                                max?: number;
+                                weight: number;
+                            }[];
+                            id: number;
+                            managerId: number | null;
+                            reviewerId: number | null;
+                            scorecardId: number;
+                            scorecardName: string;
+                            summary: string;
+                            /** @description weighted total, 0..100 */
+                            total: number;
+                            /** @description the scorecard version the review was made with */
+                            version: number;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Review a recorded call with a scorecard: answers, weighted total, summary, comments at moments; the manager gets a `call.reviewed` frame */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "scorecardId": 1,
+                     *       "answers": {
+                     *         "greeting": true,
+                     *         "needs": 3
+                     *       },
+                     *       "summary": "Хорошо выявил потребность / Found the need well",
+                     *       "comments": [
+                     *         {
+                     *           "atSecond": 42.5,
+                     *           "toSecond": 60,
+                     *           "text": "Перебил клиента / Interrupted the client"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description per criterion key: true/false, a mark 0..max, or null (does not apply) */
+                        answers: {
+                            [key: string]: boolean | number | (never | null);
+                        };
+                        comments?: {
+                            /** @description the moment of the recording the comment is about */
+                            atSecond: number;
+                            text: string;
+                            /** @description the end, for a comment about a range */
+                            toSecond?: number;
+                        }[];
+                        scorecardId: number;
+                        summary?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            answers: {
+                                [key: string]: boolean | number | (never | null);
+                            };
+                            callId: number;
+                            /** @description oldest first; replies carry parentId */
+                            comments: {
+                                atSecond: number | null;
+                                authorId: number | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                id: number;
+                                /** @description the comment this one replies to */
+                                parentId: number | null;
+                                text: string;
+                                toSecond: number | null;
+                            }[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            criteria: {
+                                /** @description stable key the answers use */
+                                key: string;
+                                kind: "yes_no" | "scale";
+                                label: string;
+                                /** @description for a scale: the best mark (0 is the worst) */
+                                max?: number;
+                                weight: number;
+                            }[];
+                            id: number;
+                            managerId: number | null;
+                            reviewerId: number | null;
+                            scorecardId: number;
+                            scorecardName: string;
+                            summary: string;
+                            /** @description weighted total, 0..100 */
+                            total: number;
+                            /** @description the scorecard version the review was made with */
+                            version: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/calls/{linkedid}/route-trace": {
         parameters: {
             query?: never;
@@ -3121,6 +3422,7 @@ export interface paths {
                          *           "actorName": "Anna Petrova",
                          *           "dbUser": "switchboard",
                          *           "via": "api",
+                         *           "importId": null,
                          *           "changes": {
                          *             "name": {
                          *               "old": "OOO Romashka",
@@ -3142,6 +3444,7 @@ export interface paths {
                          *           "actorName": null,
                          *           "dbUser": "postgres",
                          *           "via": "psql",
+                         *           "importId": null,
                          *           "changes": {
                          *             "password_hash": {
                          *               "changed": true
@@ -3175,6 +3478,8 @@ export interface paths {
                                 /** @description the PostgreSQL role that wrote it */
                                 dbUser: string;
                                 id: number;
+                                /** @description set when via is import: "import #importId by actorName" */
+                                importId: number | null;
                                 op: "insert" | "update" | "delete" | "truncate";
                                 rowId: string | null;
                                 /** @description clients, client_phones, deals, client_notes, reminders, users, departments, … */
@@ -4967,6 +5272,7 @@ export interface paths {
                          *           "actorName": "Anna Petrova",
                          *           "dbUser": "switchboard",
                          *           "via": "api",
+                         *           "importId": null,
                          *           "changes": {
                          *             "name": {
                          *               "old": "OOO Romashka",
@@ -4988,6 +5294,7 @@ export interface paths {
                          *           "actorName": null,
                          *           "dbUser": "postgres",
                          *           "via": "psql",
+                         *           "importId": null,
                          *           "changes": {
                          *             "password_hash": {
                          *               "changed": true
@@ -5021,6 +5328,8 @@ export interface paths {
                                 /** @description the PostgreSQL role that wrote it */
                                 dbUser: string;
                                 id: number;
+                                /** @description set when via is import: "import #importId by actorName" */
+                                importId: number | null;
                                 op: "insert" | "update" | "delete" | "truncate";
                                 rowId: string | null;
                                 /** @description clients, client_phones, deals, client_notes, reminders, users, departments, … */
@@ -6121,6 +6430,1601 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/export/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export every client as CSV or XLSX (streamed), with the columns the import reads: export → import changes nothing
+         * @description The CSV's first row and the XLSX's document properties (author, title, date) name who exported it and when. Example: `curl -H 'Authorization: Bearer …' -o clients.xlsx '/api/export/clients?format=xlsx'`
+         */
+        get: {
+            parameters: {
+                query?: {
+                    format?: "csv" | "xlsx";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/import/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a CSV or XLSX of clients and get the dry run: mapping, what would be created/updated, rejected rows
+         * @description The raw file is the body (`text/csv`, `application/octet-stream` or the XLSX type). Encoding (UTF-8 with or without BOM, Windows-1251) and delimiter (`,` `;` tab) are detected. Nothing is written to the clients until `POST /api/import/jobs/:id/run`. Example: `curl -X POST --data-binary @base.csv -H 'Content-Type: text/csv' '/api/import/clients?fileName=base.csv'`
+         */
+        post: {
+            parameters: {
+                query: {
+                    /** @description the file name, kept for the list of imports */
+                    fileName: string;
+                    /** @description owner of rows whose manager is empty or unknown (default: you) */
+                    ownerId?: number;
+                    /** @description XLSX: the sheet to read (default the first) */
+                    sheet?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": string;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": 7,
+                         *       "fileName": "base.csv",
+                         *       "format": "csv",
+                         *       "encoding": "windows-1251",
+                         *       "delimiter": ";",
+                         *       "sheet": null,
+                         *       "status": "running",
+                         *       "mapping": [
+                         *         {
+                         *           "index": 0,
+                         *           "header": "Компания",
+                         *           "field": "name"
+                         *         },
+                         *         {
+                         *           "index": 1,
+                         *           "header": "Тел.",
+                         *           "field": "phone"
+                         *         },
+                         *         {
+                         *           "index": 2,
+                         *           "header": "Менеджер",
+                         *           "field": "owner"
+                         *         }
+                         *       ],
+                         *       "defaultOwnerId": 1,
+                         *       "progress": {
+                         *         "rowsDone": 40000,
+                         *         "rowsTotal": 100000,
+                         *         "rowsPerSecond": 21000,
+                         *         "etaSeconds": 3
+                         *       },
+                         *       "counts": {
+                         *         "created": 30000,
+                         *         "updated": 2000,
+                         *         "unchanged": 7000,
+                         *         "rejected": 1000
+                         *       },
+                         *       "report": null,
+                         *       "error": null,
+                         *       "createdBy": 1,
+                         *       "createdAt": "2026-12-02T10:00:00.000Z",
+                         *       "startedAt": "2026-12-02T10:01:00.000Z",
+                         *       "finishedAt": null
+                         *     }
+                         */
+                        "application/json": {
+                            counts: {
+                                created: number;
+                                rejected: number;
+                                unchanged: number;
+                                updated: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            createdBy: number;
+                            defaultOwnerId: number;
+                            delimiter: string | null;
+                            encoding: string | null;
+                            error: string | null;
+                            fileName: string;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            format: "csv" | "xlsx";
+                            /** @description the N of "import #N" in the history */
+                            id: number;
+                            mapping: {
+                                /** @description what the column is read as; null = ignored */
+                                field: "name" | "phone" | "email" | "inn" | "contact" | "position" | "owner" | "status" | "segment" | "source" | "comment" | "website" | "address" | "nextContactAt" | (never | null);
+                                /** @description as written in the file */
+                                header: string;
+                                /** @description the column, 0 = first */
+                                index: number;
+                            }[];
+                            progress: {
+                                etaSeconds: number | null;
+                                rowsDone: number;
+                                rowsPerSecond: number;
+                                rowsTotal: number;
+                            };
+                            report: {
+                                badPhones: {
+                                    /** @description the first 200 */
+                                    items: {
+                                        column: string;
+                                        reason: string;
+                                        row: number;
+                                        value: string;
+                                    }[];
+                                    total: number;
+                                };
+                                clientsToCreate: number;
+                                clientsToUpdate: number;
+                                clientsUnchanged: number;
+                                /** @description rows merged into an earlier row of the file (same phone, INN or name) */
+                                duplicatesInFile: number;
+                                header: string[];
+                                /** @description rows that match a client of the base */
+                                matchedInBase: number;
+                                newSegments: string[];
+                                newSources: string[];
+                                problems: {
+                                    /** @description the first 200 */
+                                    items: {
+                                        column: string;
+                                        reason: string;
+                                        row: number;
+                                        value: string;
+                                    }[];
+                                    total: number;
+                                };
+                                rowsRead: number;
+                                /** @description rows not imported; GET …/rejected gives them with the reason */
+                                rowsRejected: number;
+                                /** @description what the first 20 rows become */
+                                sample: {
+                                    client: {
+                                        address: string | null;
+                                        contact: string | null;
+                                        emails: string[];
+                                        inn: string | null;
+                                        name: string;
+                                        nextContactAt: string | null;
+                                        ownerId: number | null;
+                                        phones: string[];
+                                        position: string | null;
+                                        segment: string | null;
+                                        source: string | null;
+                                        status: string | null;
+                                        website: string | null;
+                                    } | null;
+                                    clientId: number | null;
+                                    fate: "create" | "update" | "unchanged" | "duplicate" | "rejected";
+                                    reasons: string[];
+                                    row: number;
+                                }[];
+                                /** @description imported with the default owner */
+                                unknownOwners: {
+                                    rows: number;
+                                    value: string;
+                                }[];
+                            } | null;
+                            sheet: string | null;
+                            /** Format: date-time */
+                            startedAt: string | null;
+                            status: "checked" | "queued" | "running" | "done" | "failed" | "cancelled";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/import/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An import: its dry-run report, progress (rows done, rate, ETA) and counts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": 7,
+                         *       "fileName": "base.csv",
+                         *       "format": "csv",
+                         *       "encoding": "windows-1251",
+                         *       "delimiter": ";",
+                         *       "sheet": null,
+                         *       "status": "running",
+                         *       "mapping": [
+                         *         {
+                         *           "index": 0,
+                         *           "header": "Компания",
+                         *           "field": "name"
+                         *         },
+                         *         {
+                         *           "index": 1,
+                         *           "header": "Тел.",
+                         *           "field": "phone"
+                         *         },
+                         *         {
+                         *           "index": 2,
+                         *           "header": "Менеджер",
+                         *           "field": "owner"
+                         *         }
+                         *       ],
+                         *       "defaultOwnerId": 1,
+                         *       "progress": {
+                         *         "rowsDone": 40000,
+                         *         "rowsTotal": 100000,
+                         *         "rowsPerSecond": 21000,
+                         *         "etaSeconds": 3
+                         *       },
+                         *       "counts": {
+                         *         "created": 30000,
+                         *         "updated": 2000,
+                         *         "unchanged": 7000,
+                         *         "rejected": 1000
+                         *       },
+                         *       "report": null,
+                         *       "error": null,
+                         *       "createdBy": 1,
+                         *       "createdAt": "2026-12-02T10:00:00.000Z",
+                         *       "startedAt": "2026-12-02T10:01:00.000Z",
+                         *       "finishedAt": null
+                         *     }
+                         */
+                        "application/json": {
+                            counts: {
+                                created: number;
+                                rejected: number;
+                                unchanged: number;
+                                updated: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            createdBy: number;
+                            defaultOwnerId: number;
+                            delimiter: string | null;
+                            encoding: string | null;
+                            error: string | null;
+                            fileName: string;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            format: "csv" | "xlsx";
+                            /** @description the N of "import #N" in the history */
+                            id: number;
+                            mapping: {
+                                /** @description what the column is read as; null = ignored */
+                                field: "name" | "phone" | "email" | "inn" | "contact" | "position" | "owner" | "status" | "segment" | "source" | "comment" | "website" | "address" | "nextContactAt" | (never | null);
+                                /** @description as written in the file */
+                                header: string;
+                                /** @description the column, 0 = first */
+                                index: number;
+                            }[];
+                            progress: {
+                                etaSeconds: number | null;
+                                rowsDone: number;
+                                rowsPerSecond: number;
+                                rowsTotal: number;
+                            };
+                            report: {
+                                badPhones: {
+                                    /** @description the first 200 */
+                                    items: {
+                                        column: string;
+                                        reason: string;
+                                        row: number;
+                                        value: string;
+                                    }[];
+                                    total: number;
+                                };
+                                clientsToCreate: number;
+                                clientsToUpdate: number;
+                                clientsUnchanged: number;
+                                /** @description rows merged into an earlier row of the file (same phone, INN or name) */
+                                duplicatesInFile: number;
+                                header: string[];
+                                /** @description rows that match a client of the base */
+                                matchedInBase: number;
+                                newSegments: string[];
+                                newSources: string[];
+                                problems: {
+                                    /** @description the first 200 */
+                                    items: {
+                                        column: string;
+                                        reason: string;
+                                        row: number;
+                                        value: string;
+                                    }[];
+                                    total: number;
+                                };
+                                rowsRead: number;
+                                /** @description rows not imported; GET …/rejected gives them with the reason */
+                                rowsRejected: number;
+                                /** @description what the first 20 rows become */
+                                sample: {
+                                    client: {
+                                        address: string | null;
+                                        contact: string | null;
+                                        emails: string[];
+                                        inn: string | null;
+                                        name: string;
+                                        nextContactAt: string | null;
+                                        ownerId: number | null;
+                                        phones: string[];
+                                        position: string | null;
+                                        segment: string | null;
+                                        source: string | null;
+                                        status: string | null;
+                                        website: string | null;
+                                    } | null;
+                                    clientId: number | null;
+                                    fate: "create" | "update" | "unchanged" | "duplicate" | "rejected";
+                                    reasons: string[];
+                                    row: number;
+                                }[];
+                                /** @description imported with the default owner */
+                                unknownOwners: {
+                                    rows: number;
+                                    value: string;
+                                }[];
+                            } | null;
+                            sheet: string | null;
+                            /** Format: date-time */
+                            startedAt: string | null;
+                            status: "checked" | "queued" | "running" | "done" | "failed" | "cancelled";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/import/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop a running import after its current batch (what is committed stays) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": 7,
+                         *       "fileName": "base.csv",
+                         *       "format": "csv",
+                         *       "encoding": "windows-1251",
+                         *       "delimiter": ";",
+                         *       "sheet": null,
+                         *       "status": "running",
+                         *       "mapping": [
+                         *         {
+                         *           "index": 0,
+                         *           "header": "Компания",
+                         *           "field": "name"
+                         *         },
+                         *         {
+                         *           "index": 1,
+                         *           "header": "Тел.",
+                         *           "field": "phone"
+                         *         },
+                         *         {
+                         *           "index": 2,
+                         *           "header": "Менеджер",
+                         *           "field": "owner"
+                         *         }
+                         *       ],
+                         *       "defaultOwnerId": 1,
+                         *       "progress": {
+                         *         "rowsDone": 40000,
+                         *         "rowsTotal": 100000,
+                         *         "rowsPerSecond": 21000,
+                         *         "etaSeconds": 3
+                         *       },
+                         *       "counts": {
+                         *         "created": 30000,
+                         *         "updated": 2000,
+                         *         "unchanged": 7000,
+                         *         "rejected": 1000
+                         *       },
+                         *       "report": null,
+                         *       "error": null,
+                         *       "createdBy": 1,
+                         *       "createdAt": "2026-12-02T10:00:00.000Z",
+                         *       "startedAt": "2026-12-02T10:01:00.000Z",
+                         *       "finishedAt": null
+                         *     }
+                         */
+                        "application/json": {
+                            counts: {
+                                created: number;
+                                rejected: number;
+                                unchanged: number;
+                                updated: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            createdBy: number;
+                            defaultOwnerId: number;
+                            delimiter: string | null;
+                            encoding: string | null;
+                            error: string | null;
+                            fileName: string;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            format: "csv" | "xlsx";
+                            /** @description the N of "import #N" in the history */
+                            id: number;
+                            mapping: {
+                                /** @description what the column is read as; null = ignored */
+                                field: "name" | "phone" | "email" | "inn" | "contact" | "position" | "owner" | "status" | "segment" | "source" | "comment" | "website" | "address" | "nextContactAt" | (never | null);
+                                /** @description as written in the file */
+                                header: string;
+                                /** @description the column, 0 = first */
+                                index: number;
+                            }[];
+                            progress: {
+                                etaSeconds: number | null;
+                                rowsDone: number;
+                                rowsPerSecond: number;
+                                rowsTotal: number;
+                            };
+                            report: {
+                                badPhones: {
+                                    /** @description the first 200 */
+                                    items: {
+                                        column: string;
+                                        reason: string;
+                                        row: number;
+                                        value: string;
+                                    }[];
+                                    total: number;
+                                };
+                                clientsToCreate: number;
+                                clientsToUpdate: number;
+                                clientsUnchanged: number;
+                                /** @description rows merged into an earlier row of the file (same phone, INN or name) */
+                                duplicatesInFile: number;
+                                header: string[];
+                                /** @description rows that match a client of the base */
+                                matchedInBase: number;
+                                newSegments: string[];
+                                newSources: string[];
+                                problems: {
+                                    /** @description the first 200 */
+                                    items: {
+                                        column: string;
+                                        reason: string;
+                                        row: number;
+                                        value: string;
+                                    }[];
+                                    total: number;
+                                };
+                                rowsRead: number;
+                                /** @description rows not imported; GET …/rejected gives them with the reason */
+                                rowsRejected: number;
+                                /** @description what the first 20 rows become */
+                                sample: {
+                                    client: {
+                                        address: string | null;
+                                        contact: string | null;
+                                        emails: string[];
+                                        inn: string | null;
+                                        name: string;
+                                        nextContactAt: string | null;
+                                        ownerId: number | null;
+                                        phones: string[];
+                                        position: string | null;
+                                        segment: string | null;
+                                        source: string | null;
+                                        status: string | null;
+                                        website: string | null;
+                                    } | null;
+                                    clientId: number | null;
+                                    fate: "create" | "update" | "unchanged" | "duplicate" | "rejected";
+                                    reasons: string[];
+                                    row: number;
+                                }[];
+                                /** @description imported with the default owner */
+                                unknownOwners: {
+                                    rows: number;
+                                    value: string;
+                                }[];
+                            } | null;
+                            sheet: string | null;
+                            /** Format: date-time */
+                            startedAt: string | null;
+                            status: "checked" | "queued" | "running" | "done" | "failed" | "cancelled";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/import/jobs/{id}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the dry run again with a changed column mapping */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "mapping": [
+                     *         {
+                     *           "index": 0,
+                     *           "header": "Компания",
+                     *           "field": "name"
+                     *         },
+                     *         {
+                     *           "index": 1,
+                     *           "header": "Тел.",
+                     *           "field": "phone"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        mapping: {
+                            /** @description what the column is read as; null = ignored */
+                            field: "name" | "phone" | "email" | "inn" | "contact" | "position" | "owner" | "status" | "segment" | "source" | "comment" | "website" | "address" | "nextContactAt" | (never | null);
+                            /** @description as written in the file */
+                            header: string;
+                            /** @description the column, 0 = first */
+                            index: number;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": 7,
+                         *       "fileName": "base.csv",
+                         *       "format": "csv",
+                         *       "encoding": "windows-1251",
+                         *       "delimiter": ";",
+                         *       "sheet": null,
+                         *       "status": "running",
+                         *       "mapping": [
+                         *         {
+                         *           "index": 0,
+                         *           "header": "Компания",
+                         *           "field": "name"
+                         *         },
+                         *         {
+                         *           "index": 1,
+                         *           "header": "Тел.",
+                         *           "field": "phone"
+                         *         },
+                         *         {
+                         *           "index": 2,
+                         *           "header": "Менеджер",
+                         *           "field": "owner"
+                         *         }
+                         *       ],
+                         *       "defaultOwnerId": 1,
+                         *       "progress": {
+                         *         "rowsDone": 40000,
+                         *         "rowsTotal": 100000,
+                         *         "rowsPerSecond": 21000,
+                         *         "etaSeconds": 3
+                         *       },
+                         *       "counts": {
+                         *         "created": 30000,
+                         *         "updated": 2000,
+                         *         "unchanged": 7000,
+                         *         "rejected": 1000
+                         *       },
+                         *       "report": null,
+                         *       "error": null,
+                         *       "createdBy": 1,
+                         *       "createdAt": "2026-12-02T10:00:00.000Z",
+                         *       "startedAt": "2026-12-02T10:01:00.000Z",
+                         *       "finishedAt": null
+                         *     }
+                         */
+                        "application/json": {
+                            counts: {
+                                created: number;
+                                rejected: number;
+                                unchanged: number;
+                                updated: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            createdBy: number;
+                            defaultOwnerId: number;
+                            delimiter: string | null;
+                            encoding: string | null;
+                            error: string | null;
+                            fileName: string;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            format: "csv" | "xlsx";
+                            /** @description the N of "import #N" in the history */
+                            id: number;
+                            mapping: {
+                                /** @description what the column is read as; null = ignored */
+                                field: "name" | "phone" | "email" | "inn" | "contact" | "position" | "owner" | "status" | "segment" | "source" | "comment" | "website" | "address" | "nextContactAt" | (never | null);
+                                /** @description as written in the file */
+                                header: string;
+                                /** @description the column, 0 = first */
+                                index: number;
+                            }[];
+                            progress: {
+                                etaSeconds: number | null;
+                                rowsDone: number;
+                                rowsPerSecond: number;
+                                rowsTotal: number;
+                            };
+                            report: {
+                                badPhones: {
+                                    /** @description the first 200 */
+                                    items: {
+                                        column: string;
+                                        reason: string;
+                                        row: number;
+                                        value: string;
+                                    }[];
+                                    total: number;
+                                };
+                                clientsToCreate: number;
+                                clientsToUpdate: number;
+                                clientsUnchanged: number;
+                                /** @description rows merged into an earlier row of the file (same phone, INN or name) */
+                                duplicatesInFile: number;
+                                header: string[];
+                                /** @description rows that match a client of the base */
+                                matchedInBase: number;
+                                newSegments: string[];
+                                newSources: string[];
+                                problems: {
+                                    /** @description the first 200 */
+                                    items: {
+                                        column: string;
+                                        reason: string;
+                                        row: number;
+                                        value: string;
+                                    }[];
+                                    total: number;
+                                };
+                                rowsRead: number;
+                                /** @description rows not imported; GET …/rejected gives them with the reason */
+                                rowsRejected: number;
+                                /** @description what the first 20 rows become */
+                                sample: {
+                                    client: {
+                                        address: string | null;
+                                        contact: string | null;
+                                        emails: string[];
+                                        inn: string | null;
+                                        name: string;
+                                        nextContactAt: string | null;
+                                        ownerId: number | null;
+                                        phones: string[];
+                                        position: string | null;
+                                        segment: string | null;
+                                        source: string | null;
+                                        status: string | null;
+                                        website: string | null;
+                                    } | null;
+                                    clientId: number | null;
+                                    fate: "create" | "update" | "unchanged" | "duplicate" | "rejected";
+                                    reasons: string[];
+                                    row: number;
+                                }[];
+                                /** @description imported with the default owner */
+                                unknownOwners: {
+                                    rows: number;
+                                    value: string;
+                                }[];
+                            } | null;
+                            sheet: string | null;
+                            /** Format: date-time */
+                            startedAt: string | null;
+                            status: "checked" | "queued" | "running" | "done" | "failed" | "cancelled";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/import/jobs/{id}/rejected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The rejected rows as CSV (UTF-8, `;`), with the reason in a last column: fix them in Excel and import again */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description CSV */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/import/jobs/{id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start the real run (a background job); follow it with GET /api/import/jobs/:id or import.progress frames
+         * @description An optional mapping replaces the one of the dry run. Re-importing a file already imported changes nothing.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        mapping?: {
+                            /** @description what the column is read as; null = ignored */
+                            field: "name" | "phone" | "email" | "inn" | "contact" | "position" | "owner" | "status" | "segment" | "source" | "comment" | "website" | "address" | "nextContactAt" | (never | null);
+                            /** @description as written in the file */
+                            header: string;
+                            /** @description the column, 0 = first */
+                            index: number;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": 7,
+                         *       "fileName": "base.csv",
+                         *       "format": "csv",
+                         *       "encoding": "windows-1251",
+                         *       "delimiter": ";",
+                         *       "sheet": null,
+                         *       "status": "running",
+                         *       "mapping": [
+                         *         {
+                         *           "index": 0,
+                         *           "header": "Компания",
+                         *           "field": "name"
+                         *         },
+                         *         {
+                         *           "index": 1,
+                         *           "header": "Тел.",
+                         *           "field": "phone"
+                         *         },
+                         *         {
+                         *           "index": 2,
+                         *           "header": "Менеджер",
+                         *           "field": "owner"
+                         *         }
+                         *       ],
+                         *       "defaultOwnerId": 1,
+                         *       "progress": {
+                         *         "rowsDone": 40000,
+                         *         "rowsTotal": 100000,
+                         *         "rowsPerSecond": 21000,
+                         *         "etaSeconds": 3
+                         *       },
+                         *       "counts": {
+                         *         "created": 30000,
+                         *         "updated": 2000,
+                         *         "unchanged": 7000,
+                         *         "rejected": 1000
+                         *       },
+                         *       "report": null,
+                         *       "error": null,
+                         *       "createdBy": 1,
+                         *       "createdAt": "2026-12-02T10:00:00.000Z",
+                         *       "startedAt": "2026-12-02T10:01:00.000Z",
+                         *       "finishedAt": null
+                         *     }
+                         */
+                        "application/json": {
+                            counts: {
+                                created: number;
+                                rejected: number;
+                                unchanged: number;
+                                updated: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            createdBy: number;
+                            defaultOwnerId: number;
+                            delimiter: string | null;
+                            encoding: string | null;
+                            error: string | null;
+                            fileName: string;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            format: "csv" | "xlsx";
+                            /** @description the N of "import #N" in the history */
+                            id: number;
+                            mapping: {
+                                /** @description what the column is read as; null = ignored */
+                                field: "name" | "phone" | "email" | "inn" | "contact" | "position" | "owner" | "status" | "segment" | "source" | "comment" | "website" | "address" | "nextContactAt" | (never | null);
+                                /** @description as written in the file */
+                                header: string;
+                                /** @description the column, 0 = first */
+                                index: number;
+                            }[];
+                            progress: {
+                                etaSeconds: number | null;
+                                rowsDone: number;
+                                rowsPerSecond: number;
+                                rowsTotal: number;
+                            };
+                            report: {
+                                badPhones: {
+                                    /** @description the first 200 */
+                                    items: {
+                                        column: string;
+                                        reason: string;
+                                        row: number;
+                                        value: string;
+                                    }[];
+                                    total: number;
+                                };
+                                clientsToCreate: number;
+                                clientsToUpdate: number;
+                                clientsUnchanged: number;
+                                /** @description rows merged into an earlier row of the file (same phone, INN or name) */
+                                duplicatesInFile: number;
+                                header: string[];
+                                /** @description rows that match a client of the base */
+                                matchedInBase: number;
+                                newSegments: string[];
+                                newSources: string[];
+                                problems: {
+                                    /** @description the first 200 */
+                                    items: {
+                                        column: string;
+                                        reason: string;
+                                        row: number;
+                                        value: string;
+                                    }[];
+                                    total: number;
+                                };
+                                rowsRead: number;
+                                /** @description rows not imported; GET …/rejected gives them with the reason */
+                                rowsRejected: number;
+                                /** @description what the first 20 rows become */
+                                sample: {
+                                    client: {
+                                        address: string | null;
+                                        contact: string | null;
+                                        emails: string[];
+                                        inn: string | null;
+                                        name: string;
+                                        nextContactAt: string | null;
+                                        ownerId: number | null;
+                                        phones: string[];
+                                        position: string | null;
+                                        segment: string | null;
+                                        source: string | null;
+                                        status: string | null;
+                                        website: string | null;
+                                    } | null;
+                                    clientId: number | null;
+                                    fate: "create" | "update" | "unchanged" | "duplicate" | "rejected";
+                                    reasons: string[];
+                                    row: number;
+                                }[];
+                                /** @description imported with the default owner */
+                                unknownOwners: {
+                                    rows: number;
+                                    value: string;
+                                }[];
+                            } | null;
+                            sheet: string | null;
+                            /** Format: date-time */
+                            startedAt: string | null;
+                            status: "checked" | "queued" | "running" | "done" | "failed" | "cancelled";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/intake/leads": {
@@ -8068,6 +9972,1441 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/review/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recorded calls to review, with filters; `random=true&reviewed=false&managerId=…&from=…&to=…&limit=N` gives N random unreviewed calls
+         * @description A call counts for who answered it, else who clicked to call, else the client’s owner. A director sees every call, a curator their department’s, a manager their own.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    clientId?: number;
+                    /** @description the client has a deal in this status */
+                    dealStatus?: "new" | "collecting_info" | "proposal_sent" | "interest" | "contract_approval" | "contract_signed" | "contract_paid" | "in_progress" | "completed" | "refused_not_needed" | "refused_self" | "refused_price" | "refused_call_back" | "refused_no_money";
+                    departmentId?: number;
+                    direction?: "inbound" | "outbound" | "internal";
+                    disposition?: "answered" | "missed" | "busy" | "failed" | "abandoned";
+                    /** @description calls started at or after */
+                    from?: string;
+                    limit?: number;
+                    managerId?: number;
+                    offset?: number;
+                    /** @description random order (fair sample): with reviewed=false, managerId, from/to and limit=N */
+                    random?: boolean;
+                    reviewed?: boolean;
+                    scoreMax?: number;
+                    /** @description latest review total at least */
+                    scoreMin?: number;
+                    /** @description talk seconds at most */
+                    talkMax?: number;
+                    /** @description talk seconds at least */
+                    talkMin?: number;
+                    /** @description calls started before */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                clientId: number | null;
+                                clientName: string | null;
+                                departmentId: number | null;
+                                direction: string;
+                                disposition: string;
+                                id: number;
+                                lastTotal: number | null;
+                                linkedid: string;
+                                managerId: number;
+                                managerName: string;
+                                reviews: number;
+                                /** Format: date-time */
+                                startedAt: string;
+                                talkSeconds: number | null;
+                            }[];
+                            /** @description matching calls */
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reviews/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One review with its comments and replies (reading another’s review is audited) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            answers: {
+                                [key: string]: boolean | number | (never | null);
+                            };
+                            callId: number;
+                            /** @description oldest first; replies carry parentId */
+                            comments: {
+                                atSecond: number | null;
+                                authorId: number | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                id: number;
+                                /** @description the comment this one replies to */
+                                parentId: number | null;
+                                text: string;
+                                toSecond: number | null;
+                            }[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            criteria: {
+                                /** @description stable key the answers use */
+                                key: string;
+                                kind: "yes_no" | "scale";
+                                label: string;
+                                /** @description for a scale: the best mark (0 is the worst) */
+                                max?: number;
+                                weight: number;
+                            }[];
+                            id: number;
+                            managerId: number | null;
+                            reviewerId: number | null;
+                            scorecardId: number;
+                            scorecardName: string;
+                            summary: string;
+                            /** @description weighted total, 0..100 */
+                            total: number;
+                            /** @description the scorecard version the review was made with */
+                            version: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reviews/{id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Comment at a moment of the recording (reviewers), or reply to a comment with parentId (the manager); the other side gets a `review.comment` frame */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the moment of the recording the comment is about */
+                        atSecond?: number;
+                        /** @description reply to this comment (then no atSecond) */
+                        parentId?: number;
+                        text: string;
+                        /** @description the end, for a comment about a range */
+                        toSecond?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            atSecond: number | null;
+                            authorId: number | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: number;
+                            /** @description the comment this one replies to */
+                            parentId: number | null;
+                            text: string;
+                            toSecond: number | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/scorecards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Scorecards the viewer may use: the company’s and their department’s (a director: all) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description include archived scorecards */
+                    archived?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            archived: boolean;
+                            criteria: {
+                                /** @description stable key the answers use */
+                                key: string;
+                                kind: "yes_no" | "scale";
+                                label: string;
+                                /** @description for a scale: the best mark (0 is the worst) */
+                                max?: number;
+                                weight: number;
+                            }[];
+                            /** @description null: the company’s, for every department */
+                            departmentId: number | null;
+                            id: number;
+                            name: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description the version shown; every change of the criteria adds one */
+                            version: number;
+                            versionId: number;
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Define a scorecard (director: any; curator: their department’s) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "Входящий звонок / Inbound call",
+                     *       "criteria": [
+                     *         {
+                     *           "key": "greeting",
+                     *           "label": "Приветствие по стандарту / Greeted by the script",
+                     *           "weight": 1,
+                     *           "kind": "yes_no"
+                     *         },
+                     *         {
+                     *           "key": "needs",
+                     *           "label": "Выявил потребность / Found out the need",
+                     *           "weight": 3,
+                     *           "kind": "scale",
+                     *           "max": 5
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        criteria: {
+                            /** @description stable key the answers use */
+                            key: string;
+                            kind: "yes_no" | "scale";
+                            label: string;
+                            /** @description for a scale: the best mark (0 is the worst) */
+                            max?: number;
+                            weight: number;
+                        }[];
+                        /** @description default: a curator’s own department; a director’s: null (the company’s) */
+                        departmentId?: number | null;
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            archived: boolean;
+                            criteria: {
+                                /** @description stable key the answers use */
+                                key: string;
+                                kind: "yes_no" | "scale";
+                                label: string;
+                                /** @description for a scale: the best mark (0 is the worst) */
+                                max?: number;
+                                weight: number;
+                            }[];
+                            /** @description null: the company’s, for every department */
+                            departmentId: number | null;
+                            id: number;
+                            name: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description the version shown; every change of the criteria adds one */
+                            version: number;
+                            versionId: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/scorecards/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A scorecard, its latest version or an older one */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description an older version (default: the latest) */
+                    version?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            archived: boolean;
+                            criteria: {
+                                /** @description stable key the answers use */
+                                key: string;
+                                kind: "yes_no" | "scale";
+                                label: string;
+                                /** @description for a scale: the best mark (0 is the worst) */
+                                max?: number;
+                                weight: number;
+                            }[];
+                            /** @description null: the company’s, for every department */
+                            departmentId: number | null;
+                            id: number;
+                            name: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description the version shown; every change of the criteria adds one */
+                            version: number;
+                            versionId: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Rename or archive a scorecard, or change its criteria (a new version; past reviews keep the version they were made with) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "criteria": [
+                     *         {
+                     *           "key": "greeting",
+                     *           "label": "Приветствие по стандарту / Greeted by the script",
+                     *           "weight": 1,
+                     *           "kind": "yes_no"
+                     *         },
+                     *         {
+                     *           "key": "needs",
+                     *           "label": "Выявил потребность / Found out the need",
+                     *           "weight": 3,
+                     *           "kind": "scale",
+                     *           "max": 5
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        archived?: boolean;
+                        /** @description new criteria make a new version; past reviews keep theirs */
+                        criteria?: {
+                            /** @description stable key the answers use */
+                            key: string;
+                            kind: "yes_no" | "scale";
+                            label: string;
+                            /** @description for a scale: the best mark (0 is the worst) */
+                            max?: number;
+                            weight: number;
+                        }[];
+                        name?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            archived: boolean;
+                            criteria: {
+                                /** @description stable key the answers use */
+                                key: string;
+                                kind: "yes_no" | "scale";
+                                label: string;
+                                /** @description for a scale: the best mark (0 is the worst) */
+                                max?: number;
+                                weight: number;
+                            }[];
+                            /** @description null: the company’s, for every department */
+                            departmentId: number | null;
+                            id: number;
+                            name: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description the version shown; every change of the criteria adds one */
+                            version: number;
+                            versionId: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/stats/departments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The same figures added up per department (its people as they are now) and local period; `format=xlsx` exports
+         * @description A director sees everybody, a curator their department, a manager or an assistant only themselves. missed: an inbound call that ended missed, abandoned or busy. A missed call is called back when an outbound call to the same external number started after it (by anyone, answered or not). missedNotCalledBack: missed calls never called back so far (a hidden number can never be). callbacksOnTime: missed calls called back within callbackHours (default STATS_CALLBACK_HOURS).
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description what "on time" means for a callback */
+                    callbackHours?: number;
+                    departmentId?: number;
+                    format?: "json" | "xlsx";
+                    /** @description first day, local to each department */
+                    from: string;
+                    /** @description periods start at local midnight; weeks on Monday */
+                    groupBy?: "day" | "week" | "month" | "total";
+                    /** @description last day, included */
+                    to: string;
+                    /** @description compare these people side by side (repeat the parameter) */
+                    userIds?: number[];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the table (JSON), or an .xlsx file with format=xlsx */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            callbackHours: number;
+                            from: string;
+                            groupBy: string;
+                            rows: {
+                                departmentId: number | null;
+                                figures: {
+                                    /** @description inbound calls answered */
+                                    answered: number;
+                                    /** @description answered / inbound, 0..1 */
+                                    answerRate: number | null;
+                                    /** @description answered inbound calls: answer time − start time, on average */
+                                    avgAnswerSeconds: number | null;
+                                    /** @description their average total, 0..100 */
+                                    avgScore: number | null;
+                                    /** @description missed calls called back within callbackHours */
+                                    callbacksOnTime: number;
+                                    /** @description consecutive stages, then new → contract_signed, new → contract_paid, new → completed */
+                                    conversions: {
+                                        from: string;
+                                        /** @description reached[to] / reached[from] */
+                                        rate: number | null;
+                                        to: string;
+                                    }[];
+                                    /** @description those deals by their status now */
+                                    dealsByStatus: {
+                                        collecting_info: number;
+                                        completed: number;
+                                        contract_approval: number;
+                                        contract_paid: number;
+                                        contract_signed: number;
+                                        in_progress: number;
+                                        interest: number;
+                                        new: number;
+                                        proposal_sent: number;
+                                        refused_call_back: number;
+                                        refused_no_money: number;
+                                        refused_not_needed: number;
+                                        refused_price: number;
+                                        refused_self: number;
+                                    };
+                                    /** @description deals created in the period, owned by the person now */
+                                    dealsCreated: number;
+                                    /** @description inbound calls ended in the period */
+                                    inbound: number;
+                                    /** @description inbound calls missed, abandoned or busy */
+                                    missed: number;
+                                    /** @description missed calls with no outbound call to the same number after them, so far */
+                                    missedNotCalledBack: number;
+                                    outbound: number;
+                                    /** @description their amounts added up */
+                                    paidAmount: number;
+                                    /** @description deals that became contract_paid in the period */
+                                    paidDeals: number;
+                                    /** @description those deals that ever reached each pipeline stage (or a later one); a refusal is no stage */
+                                    reached: {
+                                        collecting_info: number;
+                                        completed: number;
+                                        contract_approval: number;
+                                        contract_paid: number;
+                                        contract_signed: number;
+                                        in_progress: number;
+                                        interest: number;
+                                        new: number;
+                                        proposal_sent: number;
+                                    };
+                                    /** @description reviews of the person’s calls made in the period */
+                                    reviews: number;
+                                    talkSecondsAvg: number | null;
+                                    /** @description answered calls, both directions */
+                                    talkSecondsTotal: number;
+                                };
+                                name: string;
+                                /** @description people of the department counted */
+                                people: number;
+                                /** @description null with groupBy=total */
+                                period: string | (never | null);
+                                timeZone: string;
+                            }[];
+                            to: string;
+                        };
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stats/managers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Figures per person and local period; `userIds=1&userIds=2&groupBy=total` compares people side by side; `format=xlsx` exports the table
+         * @description A director sees everybody, a curator their department, a manager or an assistant only themselves. A call counts for who answered it, else who clicked to call, else the client’s owner; periods are local days of each person’s department. missed: an inbound call that ended missed, abandoned or busy. A missed call is called back when an outbound call to the same external number started after it (by anyone, answered or not). missedNotCalledBack: missed calls never called back so far (a hidden number can never be). callbacksOnTime: missed calls called back within callbackHours (default STATS_CALLBACK_HOURS).
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description what "on time" means for a callback */
+                    callbackHours?: number;
+                    departmentId?: number;
+                    format?: "json" | "xlsx";
+                    /** @description first day, local to each department */
+                    from: string;
+                    /** @description periods start at local midnight; weeks on Monday */
+                    groupBy?: "day" | "week" | "month" | "total";
+                    /** @description last day, included */
+                    to: string;
+                    /** @description compare these people side by side (repeat the parameter) */
+                    userIds?: number[];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the table (JSON), or an .xlsx file with format=xlsx */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            callbackHours: number;
+                            from: string;
+                            groupBy: string;
+                            rows: {
+                                departmentId: number | null;
+                                figures: {
+                                    /** @description inbound calls answered */
+                                    answered: number;
+                                    /** @description answered / inbound, 0..1 */
+                                    answerRate: number | null;
+                                    /** @description answered inbound calls: answer time − start time, on average */
+                                    avgAnswerSeconds: number | null;
+                                    /** @description their average total, 0..100 */
+                                    avgScore: number | null;
+                                    /** @description missed calls called back within callbackHours */
+                                    callbacksOnTime: number;
+                                    /** @description consecutive stages, then new → contract_signed, new → contract_paid, new → completed */
+                                    conversions: {
+                                        from: string;
+                                        /** @description reached[to] / reached[from] */
+                                        rate: number | null;
+                                        to: string;
+                                    }[];
+                                    /** @description those deals by their status now */
+                                    dealsByStatus: {
+                                        collecting_info: number;
+                                        completed: number;
+                                        contract_approval: number;
+                                        contract_paid: number;
+                                        contract_signed: number;
+                                        in_progress: number;
+                                        interest: number;
+                                        new: number;
+                                        proposal_sent: number;
+                                        refused_call_back: number;
+                                        refused_no_money: number;
+                                        refused_not_needed: number;
+                                        refused_price: number;
+                                        refused_self: number;
+                                    };
+                                    /** @description deals created in the period, owned by the person now */
+                                    dealsCreated: number;
+                                    /** @description inbound calls ended in the period */
+                                    inbound: number;
+                                    /** @description inbound calls missed, abandoned or busy */
+                                    missed: number;
+                                    /** @description missed calls with no outbound call to the same number after them, so far */
+                                    missedNotCalledBack: number;
+                                    outbound: number;
+                                    /** @description their amounts added up */
+                                    paidAmount: number;
+                                    /** @description deals that became contract_paid in the period */
+                                    paidDeals: number;
+                                    /** @description those deals that ever reached each pipeline stage (or a later one); a refusal is no stage */
+                                    reached: {
+                                        collecting_info: number;
+                                        completed: number;
+                                        contract_approval: number;
+                                        contract_paid: number;
+                                        contract_signed: number;
+                                        in_progress: number;
+                                        interest: number;
+                                        new: number;
+                                        proposal_sent: number;
+                                    };
+                                    /** @description reviews of the person’s calls made in the period */
+                                    reviews: number;
+                                    talkSecondsAvg: number | null;
+                                    /** @description answered calls, both directions */
+                                    talkSecondsTotal: number;
+                                };
+                                name: string;
+                                /** @description null with groupBy=total */
+                                period: string | (never | null);
+                                timeZone: string;
+                                userId: number;
+                            }[];
+                            to: string;
+                        };
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stats/managers/{id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One person’s activity (default: this week, local): calls, notes, deals moved along the pipeline, deals handed over, reminders done
+         * @description A director sees everybody, a curator their department, a manager or an assistant only themselves. Kinds: call (counts for them), note (they wrote), deal_status (they moved a deal: from/to), deal_handed (they changed a deal’s owner), reminder_done (theirs, completed).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    format?: "json" | "xlsx";
+                    /** @description first local day (default: this week’s Monday) */
+                    from?: string;
+                    /** @description last local day, included (default: this week’s Sunday); at most 31 days */
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the events (JSON), or an .xlsx file with format=xlsx */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            events: {
+                                /** Format: date-time */
+                                at: string;
+                                callId: number | null;
+                                clientId: number | null;
+                                dealId: number | null;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                kind: "call" | "note" | "deal_status" | "deal_handed" | "reminder_done";
+                            }[];
+                            from: string;
+                            timeZone: string;
+                            to: string;
+                            /** @description more than 2,000 events: ask for fewer days */
+                            truncated: boolean;
+                            userId: number;
+                        };
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/": {
         parameters: {
             query?: never;
@@ -8764,6 +12103,7 @@ export interface paths {
                          *           "actorName": "Anna Petrova",
                          *           "dbUser": "switchboard",
                          *           "via": "api",
+                         *           "importId": null,
                          *           "changes": {
                          *             "name": {
                          *               "old": "OOO Romashka",
@@ -8785,6 +12125,7 @@ export interface paths {
                          *           "actorName": null,
                          *           "dbUser": "postgres",
                          *           "via": "psql",
+                         *           "importId": null,
                          *           "changes": {
                          *             "password_hash": {
                          *               "changed": true
@@ -8818,6 +12159,8 @@ export interface paths {
                                 /** @description the PostgreSQL role that wrote it */
                                 dbUser: string;
                                 id: number;
+                                /** @description set when via is import: "import #importId by actorName" */
+                                importId: number | null;
                                 op: "insert" | "update" | "delete" | "truncate";
                                 rowId: string | null;
                                 /** @description clients, client_phones, deals, client_notes, reminders, users, departments, … */
