@@ -22,6 +22,9 @@ const DealsBoard = lazyScreen(() => import('./deals/DealsBoard.js'));
 const LeadsInbox = lazyScreen(() => import('./deals/LeadsInbox.js'));
 const CallsScreen = lazyScreen(() => import('./review/CallsScreen.js'));
 const AdminScreen = lazyScreen(() => import('./admin/AdminScreen.js'));
+const ReviewScreen = lazyScreen(() => import('./review/ReviewScreen.js'));
+const StatsScreen = lazyScreen(() => import('./stats/StatsScreen.js'));
+const ImportScreen = lazyScreen(() => import('./import/ImportScreen.js'));
 
 type Role = 'director' | 'curator' | 'manager' | 'assistant';
 interface Screen {
@@ -37,6 +40,9 @@ const SCREENS: Screen[] = [
   { path: 'leads', label: 'nav.leads', view: LeadsInbox, roles: ['director', 'curator'] },
   { path: 'reminders', label: 'nav.reminders', view: RemindersScreen },
   { path: 'calls', label: 'nav.calls', view: CallsScreen },
+  { path: 'review', label: 'nav.review', view: ReviewScreen, roles: ['director', 'curator'] },
+  { path: 'stats', label: 'nav.stats', view: StatsScreen, roles: ['director', 'curator'] },
+  { path: 'import', label: 'nav.import', view: ImportScreen, roles: ['director', 'curator'] },
   { path: 'admin', label: 'nav.admin', view: AdminScreen, roles: ['director'] },
 ];
 
