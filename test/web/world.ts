@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { issueToken } from '../../src/auth/tokens.js';
+import { calls } from '../../src/calls/calls.table.js';
 import { clientPhones, clients } from '../../src/clients/clients.table.js';
 import { departmentDids, departments } from '../../src/departments/departments.table.js';
 import { users, type Role } from '../../src/users/users.table.js';
@@ -11,6 +12,7 @@ import { curlMoment } from '../support/recorded-calls.js';
 import { TEST_PBX_TOKEN } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
 import { FAKE_PBX_LOGIN, fakePbxEnv, startInstance, uniquePrefix, type TestInstance } from '../support/test-runtime.js';
+import { wavFile } from '../recordings/helpers.js';
 import { launchChromium } from './browser.js';
 
 export const PASSWORD = 'console test password';
@@ -115,4 +117,21 @@ export async function startWorld(): Promise<World> {
       await database.drop();
     },
   };
+}
+
+let seq = 0;
+/** An answered inbound call of `ownerId` with `clientId`, stored as the pipeline would; with a recording of that many seconds, uploaded as the PBX does. */
+export async function addCall(w: World, clientId: number, ownerId: number, number: string, recordingSeconds?: number): Promise<number> {
+  const linkedid = `${1_800_000_000 + ++seq}.${seq}`;
+  const [row] = await w.database.db.insert(calls).values({
+    systemName: 'default', direction: 'inbound', callerNumber: number, externalNumber: number, clientId, ownerId, answeredById: ownerId, finalUserId: ownerId,
+    startedAt: new Date(Date.now() - 120_000), answeredAt: new Date(Date.now() - 110_000), endedAt: new Date(Date.now() - 60_000), talkSeconds: 50, disposition: 'answered',
+    linkedid, ...(recordingSeconds && { recordingUniqueid: linkedid }),
+  }).returning({ id: calls.id });
+  if (recordingSeconds) {
+    // 8 kHz 16-bit mono, as MixMonitor writes it: 16,000 bytes a second.
+    const res = await fetch(`${w.instance.baseUrl}/pbx/recordings/${linkedid}`, { method: 'PUT', headers: { 'x-switchboard-token': TEST_PBX_TOKEN, 'content-type': 'audio/wav' }, body: wavFile(16_000 * recordingSeconds) });
+    if (!res.ok) throw new Error(`recording upload: ${res.status} ${await res.text()}`);
+  }
+  return row!.id;
 }

@@ -20,7 +20,7 @@ export default function ImportScreen() {
   useEffect(() => {
     if (!job || !['queued', 'running'].includes(job.status)) return;
     const refresh = () => api.GET('/api/import/jobs/{id}', { params: { path: { id: job.id } } }).then(ok).then(setJob, fail);
-    const off = onFrame('import.progress', (f) => f.jobId === job.id && void refresh());
+    const off = onFrame('import.progress', (f) => f.importId === job.id && void refresh());
     const timer = setInterval(refresh, 2_000);
     return () => {
       off();

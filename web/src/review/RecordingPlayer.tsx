@@ -17,7 +17,10 @@ export function RecordingPlayer({ callId, markers = [], onTime }: { callId: numb
   const audio = useRef<HTMLAudioElement>(null);
   const [duration, setDuration] = useState(0);
   const [error, setError] = useState<string | null>(null);
-  const src = `/api/calls/${callId}/recording?token=${encodeURIComponent(session.value?.token ?? '')}`;
+  // Absolute, as the <audio> element reports it: wavesurfer then keeps the element's own source
+  // (streamed with Range requests) and fetches the file once for the waveform only; given another
+  // spelling it would swap in a blob of the whole file and the position would start over.
+  const src = new URL(`/api/calls/${callId}/recording?token=${encodeURIComponent(session.value?.token ?? '')}`, location.href).href;
 
   useEffect(() => {
     let destroyed = false;
