@@ -14,6 +14,8 @@ import { ensureRedis } from '../../src/infra/embedded-redis.js';
 import { freePort } from '../../src/infra/ports.js';
 import { createLogger } from '../../src/logger.js';
 import { clientNotes } from '../../src/notes/notes.table.js';
+import { calls } from '../../src/calls/calls.table.js';
+import { wavFile } from '../recordings/helpers.js';
 import { createRuntime } from '../../src/runtime.js';
 import { users } from '../../src/users/users.table.js';
 import { FakeAmiServer, scenarioChunks } from '../pbx/fake-ami-server.js';
@@ -64,7 +66,7 @@ try {
     { clientId: ids[3]!, title: 'Годовой контракт', ownerId: anna!.id, amount: '1200000', status: 'contract_approval' },
   ]);
 
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', REDIS_URL: redisUrl, PBX_TOKEN, AMI_HOST: '127.0.0.1', AMI_PORT: String(fake.port), AMI_USERNAME: 'switchboard', AMI_SECRET: 'ami-secret', DEVICE_DIAL_TEMPLATE: 'Local/{extension}@fake-phones' });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: dataDir, REDIS_URL: redisUrl, PBX_TOKEN, AMI_HOST: '127.0.0.1', AMI_PORT: String(fake.port), AMI_USERNAME: 'switchboard', AMI_SECRET: 'ami-secret', DEVICE_DIAL_TEMPLATE: 'Local/{extension}@fake-phones' });
   const runtime = await createRuntime({ config, logger: createLogger('silent'), database });
   await runtime.app.listen({ host: '127.0.0.1', port: 0 });
   await runtime.start();
@@ -105,6 +107,26 @@ try {
   await shot(annaToken, '#/clients', 'console-clients.png', (page) => page.locator('[data-testid=client-row]').first().waitFor());
   await shot(annaToken, `#/clients/${ids[0]}`, 'console-client-card.png', (page) => page.locator('[data-testid=client-card]').waitFor());
   await shot(annaToken, '#/deals', 'console-deals.png', (page) => page.locator('.deal').first().waitFor());
+  // Recorded calls of the last days for the supervisors' screens, and a scorecard.
+  for (let i = 0; i < 6; i++) {
+    const linkedid = `1790000000.${i}`;
+    const startedAt = new Date(Date.now() - (i * 26 + 2) * 3600_000);
+    await db.insert(calls).values({ systemName: 'default', direction: i % 3 === 2 ? 'outbound' : 'inbound', callerNumber: seeded[i % 4]![1], externalNumber: seeded[i % 4]![1], clientId: ids[i % 4]!, ownerId: anna!.id, answeredById: anna!.id, finalUserId: anna!.id,
+      startedAt, answeredAt: new Date(startedAt.getTime() + 8_000), endedAt: new Date(startedAt.getTime() + 98_000), talkSeconds: 90, disposition: 'answered', linkedid, recordingUniqueid: linkedid });
+    await fetch(`${base}/pbx/recordings/${linkedid}`, { method: 'PUT', headers: { 'x-switchboard-token': PBX_TOKEN, 'content-type': 'audio/wav' }, body: wavFile(16_000 * 90) });
+  }
+  await fetch(`${base}/api/scorecards`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${directorToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Входящий звонок', criteria: [{ key: 'greeting', label: 'Поздоровался и представился', weight: 1, kind: 'yes_no' }, { key: 'needs', label: 'Выяснил потребность', weight: 2, kind: 'scale', max: 5 }] }),
+  });
+  await shot(directorToken, '#/review', 'console-review.png', async (page) => {
+    await page.locator('[data-testid=review-row] button').first().click();
+    await page.locator('[data-testid=player] .wave > div').waitFor();
+    await page.locator('[data-testid=player] audio').evaluate((a: { currentTime: number }) => void (a.currentTime = 31));
+    await page.fill('input[name=comment]', 'Не уточнил объём заказа');
+  });
+  await shot(directorToken, '#/stats', 'console-stats.png', (page) => page.locator('[data-testid=stats-chart] canvas').waitFor());
   await shot(directorToken, '#/admin', 'console-admin.png', (page) => page.locator('[data-testid=users] td').first().waitFor());
   await browser.close();
   await runtime.stop();
@@ -115,3 +137,5 @@ try {
   await pg.stop();
   await rm(dataDir, { recursive: true, force: true });
 }
+// A client of the stopped Redis may still be retrying its connection: the script is done.
+process.exit(process.exitCode ?? 0);
