@@ -8,8 +8,12 @@ const SERVICE_PREFIXES = ['/api', '/pbx', '/ws', '/c2c', '/docs', '/health', '/r
 
 export const isServicePath = (pathname: string): boolean => SERVICE_PREFIXES.some((p) => pathname === p || pathname.startsWith(`${p}/`));
 
-// The console's page must not be framed by another site (clickjacking a click-to-call button).
+// The page holds the bearer token (localStorage): scripts only from this origin, and it must not
+// be framed by another site (clickjacking a click-to-call button). Inline styles are allowed:
+// uPlot and wavesurfer.js write them.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 const PAGE_HEADERS = {
+  'content-security-policy': CSP,
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-cache',
   'x-frame-options': 'DENY',
@@ -53,6 +57,7 @@ export const consoleRoutes: FastifyPluginAsync<{ distDir: string }> = async (app
       res.header('x-content-type-options', 'nosniff');
       if (!asset) {
         res.header('x-frame-options', 'DENY');
+        res.header('content-security-policy', CSP);
         res.header('referrer-policy', 'no-referrer');
       }
     },
