@@ -101,7 +101,7 @@ describe('click-to-call', () => {
 });
 
 describe('reminders', () => {
-  it('pops a reminder at its time; "done" closes it in the service', async () => {
+  it('pops a reminder at its time; "call" dials the client, "done" closes it in the service', async () => {
     const page = await w.open(w.people.anna, '#/reminders');
     const dueAt = new Date(Date.now() + 1_500).toISOString();
     const res = await fetch(`${w.instance.baseUrl}/api/reminders`, {
@@ -115,6 +115,9 @@ describe('reminders', () => {
     const due = page.locator('[data-testid=reminder-due]', { hasText: 'Send the contract' });
     await due.waitFor({ timeout: 10_000 });
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(dueAt));
+    const from = w.fake.actions.length;
+    await due.locator('button', { hasText: 'Call' }).click();
+    await eventually(async () => originatesTo('79161234567', from)[0], "the Originate to the reminder's client");
     await due.locator('button', { hasText: 'Done' }).click();
     await due.waitFor({ state: 'detached' });
     await eventually(async () => (await w.database.db.select().from(reminders).where(eq(reminders.id, id)))[0]?.status === 'done', 'the reminder done');
