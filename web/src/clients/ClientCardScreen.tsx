@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ok } from '../api/client.js';
+import { session } from '../api/session.js';
 import type { Answer } from '../api/types.js';
 import { fmtDateTime, fmtNumber, fmtSeconds, t } from '../i18n/i18n.js';
 import { RecordingPlayer } from '../review/RecordingPlayer.js';
@@ -152,7 +153,10 @@ function Files({ clientId }: { clientId: number }) {
       <tbody>
         {files?.map((f) => (
           <tr key={f.id}>
-            <td>{f.fileName}</td>
+            <td>
+              {/* A link opens in a new tab, which sends no header: the token goes in the query, as the API allows. */}
+              <a href={`/api/deals/${f.dealId}/files/${f.id}?token=${encodeURIComponent(session.value?.token ?? '')}`} target="_blank" rel="noopener noreferrer">{f.fileName}</a>
+            </td>
             <td class="muted">{f.deal}</td>
             <td>{fmtNumber(f.size)}</td>
             <td class="muted">{fmtDateTime(f.createdAt)}</td>

@@ -10,6 +10,7 @@ import ClientCardScreen from './ClientCardScreen.js';
 type Row = Answer<'/api/clients/search', 'get'>['items'][number];
 type ClientQuery = paths['/api/clients/search']['get']['parameters']['query'];
 const STATUSES = ['potential', 'current', 'former'] as const;
+const TEMPERATURES = ['cold', 'warm', 'hot'] as const;
 
 /** The client base: search with its filters (GET /api/clients/search); the server decides who sees what. */
 export default function ClientsScreen() {
@@ -21,6 +22,7 @@ export default function ClientsScreen() {
 function ClientSearch() {
   const [q, setQ] = useState('');
   const [status, setStatus] = useState('');
+  const [temperature, setTemperature] = useState('');
   const [important, setImportant] = useState(false);
   const [overdue, setOverdue] = useState(false);
   const [rows, setRows] = useState<Row[] | null>(null);
@@ -33,6 +35,7 @@ function ClientSearch() {
         limit: 50,
         ...(q.trim() && { q: q.trim() }),
         ...(status && { status: [status as (typeof STATUSES)[number]] }),
+        ...(temperature && { temperature: [temperature as (typeof TEMPERATURES)[number]] }),
         ...(important && { important: true }),
         ...(overdue && { nextContactOverdue: true }),
         ...(cursor && { cursor }),
@@ -48,7 +51,7 @@ function ClientSearch() {
   useEffect(() => {
     const timer = setTimeout(() => void load(), 250);
     return () => clearTimeout(timer);
-  }, [q, status, important, overdue]);
+  }, [q, status, temperature, important, overdue]);
 
   return (
     <section>
@@ -63,6 +66,12 @@ function ClientSearch() {
             ))}
           </select>
         </label>
+        <select name="temperature" aria-label="temperature" value={temperature} onChange={(e) => setTemperature(e.currentTarget.value)}>
+          <option value="">*</option>
+          {TEMPERATURES.map((x) => (
+            <option key={x} value={x}>{x}</option>
+          ))}
+        </select>
         <label>
           <input type="checkbox" name="important" checked={important} onChange={(e) => setImportant(e.currentTarget.checked)} /> {t('clients.importantOnly')}
         </label>

@@ -15,11 +15,14 @@ const fail = (err: unknown) => toast(t('common.error', { message: (err as Error)
 /** Supervisors: recorded calls to review, the player, the scorecard, comments pinned at a moment. */
 export default function ReviewScreen() {
   const [reviewed, setReviewed] = useState<'' | 'true' | 'false'>('false');
+  const [managerId, setManagerId] = useState(0);
+  const [people, setPeople] = useState<Array<{ id: number; name: string }>>([]);
+  useEffect(() => void api.GET('/api/users/').then(ok).then((u) => setPeople(u.filter((x) => x.role === 'manager')), fail), []);
   const [items, setItems] = useState<QueueItem[]>([]);
   const [open, setOpen] = useState<QueueItem | null>(null);
   const load = () =>
-    api.GET('/api/review/queue', { params: { query: { limit: 100, ...(reviewed && { reviewed: reviewed === 'true' }) } } }).then(ok).then((r) => setItems(r.items), fail);
-  useEffect(() => void load(), [reviewed]);
+    api.GET('/api/review/queue', { params: { query: { limit: 100, ...(reviewed && { reviewed: reviewed === 'true' }), ...(managerId > 0 && { managerId }) } } }).then(ok).then((r) => setItems(r.items), fail);
+  useEffect(() => void load(), [reviewed, managerId]);
   return (
     <section>
       <h2>{t('review.title')}</h2>
@@ -28,6 +31,12 @@ export default function ReviewScreen() {
           <option value="false">{t('review.notReviewed')}</option>
           <option value="true">{t('review.reviewed')}</option>
           <option value="">*</option>
+        </select>
+        <select name="manager" value={managerId} onChange={(e) => setManagerId(Number(e.currentTarget.value))}>
+          <option value={0}>*</option>
+          {people.map((p) => (
+            <option key={p.id} value={p.id}>{p.name}</option>
+          ))}
         </select>
       </div>
       {open && <CallReview call={open} onSaved={() => void load()} />}
