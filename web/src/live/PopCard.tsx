@@ -15,6 +15,7 @@ export function PopCard({ pop }: { pop: Pop }) {
     <article class={`pop ${pop.state}`} data-linkedid={pop.linkedid} data-testid="pop">
       <header>
         <span class="badge">{t(stateText[pop.state])}</span>
+        {pop.state === 'answered' && pop.answeredBy && <span class="muted">{pop.answeredBy}</span>}
         <span>{t(pop.direction === 'outbound' ? 'call.outbound' : 'call.inbound')}</span>
         <Phone number={pop.number} {...(c && { clientId: c.clientId })} />
         {pop.state === 'ended' && (
