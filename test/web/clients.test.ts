@@ -104,6 +104,7 @@ describe("the curator's inbox of new leads", () => {
     });
     const { id: siteId } = (await site.json()) as { id: number };
     const [lead] = await w.database.db.insert(leads).values({ siteId, departmentId: w.departmentId, name: 'Oleg from the form', phone: '+79990001122', phoneRaw: '8 999 000-11-22' }).returning({ id: leads.id });
+    const annasPage = await w.open(w.people.anna);
     const page = await w.open(w.people.curator, '#/leads');
     const row = page.locator('[data-testid=lead-row]', { hasText: 'Oleg from the form' });
     await row.waitFor();
@@ -112,6 +113,9 @@ describe("the curator's inbox of new leads", () => {
     await row.waitFor({ state: 'detached' });
     const [stored] = await w.database.db.select().from(leads).where(eq(leads.id, lead!.id));
     expect(stored!.assignedToId).toBe(w.people.anna.id);
+    // Anna is told at once (deal.assigned).
+    await annasPage.locator('.toast', { hasText: 'A website lead is now your deal' }).waitFor();
+    await annasPage.context().close();
     await page.context().close();
   });
 });

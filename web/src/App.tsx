@@ -8,6 +8,7 @@ import { registerTelHandler } from './live/click-to-call.js';
 import { LivePanel } from './live/LivePanel.js';
 import { pops } from './live/pops.js';
 import { LiveState } from './live/LiveState.js';
+import './live/notices.js';
 import { PresenceSwitch } from './live/presence.js';
 import { DuePopup } from './reminders/DuePopup.js';
 import { RemindersScreen } from './reminders/RemindersScreen.js';
