@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ok } from '../api/client.js';
 import { session } from '../api/session.js';
 import type { Answer } from '../api/types.js';
-import { fmtDateTime, fmtNumber, fmtSeconds, t } from '../i18n/i18n.js';
+import { codeText, fmtDateTime, fmtNumber, fmtSeconds, t } from '../i18n/i18n.js';
 import { RecordingPlayer } from '../review/RecordingPlayer.js';
 import { Phone } from '../ui/Phone.js';
 import { toast } from '../ui/toast.js';
@@ -128,9 +128,9 @@ function Calls({ clientId }: { clientId: number }) {
         {calls?.map((c: Call) => (
           <tr key={c.id}>
             <td>{fmtDateTime(c.startedAt)}</td>
-            <td>{c.direction}</td>
+            <td>{codeText('dir', c.direction)}</td>
             <td>{c.number && <Phone number={c.number} clientId={clientId} />}</td>
-            <td>{c.disposition}</td>
+            <td>{codeText('disp', c.disposition)}</td>
             <td>{fmtSeconds(c.talkSeconds)}</td>
             <td>
               {c.recordingUrl && (playing === c.id ? <RecordingPlayer callId={c.id} /> : <button onClick={() => setPlaying(c.id)}>{t('calls.play')}</button>)}

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ok } from '../api/client.js';
 import type { paths } from '../api/schema.js';
 import type { Answer } from '../api/types.js';
-import { fmtDateTime, t } from '../i18n/i18n.js';
+import { codeText, fmtDateTime, t } from '../i18n/i18n.js';
 import { route } from '../router.js';
 import { Phone } from '../ui/Phone.js';
 import ClientCardScreen from './ClientCardScreen.js';
@@ -62,7 +62,7 @@ function ClientSearch() {
           <select name="status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
             <option value="">*</option>
             {STATUSES.map((s) => (
-              <option key={s} value={s}>{s}</option>
+              <option key={s} value={s}>{codeText('status', s)}</option>
             ))}
           </select>
         </label>
@@ -90,7 +90,7 @@ function ClientSearch() {
                 {c.company && <div class="muted">{c.company}</div>}
               </td>
               <td>{c.phones.map((p) => <div key={p.phone}><Phone number={p.phone} clientId={c.id} /></div>)}</td>
-              <td>{c.status}</td>
+              <td>{codeText('status', c.status)}</td>
               <td class="muted">{fmtDateTime(c.nextContactAt)}</td>
               <td class="muted">{fmtDateTime(c.lastActivityAt)}</td>
             </tr>

@@ -39,3 +39,10 @@ const numbers = computed(() => new Intl.NumberFormat(lang.value));
 export const fmtDateTime = (iso: string | null | undefined): string => (iso ? dateTime.value.format(new Date(iso)) : en['common.noData']);
 export const fmtNumber = (n: number | string | null | undefined): string => (n === null || n === undefined || n === '' ? en['common.noData'] : numbers.value.format(Number(n)));
 export const fmtSeconds = (s: number | null | undefined): string => (s == null ? en['common.noData'] : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`);
+
+/** A code from the API (`inbound`, `answered`, `current`) in words, when the dictionary has it. */
+export function codeText(kind: 'dir' | 'disp' | 'status', code: string | null | undefined): string {
+  if (!code) return '';
+  const key = `${kind}.${code}`;
+  return key in en ? t(key as TextKey) : code;
+}

@@ -1,6 +1,6 @@
 import { useLayoutEffect, useState } from 'preact/hooks';
 import { api, ok } from '../api/client.js';
-import { fmtDateTime, fmtNumber, fmtSeconds, t } from '../i18n/i18n.js';
+import { codeText, fmtDateTime, fmtNumber, fmtSeconds, t } from '../i18n/i18n.js';
 import { Phone } from '../ui/Phone.js';
 import { toast } from '../ui/toast.js';
 import { dismissPop, linkClient, markPainted, type ClientCard, type Pop } from './pops.js';
@@ -65,7 +65,7 @@ function Card({ card: c }: { card: ClientCard }) {
           <h3>{t('card.lastCalls')}</h3>
           {c.lastCalls.map((k) => (
             <div key={k.id} class="muted">
-              {fmtDateTime(k.at)} · {k.direction} · {k.disposition ?? ''} · {fmtSeconds(k.talkSeconds)} {k.who && `· ${k.who}`}
+              {fmtDateTime(k.at)} · {codeText('dir', k.direction)} · {codeText('disp', k.disposition)} · {fmtSeconds(k.talkSeconds)} {k.who && `· ${k.who}`}
             </div>
           ))}
         </section>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ok } from '../api/client.js';
 import type { Answer } from '../api/types.js';
-import { fmtDateTime, fmtSeconds, t } from '../i18n/i18n.js';
+import { codeText, fmtDateTime, fmtSeconds, t } from '../i18n/i18n.js';
 import { Phone } from '../ui/Phone.js';
 import { toast } from '../ui/toast.js';
 import { RecordingPlayer } from './RecordingPlayer.js';
@@ -36,10 +36,10 @@ export default function CallsScreen() {
           {calls?.map((c) => (
             <tr key={c.id} data-testid="call-row">
               <td>{fmtDateTime(c.startedAt)}</td>
-              <td>{c.direction}</td>
+              <td>{codeText('dir', c.direction)}</td>
               <td>{c.number && <Phone number={c.number} {...(c.clientId && { clientId: c.clientId })} />}</td>
               <td>{c.clientId && <a href={`#/clients/${c.clientId}`}>#{c.clientId}</a>}</td>
-              <td>{c.disposition}</td>
+              <td>{codeText('disp', c.disposition)}</td>
               <td>{fmtSeconds(c.talkSeconds)}</td>
               <td>{c.recordingUrl && (open === c.id ? <RecordingPlayer callId={c.id} /> : <button onClick={() => setOpen(c.id)}>{t('calls.play')}</button>)}</td>
             </tr>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ok } from '../api/client.js';
 import type { Answer } from '../api/types.js';
-import { fmtDateTime, fmtNumber, fmtSeconds, t } from '../i18n/i18n.js';
+import { codeText, fmtDateTime, fmtNumber, fmtSeconds, t } from '../i18n/i18n.js';
 import { toast } from '../ui/toast.js';
 import { RecordingPlayer } from './RecordingPlayer.js';
 
@@ -47,7 +47,7 @@ export default function ReviewScreen() {
               <td>{fmtDateTime(c.startedAt)}</td>
               <td>{c.managerName}</td>
               <td>{c.clientName}</td>
-              <td>{c.direction} · {c.disposition}</td>
+              <td>{codeText('dir', c.direction)} · {codeText('disp', c.disposition)}</td>
               <td>{fmtSeconds(c.talkSeconds)}</td>
               <td>{c.lastTotal === null ? '' : fmtNumber(c.lastTotal)}</td>
               <td><button onClick={() => setOpen(c)}>{t('review.open')}</button></td>
