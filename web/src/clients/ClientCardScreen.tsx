@@ -3,6 +3,7 @@ import { api, ok } from '../api/client.js';
 import { session } from '../api/session.js';
 import type { Answer } from '../api/types.js';
 import { codeText, fmtDateTime, fmtNumber, fmtSeconds, t } from '../i18n/i18n.js';
+import { dealStatusText } from '../deals/statuses.js';
 import { RecordingPlayer } from '../review/RecordingPlayer.js';
 import { Phone } from '../ui/Phone.js';
 import { toast } from '../ui/toast.js';
@@ -86,7 +87,7 @@ function Deals({ clientId }: { clientId: number }) {
         {deals?.map((d: Deal) => (
           <tr key={d.id}>
             <td>{d.title}</td>
-            <td>{d.status}</td>
+            <td>{dealStatusText(d.status)}</td>
             <td>{fmtNumber(d.amount)} {d.currency}</td>
             <td class="muted">{fmtDateTime(d.updatedAt)}</td>
           </tr>

@@ -1,6 +1,7 @@
 import { useLayoutEffect, useState } from 'preact/hooks';
 import { api, ok } from '../api/client.js';
 import { codeText, fmtDateTime, fmtNumber, fmtSeconds, t } from '../i18n/i18n.js';
+import { dealStatusText } from '../deals/statuses.js';
 import { Phone } from '../ui/Phone.js';
 import { toast } from '../ui/toast.js';
 import { dismissPop, linkClient, markPainted, type ClientCard, type Pop } from './pops.js';
@@ -55,7 +56,7 @@ function Card({ card: c }: { card: ClientCard }) {
           <h3>{t('card.openDeals')}</h3>
           {c.openDeals.map((d) => (
             <div key={d.id}>
-              {d.title} · {d.status} {d.amount && `· ${fmtNumber(d.amount)}`}
+              {d.title} · {dealStatusText(d.status)} {d.amount && `· ${fmtNumber(d.amount)}`}
             </div>
           ))}
         </section>
