@@ -34,8 +34,18 @@ export default function ClientCardScreen({ id }: { id: number }) {
       <h2>
         {client.name} {client.important && <span class="flag">{t('card.important')}</span>}
       </h2>
-      <div class="muted">{[client.company, client.inn, client.status, client.temperature].filter(Boolean).join(' · ')}</div>
-      <div>{client.phones.map((p) => <span key={p.phone}><Phone number={p.phone} clientId={client.id} /> </span>)}</div>
+      <div class="muted">{[client.company, client.inn && `${t('clients.inn')} ${client.inn}`, codeText('status', client.status), client.temperature, ...client.tags].filter(Boolean).join(' · ')}</div>
+      <dl class="facts">
+        <dt>☎</dt>
+        <dd>{client.phones.map((p) => <span key={p.phone}><Phone number={p.phone} clientId={client.id} /> </span>)}</dd>
+        {client.emails.length > 0 && <><dt>@</dt><dd>{client.emails.map((e) => <a key={e} href={`mailto:${e}`}>{e} </a>)}</dd></>}
+        {client.website && <><dt>www</dt><dd>{client.website}</dd></>}
+        {client.address && <><dt>⌂</dt><dd>{client.address}</dd></>}
+        <dt>{t('clients.nextContact')}</dt>
+        <dd>{fmtDateTime(client.nextContactAt)}</dd>
+        <dt>{t('clients.lastActivity')}</dt>
+        <dd>{fmtDateTime(client.lastActivityAt)}</dd>
+      </dl>
       <div class="tabs">
         {(['contacts', 'deals', 'notes', 'calls', 'files', 'history'] as const).map((x) => (
           <button key={x} class={tab === x ? 'active' : ''} onClick={() => setTab(x)}>
