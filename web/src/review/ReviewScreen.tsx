@@ -16,13 +16,15 @@ const fail = (err: unknown) => toast(t('common.error', { message: (err as Error)
 export default function ReviewScreen() {
   const [reviewed, setReviewed] = useState<'' | 'true' | 'false'>('false');
   const [managerId, setManagerId] = useState(0);
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
   const [people, setPeople] = useState<Array<{ id: number; name: string }>>([]);
   useEffect(() => void api.GET('/api/users/').then(ok).then((u) => setPeople(u.filter((x) => x.role === 'manager')), fail), []);
   const [items, setItems] = useState<QueueItem[]>([]);
   const [open, setOpen] = useState<QueueItem | null>(null);
   const load = () =>
-    api.GET('/api/review/queue', { params: { query: { limit: 100, ...(reviewed && { reviewed: reviewed === 'true' }), ...(managerId > 0 && { managerId }) } } }).then(ok).then((r) => setItems(r.items), fail);
-  useEffect(() => void load(), [reviewed, managerId]);
+    api.GET('/api/review/queue', { params: { query: { limit: 100, ...(reviewed && { reviewed: reviewed === 'true' }), ...(managerId > 0 && { managerId }), ...(from && { from: new Date(`${from}T00:00`).toISOString() }), ...(to && { to: new Date(`${to}T24:00`).toISOString() }) } } }).then(ok).then((r) => setItems(r.items), fail);
+  useEffect(() => void load(), [reviewed, managerId, from, to]);
   return (
     <section>
       <h2>{t('review.title')}</h2>
@@ -32,6 +34,8 @@ export default function ReviewScreen() {
           <option value="true">{t('review.reviewed')}</option>
           <option value="">*</option>
         </select>
+        <input type="date" name="from" value={from} onChange={(e) => setFrom(e.currentTarget.value)} />
+        <input type="date" name="to" value={to} onChange={(e) => setTo(e.currentTarget.value)} />
         <select name="manager" value={managerId} onChange={(e) => setManagerId(Number(e.currentTarget.value))}>
           <option value={0}>*</option>
           {people.map((p) => (
