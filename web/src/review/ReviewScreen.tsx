@@ -23,7 +23,7 @@ export default function ReviewScreen() {
   const [items, setItems] = useState<QueueItem[]>([]);
   const [open, setOpen] = useState<QueueItem | null>(null);
   const load = () =>
-    api.GET('/api/review/queue', { params: { query: { limit: 100, ...(reviewed && { reviewed: reviewed === 'true' }), ...(managerId > 0 && { managerId }), ...(from && { from: new Date(`${from}T00:00`).toISOString() }), ...(to && { to: new Date(`${to}T24:00`).toISOString() }) } } }).then(ok).then((r) => setItems(r.items), fail);
+    api.GET('/api/review/queue', { params: { query: { limit: 100, ...(reviewed && { reviewed: reviewed === 'true' }), ...(managerId > 0 && { managerId }), ...(from && { from: new Date(`${from}T00:00`).toISOString() }), ...(to && { to: new Date(Date.parse(`${to}T00:00`) + 86_400_000).toISOString() }) } } }).then(ok).then((r) => setItems(r.items), fail);
   useEffect(() => void load(), [reviewed, managerId, from, to]);
   return (
     <section>
