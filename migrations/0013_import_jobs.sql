@@ -46,7 +46,7 @@ DECLARE
 	actor text := nullif(current_setting('switchboard.actor_id', true), '');
 	-- Unsaid: the service's own background work (reminder firing, …) connects as application
 	-- 'switchboard' (src/db/client.ts); anything else is a person or script at the database.
-	-- Set by an import's batches (src/import/with-import.ts): "import #N by <user>".
+	-- Set by an import's batches (withImport in src/import/real-run.ts): "import #N by <user>".
 	import_run text := nullif(current_setting('switchboard.import_id', true), '');
 	channel text := coalesce(
 		nullif(current_setting('switchboard.via', true), ''),

@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import ExcelJS from 'exceljs';
+import ExcelJS from '../../src/import/exceljs.js';
 import iconv from 'iconv-lite';
 
 // Client files with the dirt of real ones, made row by row (a million rows never sit in memory):

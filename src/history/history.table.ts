@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 /** What a trigger records per changed field: values, or only `changed` for a secret. */
@@ -6,6 +7,7 @@ export type FieldChange = { old?: unknown; new?: unknown; changed?: true };
 /**
  * Field-level change history. Written only by the `history_record()` trigger (migration 0010),
  * never by the service, so a change made in psql is recorded the same way as one made by the API.
+ * An import's batches write the same rows set-wise (history_record_set(), migration 0019).
  */
 export const changeHistory = pgTable(
   'change_history',
@@ -26,5 +28,5 @@ export const changeHistory = pgTable(
     importId: integer(),
     at: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index().on(t.clientId, t.id), index().on(t.dealId, t.id), index().on(t.tableName, t.rowId, t.id)],
+  (t) => [index().on(t.clientId, t.id), index().on(t.dealId, t.id).where(sql`${t.dealId} is not null`), index().on(t.tableName, t.rowId, t.id)],
 );

@@ -1,6 +1,5 @@
 import { PassThrough, Readable } from 'node:stream';
 import { count, sql } from 'drizzle-orm';
-import ExcelJS from 'exceljs';
 import type { Viewer } from '../auth/viewer.js';
 import { recordAudit, type Actor } from '../audit/audit.js';
 import { clients } from '../clients/clients.table.js';
@@ -101,6 +100,8 @@ export async function exportClients(db: Db, actor: Actor, viewer: Viewer, format
     }
     return { stream: Readable.from(csv()), fileName, contentType: 'text/csv; charset=utf-8', rows };
   }
+  // exceljs is loaded on the first XLSX export, not with the service (~15 MiB of RSS).
+  const { default: ExcelJS } = await import('./exceljs.js');
   const out = new PassThrough();
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   // Document properties (File → Info in Excel): who exported the file and when.

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql, type AnyColumn } from 'drizzle-orm';
 import { ownerDenial } from '../auth/access.js';
 import type { Viewer } from '../auth/viewer.js';
 import { visibleClients } from '../clients/clients.service.js';
@@ -57,6 +57,11 @@ async function all<T extends readonly (() => Promise<unknown>)[]>(db: Q, thunks:
   return Promise.all(thunks.map((f) => f())) as never;
 }
 
+// One array parameter instead of `in ($1, …, $3000)`: drizzle builds and PostgreSQL parses one
+// placeholder, not thousands (a third of a dry run's time before).
+const anyText = (column: AnyColumn, values: Iterable<string>) => sql`${column} = any(${sql.param([...values])}::text[])`;
+const anyInt = (column: AnyColumn, values: readonly number[]) => sql`${column} = any(${sql.param(values)}::int[])`;
+
 export async function lookupKeys(db: Q, rows: readonly ImportRow[]): Promise<Map<string, number>> {
   const phones = new Set<string>();
   const inns = new Set<string>();
@@ -72,9 +77,9 @@ export async function lookupKeys(db: Q, rows: readonly ImportRow[]): Promise<Map
     if (had === undefined || id < had) out.set(key, id);
   };
   const [byPhone, byInn, byName] = await all(db, [
-    async () => (phones.size ? db.select({ id: clientPhones.clientId, phone: clientPhones.phone }).from(clientPhones).where(inArray(clientPhones.phone, [...phones])) : []),
-    async () => (inns.size ? db.select({ id: clients.id, inn: clients.inn }).from(clients).where(inArray(clients.inn, [...inns])) : []),
-    () => db.select({ id: clients.id, name: clients.name }).from(clients).where(inArray(clients.name, [...names])),
+    async () => (phones.size ? db.select({ id: clientPhones.clientId, phone: clientPhones.phone }).from(clientPhones).where(anyText(clientPhones.phone, phones)) : []),
+    async () => (inns.size ? db.select({ id: clients.id, inn: clients.inn }).from(clients).where(anyText(clients.inn, inns)) : []),
+    () => db.select({ id: clients.id, name: clients.name }).from(clients).where(anyText(clients.name, names)),
   ] as const);
   for (const r of byPhone) put(`p${r.phone}`, r.id);
   for (const r of byInn) put(`i${r.inn}`, r.id);
@@ -96,11 +101,11 @@ export async function loadExisting(db: Q, viewer: Viewer, ids: readonly number[]
   if (ids.length === 0) return out;
   const list = [...ids];
   const [rows, visible, phones, contacts, notes] = await all(db, [
-    () => db.select().from(clients).where(inArray(clients.id, list)),
-    () => db.select({ id: clients.id }).from(clients).where(and(inArray(clients.id, list), visibleClients(db, viewer))),
-    () => db.select({ id: clientPhones.clientId, phone: clientPhones.phone }).from(clientPhones).where(and(inArray(clientPhones.clientId, list), isNull(clientPhones.contactId))),
-    () => db.select({ id: clientContacts.id, clientId: clientContacts.clientId, name: clientContacts.name, position: clientContacts.position }).from(clientContacts).where(inArray(clientContacts.clientId, list)),
-    () => db.select({ id: clientNotes.clientId, text: clientNotes.text }).from(clientNotes).where(inArray(clientNotes.clientId, list)),
+    () => db.select().from(clients).where(anyInt(clients.id, list)),
+    () => db.select({ id: clients.id }).from(clients).where(and(anyInt(clients.id, list), visibleClients(db, viewer))),
+    () => db.select({ id: clientPhones.clientId, phone: clientPhones.phone }).from(clientPhones).where(and(anyInt(clientPhones.clientId, list), isNull(clientPhones.contactId))),
+    () => db.select({ id: clientContacts.id, clientId: clientContacts.clientId, name: clientContacts.name, position: clientContacts.position }).from(clientContacts).where(anyInt(clientContacts.clientId, list)),
+    () => db.select({ id: clientNotes.clientId, text: clientNotes.text }).from(clientNotes).where(anyInt(clientNotes.clientId, list)),
   ] as const);
   const seen = new Set(visible.map((v) => v.id));
   for (const row of rows) out.set(row.id, { id: row.id, visible: seen.has(row.id), row, phones: new Set(), contacts: [], notes: new Set() });
@@ -212,37 +217,43 @@ export async function applyChange(tx: Tx, clientId: number, change: Change, auth
 }
 
 /** Creates the batch's new clients in a few statements; returns their ids in order. */
+/**
+ * Creates the batch's new clients; returns their ids in order. Each table gets one INSERT … SELECT
+ * FROM unnest() of one array per column: 2,000 rows are 12 parameters, not 26,000 that drizzle
+ * would build one by one and PostgreSQL parse (a third of the real run's time before).
+ */
 export async function createClients(tx: Tx, list: readonly Pending[], defaultOwnerId: number, listId: (kind: ClientListKind, name: string) => number, authorId: number): Promise<number[]> {
   if (list.length === 0) return [];
-  const now = new Date();
-  // One INSERT … RETURNING gives the ids in the order of VALUES.
-  const ids = (
-    await tx
-      .insert(clients)
-      .values(
-        list.map(({ first: r, emails }) => ({
-          name: r.name,
-          kind: r.kind,
-          inn: r.inn,
-          emails,
-          website: r.website,
-          address: r.address,
-          status: r.status ?? 'potential',
-          segmentId: r.segment === null ? null : listId('segment', r.segment),
-          sourceId: r.source === null ? null : listId('source', r.source),
-          nextContactAt: r.nextContactAt,
-          ownerId: r.ownerId ?? defaultOwnerId,
-          lastActivityAt: now,
-        })),
-      )
-      .returning({ id: clients.id })
-  ).map((r) => r.id);
-  const phones = list.flatMap((p, i) => [...p.phones].map(([phone, raw]) => ({ clientId: ids[i]!, phone, raw })));
-  const contacts = list.flatMap((p, i) => [...p.contacts.values()].map((c) => ({ clientId: ids[i]!, ...c })));
-  const notes = list.flatMap((p, i) => p.notes.map((text) => ({ clientId: ids[i]!, authorId, text })));
-  if (phones.length) await tx.insert(clientPhones).values(phones).onConflictDoNothing();
-  if (contacts.length) await tx.insert(clientContacts).values(contacts);
-  if (notes.length) await tx.insert(clientNotes).values(notes);
+  const col = <T>(f: (p: Pending) => T) => sql.param(list.map(f));
+  const rows = await tx.execute<{ id: number }>(sql`
+    insert into clients (name, kind, inn, emails, website, address, status, segment_id, source_id, next_contact_at, owner_id, last_activity_at)
+    select name, kind, inn, case when emails = '' then '{}'::text[] else string_to_array(emails, chr(31)) end,
+           website, address, status, segment_id, source_id, next_contact_at, owner_id, now()
+      from unnest(${col((p) => p.first.name)}::text[], ${col((p) => p.first.kind)}::text[], ${col((p) => p.first.inn)}::text[],
+                  ${col((p) => p.emails.join('\u001f'))}::text[], ${col((p) => p.first.website)}::text[], ${col((p) => p.first.address)}::text[],
+                  ${col((p) => p.first.status ?? 'potential')}::text[],
+                  ${col((p) => (p.first.segment === null ? null : listId('segment', p.first.segment)))}::int[],
+                  ${col((p) => (p.first.source === null ? null : listId('source', p.first.source)))}::int[],
+                  ${col((p) => p.first.nextContactAt?.toISOString() ?? null)}::timestamptz[],
+                  ${col((p) => p.first.ownerId ?? defaultOwnerId)}::int[])
+           with ordinality as r(name, kind, inn, emails, website, address, status, segment_id, source_id, next_contact_at, owner_id, n)
+     order by n
+    returning id`);
+  // Identity values are drawn in the order the SELECT feeds the rows: ordered by n, as given.
+  const ids = rows.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  const phones = list.flatMap((p, i) => [...p.phones].map(([phone, raw]) => [ids[i]!, phone, raw] as const));
+  const contacts = list.flatMap((p, i) => [...p.contacts.values()].map((c) => [ids[i]!, c.name, c.position] as const));
+  const notes = list.flatMap((p, i) => p.notes.map((text) => [ids[i]!, text] as const));
+  const arr = <T>(xs: readonly (readonly unknown[])[], k: number) => sql.param(xs.map((x) => x[k] as T));
+  if (phones.length) {
+    await tx.execute(sql`insert into client_phones (client_id, phone, raw) select * from unnest(${arr(phones, 0)}::int[], ${arr(phones, 1)}::text[], ${arr(phones, 2)}::text[]) on conflict do nothing`);
+  }
+  if (contacts.length) {
+    await tx.execute(sql`insert into client_contacts (client_id, name, position) select * from unnest(${arr(contacts, 0)}::int[], ${arr(contacts, 1)}::text[], ${arr(contacts, 2)}::text[])`);
+  }
+  if (notes.length) {
+    await tx.execute(sql`insert into client_notes (client_id, author_id, text) select c, ${authorId}, t from unnest(${arr(notes, 0)}::int[], ${arr(notes, 1)}::text[]) as n(c, t)`);
+  }
   return ids;
 }
 

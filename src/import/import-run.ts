@@ -1,15 +1,11 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { eq, sql } from 'drizzle-orm';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/client.js';
-import { withActor, type Tx } from '../history/with-actor.js';
 import type { CountryCode } from '../phones/normalize.js';
 import { guessMapping, mappingError, type ColumnMapping } from './import-fields.js';
-import {
-  absorb, applyChange, changesFor, createClients, ensureLists, isNoChange, listKey, loadExisting, loadLists, loadOwners, lookupKeys, pendingOf, type Pending,
-} from './import-match.js';
-import { importJobs } from './import-jobs.table.js';
-import { readRows, withHeader, type FileShape, type FileRow } from './read-rows.js';
+import { changesFor, isNoChange, listKey, loadExisting, loadLists, loadOwners, lookupKeys, pendingOf } from './import-match.js';
+import { HashIntMap } from './hash-map.js';
+import { readRows, withHeader, type FileShape } from './read-rows.js';
 import { matchKeys, REASONS, rowFate, type ImportRow, type Problem, type RowContext } from './row-fate.js';
 
 export interface ImportEnv {
@@ -26,7 +22,7 @@ export interface FileRef {
   sheet: string | null;
 }
 
-const BATCH = 2000;
+export const BATCH = 2000;
 const LIST_CAP = 200;
 
 export interface DryRunReport {
@@ -90,7 +86,11 @@ export async function dryRun(env: ImportEnv, viewer: Viewer, file: FileRef, mapp
   const unknownOwners = new Map<string, number>();
   const newLists = { segment: new Set<string>(), source: new Set<string>() };
   // Match key → a client of the base (id > 0) or a new client of this file (id < 0).
-  const seen = new Map<string, number>();
+  // Keyed by a 53-bit hash of the match key, not the key: a cell's text is a slice of the parser's
+  // 64 KiB chunk, and keeping it as a Map key kept every chunk of the file alive (1 GB of RSS for
+  // a million rows). A collision (about 1 in 10^10 pairs) would count two rows as one here only;
+  // the real run matches on the keys themselves.
+  const seen = new HashIntMap();
   let newGroups = 0;
   const touched = new Set<number>();
   const changed = new Set<number>();
@@ -111,19 +111,33 @@ export async function dryRun(env: ImportEnv, viewer: Viewer, file: FileRef, mapp
     if (report.sample.length < 20) report.sample.push({ row: rowNumber, fate: 'rejected', clientId: null, client: null, reasons: problems.map((p) => p.reason) });
   };
 
+  // The base is asked about a batch while the next one is parsed (PostgreSQL works on the other
+  // core); the answers are applied in file order, so `seen` decides exactly as without.
+  type Asked = { rows: typeof batch; answer: Promise<{ base: Map<string, number>; existing: Awaited<ReturnType<typeof loadExisting>> }> };
+  let asked: Asked | null = null;
+  const ask = (rows: typeof batch): Asked => {
+    const answer = (async () => {
+      const base = await lookupKeys(db, rows.map((r) => r.ok));
+      return { base, existing: await loadExisting(db, viewer, [...new Set(base.values())]) };
+    })();
+    answer.catch(() => {}); // awaited in apply(); this only keeps an early failure from being "unhandled"
+    return { rows, answer };
+  };
   const flush = async () => {
-    const rows = batch;
+    const previous = asked;
+    asked = batch.length ? ask(batch) : null;
     batch = [];
-    const base = await lookupKeys(db, rows.map((r) => r.ok));
+    if (previous) await apply(previous);
+  };
+  const apply = async ({ rows, answer }: Asked) => {
+    const { base, existing } = await answer;
     const firstMatch = (keys: string[]) => {
       for (const k of keys) {
-        const hit = seen.get(k) ?? base.get(k);
+        const hit = seen.get(hash53(k)) ?? base.get(k);
         if (hit !== undefined) return hit;
       }
       return undefined;
     };
-    const targets = rows.map((r) => firstMatch(matchKeys(r.ok)));
-    const existing = await loadExisting(db, viewer, [...new Set(targets.filter((t): t is number => t !== undefined && t > 0))]);
     for (const { ok, cells } of rows) {
       const keys = matchKeys(ok);
       let target = firstMatch(keys);
@@ -146,7 +160,10 @@ export async function dryRun(env: ImportEnv, viewer: Viewer, file: FileRef, mapp
         if (!isNoChange(change)) changed.add(target);
         fate = isNoChange(change) ? 'unchanged' : 'update';
       }
-      for (const k of keys) if (!seen.has(k)) seen.set(k, target);
+      for (const k of keys) {
+        const h = hash53(k);
+        if (!seen.has(h)) seen.set(h, target);
+      }
       if (ok.segment !== null && !lists.has(listKey('segment', ok.segment))) newLists.segment.add(ok.segment);
       if (ok.source !== null && !lists.has(listKey('source', ok.source))) newLists.source.add(ok.source);
       if (report.sample.length < 20) report.sample.push({ row: ok.row, fate, clientId: target > 0 ? target : null, client: sampleOf(ok), reasons: [] });
@@ -174,7 +191,8 @@ export async function dryRun(env: ImportEnv, viewer: Viewer, file: FileRef, mapp
       batch.push({ ok: fate.row, cells: item.data.cells });
       if (batch.length >= (env.batchSize ?? BATCH)) await flush();
     }
-    if (batch.length) await flush();
+    await flush();
+    await flush();
   } finally {
     await rejected.close();
   }
@@ -188,124 +206,16 @@ export async function dryRun(env: ImportEnv, viewer: Viewer, file: FileRef, mapp
   return { header, mapping, report };
 }
 
-/** withActor for an import: the history also records the import's id (migration 0013). */
-export function withImport<T>(db: Db, actor: { id: number }, importId: number, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return withActor(db, actor, 'import', async (tx) => {
-    await tx.execute(sql`select set_config('switchboard.import_id', ${String(importId)}, true)`);
-    return fn(tx);
-  });
-}
-
-export interface RunHooks {
-  /** After each committed batch; returns true to stop (cancel requested). */
-  afterBatch(progress: { rowsDone: number; lastRow: number }): Promise<boolean> | boolean;
-}
-
-export type RunOutcome = 'done' | 'cancelled';
-
-/**
- * The real run. Batches of file rows are applied in one transaction each, which also moves the
- * job's `last_row`: after a restart the rows up to it are skipped, so none is applied twice.
- */
-export async function realRun(env: ImportEnv, viewer: Viewer, job: typeof importJobs.$inferSelect, file: FileRef, hooks: RunHooks): Promise<RunOutcome> {
-  const { db } = env;
-  const [owners, lists] = await Promise.all([loadOwners(db, viewer), loadLists(db)]);
-  const listId = (kind: 'segment' | 'source', name: string) => lists.get(listKey(kind, name)) ?? -1;
-  const ctx: RowContext = { mapping: job.mapping, region: env.region, owners, utcOffset: env.utcOffset };
-  // Clients this run already set the fields of: a later duplicate row only adds to them. Lost on
-  // a restart, which matters only for a duplicate whose fields disagree with its first row.
-  const touched = new Set<number>();
-  let rows: FileRow[] = [];
-  let lastRow = job.lastRow;
-  let rowsDone = job.rowsDone;
-
-  const flush = async (): Promise<boolean> => {
-    const chunk = rows;
-    rows = [];
-    const end = chunk.at(-1)!.row;
-    const counts = { created: 0, updated: 0, unchanged: 0, rejected: 0 };
-    await withImport(db, viewer, job.id, async (tx) => {
-      const ok: ImportRow[] = [];
-      for (const r of chunk) {
-        const fate = rowFate(r.cells, r.row, ctx);
-        if (fate.kind === 'ok') ok.push(fate.row);
-        else counts.rejected++;
-      }
-      await ensureLists(tx, lists, ok);
-      const base = await lookupKeys(tx, ok);
-      const local = new Map<string, Pending>();
-      const creates: Pending[] = [];
-      const updates = new Map<number, { pending: Pending; scalars: boolean }>();
-      const existing = await loadExisting(tx, viewer, [...new Set(ok.flatMap((r) => matchKeys(r).map((k) => base.get(k)).filter((x): x is number => x !== undefined)))]);
-      for (const r of ok) {
-        const keys = matchKeys(r);
-        let pending: Pending | undefined;
-        let clientId: number | undefined;
-        for (const k of keys) {
-          pending = local.get(k);
-          if (pending) break;
-          clientId = base.get(k);
-          if (clientId !== undefined) break;
-        }
-        if (pending) absorb(pending, r);
-        else if (clientId !== undefined) {
-          const e = existing.get(clientId);
-          if (!e?.visible) {
-            counts.rejected++;
-            continue;
-          }
-          const had = updates.get(clientId);
-          if (had) absorb(had.pending, r);
-          else {
-            pending = pendingOf(r);
-            updates.set(clientId, { pending, scalars: !touched.has(clientId) });
-            touched.add(clientId);
-          }
-          pending = updates.get(clientId)!.pending;
-        } else {
-          pending = pendingOf(r);
-          creates.push(pending);
-        }
-        for (const k of keys) if (!local.has(k)) local.set(k, pending);
-      }
-      for (const [id, { pending, scalars }] of updates) {
-        const change = changesFor(existing.get(id)!, pending, listId, scalars);
-        if (isNoChange(change)) counts.unchanged++;
-        else {
-          counts.updated++;
-          await applyChange(tx, id, change, viewer.id);
-        }
-      }
-      const ids = await createClients(tx, creates, job.defaultOwnerId, listId, viewer.id);
-      for (const id of ids) touched.add(id);
-      counts.created = ids.length;
-      await tx
-        .update(importJobs)
-        .set({
-          lastRow: end,
-          rowsDone: sql`${importJobs.rowsDone} + ${chunk.length}`,
-          createdCount: sql`${importJobs.createdCount} + ${counts.created}`,
-          updatedCount: sql`${importJobs.updatedCount} + ${counts.updated}`,
-          unchangedCount: sql`${importJobs.unchangedCount} + ${counts.unchanged}`,
-          rejectedCount: sql`${importJobs.rejectedCount} + ${counts.rejected}`,
-        })
-        .where(eq(importJobs.id, job.id));
-    });
-    lastRow = end;
-    rowsDone += chunk.length;
-    return hooks.afterBatch({ rowsDone, lastRow });
-  };
-
-  let headerSeen = false;
-  for await (const item of withHeader(readRows(file.path, { shape: file.shape, sheet: file.sheet }))) {
-    if ('header' in item) {
-      headerSeen = true;
-      continue;
-    }
-    if (item.data.row <= lastRow) continue;
-    rows.push(item.data);
-    if (rows.length >= (env.batchSize ?? BATCH) && (await flush())) return 'cancelled';
+/** cyrb53: a fast 53-bit string hash (two 32-bit multiply-xor lanes). */
+export function hash53(text: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
   }
-  if (headerSeen && rows.length && (await flush())) return 'cancelled';
-  return 'done';
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }

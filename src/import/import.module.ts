@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { Audience } from '../events/event-bus.js';
 import { createRedis } from '../infra/redis.js';
 import { importJobs } from './import-jobs.table.js';
-import { realRun, type ImportEnv } from './import-run.js';
+import type { ImportEnv } from './import-run.js';
+import { realRun } from './real-run.js';
 import { fileRef, loadJob, progressOf, viewerById, type ImportFiles, type ImportJob } from './import.service.js';
 import { importRoutes } from './import.routes.js';
 

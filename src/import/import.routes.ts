@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Type, TypeBoxValidatorCompiler, type Static, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { eq } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import { actorOf } from '../audit/audit.js';
 import { viewerOf } from '../auth/auth.plugin.js';
 import { AppError, ErrorBody } from '../errors.js';
@@ -75,6 +76,29 @@ export const importRoutes: FastifyPluginAsyncTypebox<ImportRouteDeps> = async (a
       },
     );
   });
+
+  app.get(
+    '/jobs',
+    {
+      schema: {
+        tags,
+        summary: 'Imports, newest first: yours (a director sees everybody\'s)',
+        querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }) }),
+        response: { 200: Type.Array(ImportJobBody), ...errors },
+      },
+    },
+    async (request) => {
+      const viewer = viewerOf(request);
+      const rows = await env.db
+        .select()
+        .from(importJobs)
+        .where(viewer.role === 'director' ? undefined : eq(importJobs.createdBy, viewer.id))
+        .orderBy(desc(importJobs.id))
+        .limit(request.query.limit);
+      // The list leaves the reports out: each may hold 200 problems and a sample.
+      return rows.map((job) => ({ ...viewOf(job), report: null }));
+    },
+  );
 
   app.get(
     '/jobs/:id',
@@ -154,9 +178,11 @@ export const importRoutes: FastifyPluginAsyncTypebox<ImportRouteDeps> = async (a
     },
     async (request, reply) => {
       const job = await loadJob(env, viewerOf(request), request.params.id);
+      const path = rejectedPath(files, job.id);
+      if (!(await access(path).then(() => true, () => false))) throw new AppError('NOT_FOUND', `the rejected rows of import ${job.id} are no longer kept`);
       reply.header('content-type', 'text/csv; charset=utf-8');
       reply.header('content-disposition', `attachment; filename="import-${job.id}-rejected.csv"`);
-      return reply.send(createReadStream(rejectedPath(files, job.id)));
+      return reply.send(createReadStream(path));
     },
   );
 };

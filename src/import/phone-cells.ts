@@ -13,6 +13,8 @@ export type PhoneCell = { ok: true; e164: string; raw: string } | { ok: false; r
 const SPLIT = /[,;\n\r]+|\s+(?:или|or)\s+/iu;
 const PUNCTUATION = /[\s()+.\-\u00a0\u2010-\u2015\u2212]/g;
 const RU_NATIONAL = /^[347-9]\d{9}$/;
+// The extension forms normalize.ts cuts off (the main number is what a caller ID matches).
+const EXTENSION = /[\s,;]*\(?\s*(?:добавочный|доб|доп|внутренний|внутр|вн|extension|ext|x|#)\.?\s*:?\s*\d{1,7}\s*\)?\s*$/iu;
 
 /** The numbers of one cell, each parsed or not; an empty cell gives none. */
 export function phonesOfCell(cell: string, region: CountryCode): PhoneCell[] {
@@ -38,7 +40,7 @@ function excelNumber(raw: string): string | null {
 
 function fastRu(raw: string, region: CountryCode): string | null {
   if (region !== 'RU') return null;
-  const digits = (excelNumber(raw) ?? raw).replace(PUNCTUATION, '');
+  const digits = (excelNumber(raw) ?? raw.replace(EXTENSION, '')).replace(PUNCTUATION, '');
   // Anything but digits (a letter, an extension, '#') is left to the full parser.
   if (!/^\d+$/.test(digits)) return null;
   const plus = raw.trimStart().startsWith('+');
@@ -46,7 +48,8 @@ function fastRu(raw: string, region: CountryCode): string | null {
     const national = digits.slice(1);
     return RU_NATIONAL.test(national) ? `+7${national}` : null;
   }
-  if (digits.length === 10 && !plus && RU_NATIONAL.test(digits)) return `+7${digits}`;
+  // Ten digits starting with 8 may be the trunk prefix and nine digits: libphonenumber decides.
+  if (digits.length === 10 && !plus && digits[0] !== '8' && RU_NATIONAL.test(digits)) return `+7${digits}`;
   return null;
 }
 

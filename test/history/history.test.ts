@@ -139,6 +139,37 @@ describe('field-level history', () => {
     ]);
   });
 
+  it('writes the same rows set-wise for an import (history_bulk, migration 0019) as the row trigger does', async () => {
+    // The same inserts, updates and deletes on a tracked table, once per path; a secret column,
+    // an ignored one, nulls, arrays and a no-op update included.
+    await t.database.pool.query('create table scratch_bulk (id int primary key, client_id int, name text, tags text[], secret text, noise int, at timestamptz)');
+    await t.database.pool.query(`select history_track_bulk('scratch_bulk', '{noise}', '{secret}')`);
+    const run = async (bulk: boolean, base: number) => {
+      const c = await t.database.pool.connect();
+      try {
+        await c.query('begin');
+        await c.query(`select set_config('switchboard.actor_id', $1, true), set_config('switchboard.via', 'import', true), set_config('switchboard.import_id', '7', true), set_config('switchboard.history_bulk', $2, true)`, [String(director.id), bulk ? 'on' : '']);
+        await c.query(`insert into scratch_bulk select $1::int + g, g, 'n' || g, case when g = 2 then null else array['a', null] end, 's', g, '2026-01-02T03:04:05Z' from generate_series(1, 3) g`, [base]);
+        await c.query(`update scratch_bulk set name = case when id = $1::int + 1 then 'renamed' else name end, secret = case when id = $1::int + 2 then 't' else secret end, noise = noise + 1 where id > $1::int and id <= $1::int + 3`, [base]);
+        await c.query(`delete from scratch_bulk where id = $1::int + 3`, [base]);
+        await c.query('commit');
+      } finally {
+        c.release();
+      }
+      const { rows } = await t.database.pool.query(
+        `select op, (row_id::int - $1::int) as row, actor_id, via, import_id, client_id, changes - 'id' as changes from change_history where table_name = 'scratch_bulk' and row_id::int > $1::int and row_id::int <= $1::int + 3 order by id`,
+        [base],
+      );
+      return rows;
+    };
+    const byRow = await run(false, 0);
+    const bySet = await run(true, 100);
+    expect(byRow.map((r) => r.op)).toEqual(['insert', 'insert', 'insert', 'update', 'update', 'delete']);
+    expect(byRow[3]).toMatchObject({ changes: { name: { old: 'n1', new: 'renamed' } }, actor_id: director.id, via: 'import', import_id: 7 });
+    expect(byRow[4].changes).toEqual({ secret: { changed: true } });
+    expect(bySet).toEqual(byRow);
+  });
+
   it('cannot be edited or emptied, even from psql', async () => {
     for (const statement of ['update change_history set actor_id = null', 'delete from change_history', 'truncate change_history']) {
       await expect(t.database.pool.query(statement), statement).rejects.toThrow(/append-only/);

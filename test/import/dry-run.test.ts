@@ -74,3 +74,30 @@ describe('dry run', () => {
     expect(broken.statusCode, broken.body).toBe(400);
   });
 });
+
+describe('a curator', () => {
+  it('imports into their department: owners elsewhere and clients they cannot see are rejected', async () => {
+    const [a] = await t.database.db.insert(departments).values({ name: 'A', lineKind: 'queue', lineTarget: 'qa' }).returning();
+    const [b] = await t.database.db.insert(departments).values({ name: 'B', lineKind: 'queue', lineTarget: 'qb' }).returning();
+    const curator = await createUser(t, { role: 'curator', departmentId: a!.id });
+    await createUser(t, { role: 'manager', login: 'mine-a', departmentId: a!.id });
+    const other = await createUser(t, { role: 'manager', login: 'other-b', departmentId: b!.id });
+    await t.database.db.insert(clients).values({ name: 'Чужой клиент', ownerId: other.id });
+    const created = await t.app.inject({ method: 'POST', url: '/api/clients', headers: bearer(director.token), payload: { name: 'Клиент отдела Б', phones: ['+7 916 777-00-01'], ownerId: other.id } });
+    expect(created.statusCode, created.body).toBe(201);
+    const csv = ['Название;Телефон;Менеджер', 'Свой;8 916 777-00-02;mine-a', 'Чужой менеджер;8 916 777-00-03;other-b', 'По номеру чужой;8 916 777-00-01;', 'Без менеджера;8 916 777-00-04;'].join('\n');
+    const res = await upload(t, curator.token, Buffer.from(csv), 'fileName=dep.csv');
+    expect(res.statusCode, res.body).toBe(201);
+    const job = res.json();
+    expect(job.defaultOwnerId).toBe(curator.id);
+    expect(job.report).toMatchObject({ rowsRead: 4, rowsRejected: 2, clientsToCreate: 2 });
+    expect(job.report.problems.items.map((p: { reason: string }) => p.reason)).toEqual([
+      expect.stringContaining('not in your department'),
+      expect.stringContaining('cannot see'),
+    ]);
+    expect((await upload(t, curator.token, Buffer.from(csv), `fileName=dep.csv&ownerId=${other.id}`)).statusCode).toBe(403);
+    // Imports are the starter's: another curator does not see this one.
+    const stranger = await createUser(t, { role: 'curator', departmentId: b!.id });
+    expect((await t.app.inject({ method: 'GET', url: `/api/import/jobs/${job.id}`, headers: bearer(stranger.token) })).statusCode).toBe(404);
+  });
+});

@@ -1,5 +1,5 @@
 import { asc, count, eq } from 'drizzle-orm';
-import ExcelJS from 'exceljs';
+import ExcelJS from '../../src/import/exceljs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../../src/audit/audit.table.js';
 import { clientContacts, clientLists, clientPhones, clients } from '../../src/clients/clients.table.js';
@@ -88,5 +88,22 @@ describe('export', () => {
   it('is for directors only', async () => {
     const curator = await createUser(t, { role: 'curator' });
     expect((await t.app.inject({ method: 'GET', url: '/api/export/clients', headers: bearer(curator.token) })).statusCode).toBe(403);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('documents the import and export operations for the console', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const paths = res.json().paths as Record<string, Record<string, { tags?: string[]; summary?: string; responses: Record<string, unknown> }>>;
+    const ours = ['post /api/import/clients', 'get /api/import/jobs', 'get /api/import/jobs/{id}', 'post /api/import/jobs/{id}/check', 'post /api/import/jobs/{id}/run', 'post /api/import/jobs/{id}/cancel', 'get /api/import/jobs/{id}/rejected', 'get /api/export/clients'];
+    for (const at of ours) {
+      const [method, path] = at.split(' ') as [string, string];
+      const op = paths[path]?.[method];
+      expect(op, at).toBeDefined();
+      expect(op!.tags, at).toEqual(['import']);
+      expect(op!.summary, at).toBeTruthy();
+      expect(Object.keys(op!.responses), at).toEqual(expect.arrayContaining(['401', '403']));
+    }
   });
 });

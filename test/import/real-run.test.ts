@@ -132,3 +132,14 @@ describe('real run', () => {
   });
 });
 
+
+describe('the list of imports', () => {
+  it('shows a director every import, newest first, without the reports', async () => {
+    const res = await api('GET', '/api/import/jobs?limit=2');
+    expect(res.statusCode, res.body).toBe(200);
+    const list = res.json() as { id: number; report: unknown; status: string }[];
+    expect(list).toHaveLength(2);
+    expect(list[0]!.id).toBeGreaterThan(list[1]!.id);
+    expect(list.every((j) => j.report === null)).toBe(true);
+  });
+});
