@@ -62,6 +62,8 @@ CREATE INDEX "calls_stats_manager_index" ON "calls" USING btree ((coalesce("answ
 CREATE INDEX "calls_outbound_number_index" ON "calls" USING btree ("external_number", "started_at") WHERE "direction" = 'outbound';--> statement-breakpoint
 CREATE INDEX "reminders_call_id_index" ON "reminders" USING btree ("call_id") WHERE "call_id" IS NOT NULL;--> statement-breakpoint
 CREATE INDEX "deals_owner_id_created_at_index" ON "deals" USING btree ("owner_id", "created_at") INCLUDE ("status", "amount");--> statement-breakpoint
+-- How far each deal got: its statuses straight from the index, no table read per deal.
+CREATE INDEX "deal_status_changes_deal_id_to_status_index" ON "deal_status_changes" USING btree ("deal_id") INCLUDE ("to_status");--> statement-breakpoint
 CREATE INDEX "deal_status_changes_changed_by_id_changed_at_index" ON "deal_status_changes" USING btree ("changed_by_id", "changed_at");--> statement-breakpoint
 CREATE INDEX "client_notes_author_id_created_at_index" ON "client_notes" USING btree ("author_id", "created_at");
 --> statement-breakpoint
@@ -69,7 +71,9 @@ CREATE INDEX "client_notes_author_id_created_at_index" ON "client_notes" USING b
 CREATE INDEX "change_history_actor_id_at_index" ON "change_history" USING btree ("actor_id", "at") WHERE "actor_id" IS NOT NULL;
 --> statement-breakpoint
 -- "Amount of paid deals" reads the moments deals became contract_paid in a period.
-CREATE INDEX "deal_status_changes_paid_index" ON "deal_status_changes" USING btree ("changed_at") INCLUDE ("deal_id") WHERE "to_status" = 'contract_paid';
+CREATE INDEX "deal_status_changes_paid_index" ON "deal_status_changes" USING btree ("changed_at") INCLUDE ("deal_id") WHERE "to_status" = 'contract_paid';--> statement-breakpoint
+-- The same for a few people, deal by deal (the one above, probed per deal, reads the whole period each time).
+CREATE INDEX "deal_status_changes_paid_deal_index" ON "deal_status_changes" USING btree ("deal_id", "changed_at") WHERE "to_status" = 'contract_paid';
 --> statement-breakpoint
 -- The call figures per person and local day, kept current as calls end (a trigger on calls): a
 -- year of a whole company is a few hundred thousand rows here instead of millions of calls. The
@@ -88,6 +92,9 @@ CREATE TABLE "call_stats_daily" (
 	"talk_count" integer DEFAULT 0 NOT NULL,
 	CONSTRAINT "call_stats_daily_pkey" PRIMARY KEY ("user_id", "day")
 );--> statement-breakpoint
+-- A department's or the company's period reads its days from here alone (an index-only scan).
+CREATE INDEX "call_stats_daily_day_index" ON "call_stats_daily" USING btree ("day", "user_id")
+	INCLUDE ("inbound", "outbound", "answered", "missed", "answer_seconds_sum", "answer_count", "talk_total", "talk_count");--> statement-breakpoint
 -- Missed inbound calls with the moment they were first called back (an outbound call to the same
 -- external number that started after them, whatever its result), kept by the same trigger: the
 -- figures "missed and not called back" and "called back within N hours" read this, not the calls.

@@ -132,7 +132,7 @@ async function main(done: () => void): Promise<void> {
     for (const q of sqlOf.get(kind) ?? []) {
       const plan = (await seedClient.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers, costs off, timing off, summary on) ${q.text}`, q.values)).rows.map((r) => r['QUERY PLAN']);
       const shared = plan.join('\n').match(/Buffers: shared hit=(\d+)(?: read=(\d+))?/);
-      const what = /call_stats_daily/.test(q.text) ? 'call rollup' : /make_interval\(hours/.test(q.text) ? 'missed calls' : /FROM p JOIN deals/.test(q.text) ? 'deals created' : /contract_paid/.test(q.text) ? 'deals paid' : /call_reviews r ON r.manager_id/.test(q.text) ? 'reviews' : /SELECT id, name, role/.test(q.text) ? 'people' : 'query';
+      const what = /call_stats_daily/.test(q.text) ? 'call rollup' : /make_interval\(hours/.test(q.text) ? 'missed calls' : /FROM p JOIN deal_stats/.test(q.text) ? 'deals created' : /contract_paid/.test(q.text) ? 'deals paid' : /call_reviews r ON r.manager_id/.test(q.text) ? 'reviews' : /SELECT id, name, role/.test(q.text) ? 'people' : 'query';
       queries.push({
         what,
         executionMs: Number(plan.find((l) => l.startsWith('Execution Time'))?.match(/[\d.]+/)?.[0] ?? NaN),

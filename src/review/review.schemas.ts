@@ -113,7 +113,7 @@ export const AddComment = Type.Object(
 export const QueueQuery = Type.Object({
   managerId: Type.Optional(Id()),
   departmentId: Type.Optional(Id()),
-  from: Type.Optional(Type.String({ format: 'date-time', description: 'calls started at or after' })),
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'calls started at or after', examples: ['2026-11-30T00:00:00+03:00'] })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'calls started before' })),
   direction: Type.Optional(Type.Union(DIRECTIONS.map((d) => Type.Literal(d)))),
   disposition: Type.Optional(Type.Union(DISPOSITIONS.map((d) => Type.Literal(d)))),
@@ -124,7 +124,7 @@ export const QueueQuery = Type.Object({
   reviewed: Type.Optional(Type.Boolean()),
   scoreMin: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'latest review total at least' })),
   scoreMax: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
-  random: Type.Optional(Type.Boolean({ description: 'random order (fair sample): with reviewed=false, managerId, from/to and limit=N' })),
+  random: Type.Optional(Type.Boolean({ description: 'random order (fair sample): with reviewed=false, managerId, from/to and limit=N', examples: [true] })),
   limit: Limit(200, 50),
   offset: Offset,
 });

@@ -5,7 +5,7 @@ import { PIPELINE } from './stats-figures.js';
 import { GROUPINGS } from './stats-query.js';
 import { TIMELINE_KINDS } from './timeline.js';
 
-const LocalDate = (description: string) => Type.String({ format: 'date', description });
+const LocalDate = (description: string, example = '2026-11-01') => Type.String({ format: 'date', description, examples: [example] });
 const Nullable = (schema: ReturnType<typeof Type.Number>) => Type.Union([schema, Type.Null()]);
 const PerStatus = Type.Object(Object.fromEntries(DEAL_STATUSES.map((s) => [s, Type.Integer()])));
 
@@ -39,9 +39,9 @@ export const FiguresBody = Type.Object({
 
 export const StatsQuery = Type.Object({
   from: LocalDate('first day, local to each department'),
-  to: LocalDate('last day, included'),
+  to: LocalDate('last day, included', '2026-11-30'),
   groupBy: Type.Union(GROUPINGS.map((g) => Type.Literal(g)), { default: 'total', description: 'periods start at local midnight; weeks on Monday' }),
-  userIds: Type.Optional(Type.Array(Id(), { maxItems: 100, description: 'compare these people side by side (repeat the parameter)' })),
+  userIds: Type.Optional(Type.Array(Id(), { maxItems: 100, description: 'compare these people side by side (repeat the parameter)', examples: [[7, 9]] })),
   departmentId: Type.Optional(Id()),
   callbackHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 720, description: 'what "on time" means for a callback' })),
   format: Type.Union([Type.Literal('json'), Type.Literal('xlsx')], { default: 'json' }),

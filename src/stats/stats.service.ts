@@ -24,16 +24,20 @@ export interface DepartmentRow {
   figures: Figures;
 }
 
-/** Longest period one request may ask for: a year and a bit, by day at most 400 rows per person. */
+/** Longest period one request may ask for: a year and a bit; by day a quarter (rows per person). */
 const MAX_DAYS = 400;
+const MAX_DAYS_BY_DAY = 93;
 
-export function checkPeriod(q: Pick<StatsQuery, 'from' | 'to'>): void {
+export function checkPeriod(q: Pick<StatsQuery, 'from' | 'to' | 'groupBy'>): void {
   const from = Date.parse(`${q.from}T00:00:00Z`);
   const to = Date.parse(`${q.to}T00:00:00Z`);
   if (Number.isNaN(from)) throw new AppError('VALIDATION', `from: ${q.from} is not a date (YYYY-MM-DD)`);
   if (Number.isNaN(to)) throw new AppError('VALIDATION', `to: ${q.to} is not a date (YYYY-MM-DD)`);
   if (to < from) throw new AppError('VALIDATION', 'to: before from');
   if ((to - from) / 86_400_000 >= MAX_DAYS) throw new AppError('VALIDATION', `from/to: at most ${MAX_DAYS} days at once`);
+  if (q.groupBy === 'day' && (to - from) / 86_400_000 >= MAX_DAYS_BY_DAY) {
+    throw new AppError('VALIDATION', `from/to: at most ${MAX_DAYS_BY_DAY} days by day; group a longer period by week or month`);
+  }
 }
 
 /**
@@ -45,8 +49,8 @@ export async function managerStats(db: Db, viewer: Viewer, q: StatsQuery): Promi
   const { people, rows } = await personPeriods(db, viewer, q);
   const byId = new Map(people.map((p) => [p.id, p]));
   const out: ManagerRow[] = rows.flatMap((r) => {
-    const person = byId.get(r.userId);
-    return person ? [{ userId: r.userId, name: person.name, departmentId: person.departmentId, timeZone: person.timeZone, period: r.period, figures: derive(r.sums) }] : [];
+    const person = r.userId === null ? undefined : byId.get(r.userId);
+    return person ? [{ userId: person.id, name: person.name, departmentId: person.departmentId, timeZone: person.timeZone, period: r.period, figures: derive(r.sums) }] : [];
   });
   if (q.groupBy === 'total') {
     const seen = new Set(rows.map((r) => r.userId));
@@ -59,10 +63,14 @@ export async function managerStats(db: Db, viewer: Viewer, q: StatsQuery): Promi
 /** The same figures added up per department (its people as they are now) and local period. */
 export async function departmentStats(db: Db, viewer: Viewer, q: StatsQuery): Promise<DepartmentRow[]> {
   checkPeriod(q);
-  const { people, rows } = await personPeriods(db, viewer, q);
-  const byId = new Map(people.map((p) => [p.id, p]));
+  // Summed per department in SQL: each row's userId is the department's id (null: no department).
+  const { people, rows } = await personPeriods(db, viewer, q, 'department');
   const headcount = new Map<number | null, number>();
-  for (const p of people) headcount.set(p.departmentId, (headcount.get(p.departmentId) ?? 0) + 1);
+  const zoneOf = new Map<number | null, string>();
+  for (const p of people) {
+    headcount.set(p.departmentId, (headcount.get(p.departmentId) ?? 0) + 1);
+    if (!zoneOf.has(p.departmentId)) zoneOf.set(p.departmentId, p.timeZone);
+  }
   const ids = [...headcount.keys()].filter((id): id is number => id !== null);
   const names = new Map(
     ids.length ? (await db.select({ id: departments.id, name: departments.name }).from(departments).where(inArray(departments.id, ids))).map((d) => [d.id, d.name]) : [],
@@ -75,10 +83,10 @@ export async function departmentStats(db: Db, viewer: Viewer, q: StatsQuery): Pr
     return g;
   };
   for (const r of rows) {
-    const person = byId.get(r.userId);
-    if (person) addSums(groupOf(person.departmentId, r.period, person.timeZone).sums, r.sums);
+    const timeZone = zoneOf.get(r.userId);
+    if (timeZone !== undefined) addSums(groupOf(r.userId, r.period, timeZone).sums, r.sums);
   }
-  if (q.groupBy === 'total') for (const p of people) groupOf(p.departmentId, null, p.timeZone);
+  if (q.groupBy === 'total') for (const [departmentId, timeZone] of zoneOf) groupOf(departmentId, null, timeZone);
   return [...groups.values()]
     .map((g) => ({
       departmentId: g.departmentId,

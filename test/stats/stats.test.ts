@@ -3,12 +3,15 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calls } from '../../src/calls/calls.table.js';
 import { clients } from '../../src/clients/clients.table.js';
+import { DEAL_STATUSES } from '../../src/deals/deal-statuses.js';
 import { deals, dealStatusChanges } from '../../src/deals/deals.table.js';
 import { departments } from '../../src/departments/departments.table.js';
 import { withActor } from '../../src/history/with-actor.js';
 import { clientNotes } from '../../src/notes/notes.table.js';
 import { reminders } from '../../src/reminders/reminders.table.js';
 import { callReviews, scorecards, scorecardVersions } from '../../src/review/review.table.js';
+import { PIPELINE } from '../../src/stats/stats-figures.js';
+import { callParts, wholeMonths } from '../../src/stats/stats-query.js';
 import { bearer, createTestApp, createUser, type TestApp } from '../support/test-app.js';
 
 // Every figure on a small hand-made week whose right answers are worked out in the comments.
@@ -193,6 +196,10 @@ describe('figures per manager', () => {
     expect(res.json().message).toContain('to: before from');
     const long = await t.app.inject({ method: 'GET', url: '/api/stats/managers?from=2024-01-01&to=2026-11-01', headers: bearer(director.token) });
     expect(long.statusCode).toBe(400);
+    const daily = await t.app.inject({ method: 'GET', url: '/api/stats/managers?from=2026-01-01&to=2026-11-01&groupBy=day', headers: bearer(director.token) });
+    expect(daily.statusCode).toBe(400);
+    expect(daily.json().message).toContain('by week or month');
+    expect((await t.app.inject({ method: 'GET', url: '/api/stats/managers?from=2026-01-01&to=2026-11-01&groupBy=month', headers: bearer(director.token) })).statusCode).toBe(200);
     const bad = await t.app.inject({ method: 'GET', url: '/api/stats/managers?from=2026-13-01&to=2026-11-01', headers: bearer(director.token) });
     expect(bad.statusCode).toBe(400);
   });
@@ -260,8 +267,26 @@ describe('XLSX export', () => {
     expect(timeline.statusCode).toBe(200);
     await book.xlsx.load(timeline.rawPayload as unknown as ArrayBuffer);
     expect(book.worksheets.at(-1)!.rowCount).toBe(15); // header + 14 events
+    const depts = await t.app.inject({ method: 'GET', url: `/api/stats/departments?${WEEK}&format=xlsx`, headers: bearer(curator.token) });
+    expect(depts.headers['content-disposition']).toContain('departments-2026-11-02-2026-11-08.xlsx');
+    const deptBook = new ExcelJS.Workbook();
+    await deptBook.xlsx.load(depts.rawPayload as unknown as ArrayBuffer);
+    const rows = deptBook.worksheets[0]!.getSheetValues().slice(1).map((r) => (r as unknown[]).slice(1, 5));
+    // The curator's department only: Sales, 3 people, 6 inbound.
+    expect(rows).toEqual([['Отдел / Department', 'Период с / Period from', 'Сотрудников / People', 'Входящие / Inbound'], ['Sales', '', 3, 6]]);
   });
 });
+
+const monthly = async () =>
+  (await t.database.pool.query(
+    `select user_id, month::text, inbound, outbound, answered, missed, answer_seconds_sum, answer_count, talk_total::int, talk_count
+     from call_stats_monthly where (inbound, outbound, answered, missed, answer_count, talk_count) <> (0, 0, 0, 0, 0, 0) order by user_id, month`,
+  )).rows;
+const dealStats = async () => [
+  (await t.database.pool.query('select change_id, deal_id, owner_id, paid_at, amount from deal_payments order by change_id')).rows,
+  (await t.database.pool.query('select deal_id, owner_id, created_at, status, reached from deal_stats order by deal_id')).rows,
+  (await t.database.pool.query(`select *, month::text as month_day from deal_stats_monthly where (deals, ${PIPELINE.map((_, i) => `r_${i}`).join(', ')}) <> (0${', 0'.repeat(PIPELINE.length)}) order by user_id, month`)).rows,
+];
 
 describe('the call rollup', () => {
   const snapshot = async () =>
@@ -294,8 +319,96 @@ describe('the call rollup', () => {
     expect(rowOf(await get(director, `/api/stats/managers?${WEEK}`), boris.id).figures).toMatchObject({ missed: 1, callbacksOnTime: 1, missedNotCalledBack: 0 });
 
     const missed = async () => (await t.database.pool.query('select call_id, user_id, started_at, returned_at from missed_calls order by call_id')).rows;
-    const kept = [await snapshot(), await missed()];
+    const kept = [await snapshot(), await monthly(), await missed(), await dealStats()];
     await t.database.pool.query('select call_stats_rebuild()');
-    expect([await snapshot(), await missed()]).toEqual(kept);
+    expect([await snapshot(), await monthly(), await missed(), await dealStats()]).toEqual(kept);
+  });
+
+  it('keeps each month the sum of its days', async () => {
+    const summed = (await t.database.pool.query(
+      `select user_id, date_trunc('month', day)::date::text as month, sum(inbound)::int inbound, sum(outbound)::int outbound, sum(answered)::int answered,
+         sum(missed)::int missed, sum(answer_seconds_sum) answer_seconds_sum, sum(answer_count)::int answer_count, sum(talk_total)::int talk_total, sum(talk_count)::int talk_count
+       from call_stats_daily group by 1, 2 having (sum(inbound), sum(outbound), sum(answered), sum(missed), sum(answer_count), sum(talk_count)) <> (0, 0, 0, 0, 0, 0) order by 1, 2`,
+    )).rows;
+    expect(await monthly()).toEqual(summed);
+    expect(summed.length).toBeGreaterThan(0);
+  });
+
+  it('reads whole months from the monthly rollup and the edges from the days, with the same figures', async () => {
+    expect(wholeMonths('2026-10-15', '2026-11-30')).toEqual({ first: '2026-11-01', last: '2026-11-01', lastDay: '2026-11-30' });
+    expect(wholeMonths('2026-10-01', '2026-12-02')).toEqual({ first: '2026-10-01', last: '2026-11-01', lastDay: '2026-11-30' });
+    expect(wholeMonths('2025-12-03', '2026-12-02')).toEqual({ first: '2026-01-01', last: '2026-11-01', lastDay: '2026-11-30' });
+    expect(wholeMonths('2026-02-01', '2026-02-28')).toEqual({ first: '2026-02-01', last: '2026-02-01', lastDay: '2026-02-28' });
+    expect(wholeMonths('2026-11-02', '2026-11-08')).toBeNull();
+    expect(wholeMonths('2026-10-20', '2026-11-10')).toBeNull();
+    // A year: December less its first two days, eleven months, two days of the next December.
+    expect(callParts('2025-12-03', '2026-12-02', wholeMonths('2025-12-03', '2026-12-02')!)).toEqual([
+      { monthly: true, from: '2025-12-01', to: '2026-11-01', sign: 1 },
+      { monthly: false, from: '2025-12-01', to: '2025-12-02', sign: -1 },
+      { monthly: false, from: '2026-12-01', to: '2026-12-02', sign: 1 },
+    ]);
+    // Vera (Moscow): one call on 10 October (outside), one on 20 October (inside): October is read as
+    // the month less its first 14 days.
+    await addCall({ startedAt: at('2026-10-10T09:00:00Z'), answeredAt: at('2026-10-10T09:00:07Z'), talkSeconds: 11, answeredById: vera.id });
+    await addCall({ startedAt: at('2026-10-20T09:00:00Z'), answeredAt: at('2026-10-20T09:00:03Z'), talkSeconds: 13, answeredById: vera.id });
+    // October 15 – December 3: October less its first 14 days, November whole, three days of December.
+    const period = 'from=2026-10-15&to=2026-12-03&callbackHours=2';
+    const byDay = await get(director, `/api/stats/managers?${period}&groupBy=day`);
+    const fromDays = new Map<string, Record<string, number>>();
+    const callFigures = ['inbound', 'outbound', 'answered', 'missed', 'talkSecondsTotal', 'dealsCreated', ...PIPELINE.map((s) => `reached.${s}`), ...DEAL_STATUSES.map((s) => `dealsByStatus.${s}`)];
+    const value = (f: Record<string, any>, k: string) => (k.includes('.') ? f[k.split('.')[0]!][k.split('.')[1]!] : f[k]) as number;
+    for (const r of byDay.rows as Row[]) {
+      for (const key of [`${r.userId}|${r.period!.slice(0, 7)}-01`, `${r.userId}|total`]) {
+        const into = fromDays.get(key) ?? Object.fromEntries(callFigures.map((f) => [f, 0]));
+        for (const f of callFigures) into[f]! += value(r.figures, f);
+        fromDays.set(key, into);
+      }
+    }
+    const pick = (f: Record<string, any>) => Object.fromEntries(callFigures.map((k) => [k, value(f, k)]));
+    const byMonth = await get(director, `/api/stats/managers?${period}&groupBy=month`);
+    for (const r of byMonth.rows as Row[]) if (r.figures.inbound + r.figures.outbound + r.figures.dealsCreated > 0) expect(pick(r.figures), `${r.userId} ${r.period}`).toEqual(fromDays.get(`${r.userId}|${r.period}`));
+    expect((byMonth.rows as Row[]).filter((r) => r.userId === anna.id && r.period === '2026-11-01')[0]!.figures.inbound).toBe(7); // the week's 6 and Monday 9 November's
+    const total = await get(director, `/api/stats/managers?${period}&groupBy=total`);
+    for (const r of total.rows as Row[]) expect(pick(r.figures), String(r.userId)).toEqual(fromDays.get(`${r.userId}|total`) ?? pick(r.figures));
+    expect(rowOf(total, vera.id).figures).toMatchObject({ inbound: 3, talkSecondsTotal: 13 + 30 + 30 });
+    expect(rowOf(total, anna.id).figures).toMatchObject({ inbound: 7, dealsCreated: 4 }); // D1–D3 in November, D4 on 20 October
+  });
+});
+
+describe('how far each deal got (deal_stats)', () => {
+  it('keeps a monthly column for every status and every stage', async () => {
+    const columns = (await t.database.pool.query<{ c: string }>(`select column_name c from information_schema.columns where table_name = 'deal_stats_monthly' order by ordinal_position`)).rows.map((r) => r.c);
+    expect(columns).toEqual(['user_id', 'month', 'deals', ...DEAL_STATUSES.map((s) => `s_${s}`), ...PIPELINE.map((_, i) => `r_${i}`)]);
+  });
+
+  it('ranks statuses as PIPELINE does', async () => {
+    const ranks = (await t.database.pool.query<{ s: string; r: number }>(`select s, deal_stage_rank(s) r from unnest($1::text[]) s`, [[...DEAL_STATUSES]])).rows;
+    expect(ranks.map((r) => r.r)).toEqual(DEAL_STATUSES.map((s) => PIPELINE.indexOf(s)));
+  });
+
+  it('follows status changes, their corrections and the deal itself, and matches a recount', async () => {
+    const db = t.database.db;
+    const reached = async (id: number) => (await t.database.pool.query<{ reached: number; status: string; owner_id: number }>('select reached, status, owner_id from deal_stats where deal_id = $1', [id])).rows[0];
+    const [row] = await db.insert(deals).values({ clientId: annaClient, title: 'R', status: 'new', ownerId: anna.id, createdAt: at('2026-09-01T06:00:00Z') }).returning({ id: deals.id });
+    const id = row!.id;
+    expect(await reached(id)).toEqual({ reached: 0, status: 'new', owner_id: anna.id });
+    await db.insert(dealStatusChanges).values({ dealId: id, fromStatus: null, toStatus: 'new', changedAt: at('2026-09-01T06:00:00Z') });
+    const [signed] = await db.insert(dealStatusChanges).values({ dealId: id, fromStatus: 'new', toStatus: 'contract_signed', changedAt: at('2026-09-02T06:00:00Z') }).returning({ id: dealStatusChanges.id });
+    await db.update(deals).set({ status: 'contract_signed' }).where(eq(deals.id, id));
+    await db.insert(dealStatusChanges).values({ dealId: id, fromStatus: 'contract_signed', toStatus: 'contract_paid', changedAt: at('2026-09-02T12:00:00Z') });
+    await db.insert(dealStatusChanges).values({ dealId: id, fromStatus: 'contract_signed', toStatus: 'refused_price', changedAt: at('2026-09-03T06:00:00Z') });
+    await db.update(deals).set({ status: 'refused_price', ownerId: boris.id, amount: '777.00' }).where(eq(deals.id, id));
+    // Paid, then refused: it got as far as contract_paid; the payment follows the owner and amount.
+    expect(await reached(id)).toEqual({ reached: 6, status: 'refused_price', owner_id: boris.id });
+    expect((await t.database.pool.query('select owner_id, amount from deal_payments where deal_id = $1', [id])).rows).toEqual([{ owner_id: boris.id, amount: '777.00' }]);
+    await t.database.pool.query(`delete from deal_status_changes where deal_id = $1 and to_status = 'contract_paid'`, [id]);
+    expect((await reached(id))!.reached).toBe(5);
+    await db.delete(dealStatusChanges).where(eq(dealStatusChanges.id, signed!.id));
+    expect((await reached(id))!.reached).toBe(0);
+    const kept = await dealStats();
+    await t.database.pool.query('select call_stats_rebuild()');
+    expect(await dealStats()).toEqual(kept);
+    await db.delete(deals).where(eq(deals.id, id));
+    expect(await reached(id)).toBeUndefined();
   });
 });
