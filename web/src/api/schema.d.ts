@@ -6814,6 +6814,222 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/import/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Imports, newest first: yours (a director sees everybody's) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            counts: {
+                                created: number;
+                                rejected: number;
+                                unchanged: number;
+                                updated: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            createdBy: number;
+                            defaultOwnerId: number;
+                            delimiter: string | null;
+                            encoding: string | null;
+                            error: string | null;
+                            fileName: string;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            format: "csv" | "xlsx";
+                            /** @description the N of "import #N" in the history */
+                            id: number;
+                            mapping: {
+                                /** @description what the column is read as; null = ignored */
+                                field: "name" | "phone" | "email" | "inn" | "contact" | "position" | "owner" | "status" | "segment" | "source" | "comment" | "website" | "address" | "nextContactAt" | (never | null);
+                                /** @description as written in the file */
+                                header: string;
+                                /** @description the column, 0 = first */
+                                index: number;
+                            }[];
+                            progress: {
+                                etaSeconds: number | null;
+                                rowsDone: number;
+                                rowsPerSecond: number;
+                                rowsTotal: number;
+                            };
+                            report: {
+                                badPhones: {
+                                    /** @description the first 200 */
+                                    items: {
+                                        column: string;
+                                        reason: string;
+                                        row: number;
+                                        value: string;
+                                    }[];
+                                    total: number;
+                                };
+                                clientsToCreate: number;
+                                clientsToUpdate: number;
+                                clientsUnchanged: number;
+                                /** @description rows merged into an earlier row of the file (same phone, INN or name) */
+                                duplicatesInFile: number;
+                                header: string[];
+                                /** @description rows that match a client of the base */
+                                matchedInBase: number;
+                                newSegments: string[];
+                                newSources: string[];
+                                problems: {
+                                    /** @description the first 200 */
+                                    items: {
+                                        column: string;
+                                        reason: string;
+                                        row: number;
+                                        value: string;
+                                    }[];
+                                    total: number;
+                                };
+                                rowsRead: number;
+                                /** @description rows not imported; GET …/rejected gives them with the reason */
+                                rowsRejected: number;
+                                /** @description what the first 20 rows become */
+                                sample: {
+                                    client: {
+                                        address: string | null;
+                                        contact: string | null;
+                                        emails: string[];
+                                        inn: string | null;
+                                        name: string;
+                                        nextContactAt: string | null;
+                                        ownerId: number | null;
+                                        phones: string[];
+                                        position: string | null;
+                                        segment: string | null;
+                                        source: string | null;
+                                        status: string | null;
+                                        website: string | null;
+                                    } | null;
+                                    clientId: number | null;
+                                    fate: "create" | "update" | "unchanged" | "duplicate" | "rejected";
+                                    reasons: string[];
+                                    row: number;
+                                }[];
+                                /** @description imported with the default owner */
+                                unknownOwners: {
+                                    rows: number;
+                                    value: string;
+                                }[];
+                            } | null;
+                            sheet: string | null;
+                            /** Format: date-time */
+                            startedAt: string | null;
+                            status: "checked" | "queued" | "running" | "done" | "failed" | "cancelled";
+                        }[];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/import/jobs/{id}": {
         parameters: {
             query?: never;
@@ -9992,12 +10208,18 @@ export interface paths {
                     departmentId?: number;
                     direction?: "inbound" | "outbound" | "internal";
                     disposition?: "answered" | "missed" | "busy" | "failed" | "abandoned";
-                    /** @description calls started at or after */
+                    /**
+                     * @description calls started at or after
+                     * @example 2026-11-30T00:00:00+03:00
+                     */
                     from?: string;
                     limit?: number;
                     managerId?: number;
                     offset?: number;
-                    /** @description random order (fair sample): with reviewed=false, managerId, from/to and limit=N */
+                    /**
+                     * @description random order (fair sample): with reviewed=false, managerId, from/to and limit=N
+                     * @example true
+                     */
                     random?: boolean;
                     reviewed?: boolean;
                     scoreMax?: number;
@@ -10938,13 +11160,25 @@ export interface paths {
                     callbackHours?: number;
                     departmentId?: number;
                     format?: "json" | "xlsx";
-                    /** @description first day, local to each department */
+                    /**
+                     * @description first day, local to each department
+                     * @example 2026-11-01
+                     */
                     from: string;
                     /** @description periods start at local midnight; weeks on Monday */
                     groupBy?: "day" | "week" | "month" | "total";
-                    /** @description last day, included */
+                    /**
+                     * @description last day, included
+                     * @example 2026-11-30
+                     */
                     to: string;
-                    /** @description compare these people side by side (repeat the parameter) */
+                    /**
+                     * @description compare these people side by side (repeat the parameter)
+                     * @example [
+                     *       7,
+                     *       9
+                     *     ]
+                     */
                     userIds?: number[];
                 };
                 header?: never;
@@ -11123,13 +11357,25 @@ export interface paths {
                     callbackHours?: number;
                     departmentId?: number;
                     format?: "json" | "xlsx";
-                    /** @description first day, local to each department */
+                    /**
+                     * @description first day, local to each department
+                     * @example 2026-11-01
+                     */
                     from: string;
                     /** @description periods start at local midnight; weeks on Monday */
                     groupBy?: "day" | "week" | "month" | "total";
-                    /** @description last day, included */
+                    /**
+                     * @description last day, included
+                     * @example 2026-11-30
+                     */
                     to: string;
-                    /** @description compare these people side by side (repeat the parameter) */
+                    /**
+                     * @description compare these people side by side (repeat the parameter)
+                     * @example [
+                     *       7,
+                     *       9
+                     *     ]
+                     */
                     userIds?: number[];
                 };
                 header?: never;
@@ -11304,9 +11550,15 @@ export interface paths {
             parameters: {
                 query?: {
                     format?: "json" | "xlsx";
-                    /** @description first local day (default: this week’s Monday) */
+                    /**
+                     * @description first local day (default: this week’s Monday)
+                     * @example 2026-11-01
+                     */
                     from?: string;
-                    /** @description last local day, included (default: this week’s Sunday); at most 31 days */
+                    /**
+                     * @description last local day, included (default: this week’s Sunday); at most 31 days
+                     * @example 2026-11-01
+                     */
                     to?: string;
                 };
                 header?: never;
