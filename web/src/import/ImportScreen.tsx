@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ok } from '../api/client.js';
 import { session } from '../api/session.js';
 import type { Answer } from '../api/types.js';
-import { fmtNumber, t } from '../i18n/i18n.js';
+import { fmtDateTime, fmtNumber, t } from '../i18n/i18n.js';
 import { onFrame } from '../live/channel.js';
 import { toast } from '../ui/toast.js';
 
@@ -15,6 +15,8 @@ const fail = (err: unknown) => toast(t('common.error', { message: (err as Error)
 export default function ImportScreen() {
   const [job, setJob] = useState<Job | null>(null);
   const [mapping, setMapping] = useState<Mapping>([]);
+  const [jobs, setJobs] = useState<Job[]>([]);
+  useEffect(() => void api.GET('/api/import/jobs', { params: { query: { limit: 20 } } }).then(ok).then(setJobs, fail), [job?.status]);
   useEffect(() => setMapping(job?.mapping ?? []), [job?.id, job?.status === 'checked' ? job.report : null]);
   // Progress comes live (import.progress frames); a poll every 2 s covers a lost frame.
   useEffect(() => {
@@ -85,6 +87,18 @@ export default function ImportScreen() {
           {job.counts && <p>{t('import.counts', { created: job.counts.created, updated: job.counts.updated, rejected: job.counts.rejected })}</p>}
         </div>
       )}
+      <table data-testid="import-jobs">
+        <tbody>
+          {jobs.map((j) => (
+            <tr key={j.id}>
+              <td class="muted">{fmtDateTime(j.createdAt)}</td>
+              <td><button class="link" onClick={() => setJob(j)}>{j.fileName}</button></td>
+              <td>{j.status}</td>
+              <td>{j.counts && t('import.counts', { created: j.counts.created, updated: j.counts.updated, rejected: j.counts.rejected })}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </section>
   );
 }
