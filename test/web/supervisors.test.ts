@@ -77,6 +77,7 @@ describe('import and export', () => {
     await page.click('button:text-is("Import")');
     await page.locator('[data-testid=import-status]:text-is("done")').waitFor({ timeout: 20_000 });
     expect((await w.database.db.select().from(clients).where(eq(clients.name, 'Луна'))).length).toBe(1);
+    await page.locator('[data-testid=import-jobs] tr', { hasText: 'clients.csv' }).locator('td', { hasText: 'done' }).waitFor();
 
     const download = page.waitForEvent('download');
     await page.click('button:text-is("Export CSV")');
