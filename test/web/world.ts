@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { issueToken } from '../../src/auth/tokens.js';
@@ -72,7 +74,9 @@ export async function startWorld(): Promise<World> {
     return row!.id;
   };
   const clientIds = { romashka: await client('Romashka', people.anna.id, '+79161234567'), lutik: await client('Lutik', people.boris.id, '+79031112233') };
-  const instance = await startInstance(database, fakePbxEnv(fake), uniquePrefix());
+  // Recordings and imported files in a folder of this world's own, removed with it.
+  const dataDir = path.resolve(`.data/test/web-${randomBytes(4).toString('hex')}`);
+  const instance = await startInstance(database, { ...fakePbxEnv(fake), DATA_DIR: dataDir }, uniquePrefix());
   await waitFor(() => instance.runtime.leader.isLeader() && instance.runtime.ami.status() === 'connected', 'the instance to lead and log in to the fake PBX', 10_000);
   const browser = await browserStarting;
 
@@ -115,6 +119,7 @@ export async function startWorld(): Promise<World> {
       await instance.runtime.stop();
       await fake.close();
       await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
