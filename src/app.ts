@@ -12,6 +12,8 @@ import { createSignInLimit } from './auth/sign-in-limit.js';
 import { createVerifyGate } from './auth/verify-gate.js';
 import { endSessionsOn } from './auth/end-sessions.js';
 import { createReadBudget, type ReadBudgetDeps } from './auth/read-budget.js';
+import { DIST_DIR } from './console/console-build.js';
+import { consoleFallback, consoleRoutes } from './console/console.routes.js';
 import { clientListsRoutes } from './clients/client-lists.routes.js';
 import { clientsRoutes } from './clients/clients.routes.js';
 import { trustProxy, type Config } from './config.js';
@@ -107,6 +109,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** After PUT /api/users/:id/presence: tells the screens (presence.changed). */
   onPresenceChanged?: (user: { id: number; departmentId: number | null; extension: string | null; presence: Presence }) => void;
+  /** The built web console served at `/` (src/console/); web/dist by default, null: none. */
+  consoleDir?: string | null;
 }
 
 /** A routing directory for this app alone, stopped when the app closes. */
@@ -140,7 +144,8 @@ export async function buildApp(deps: AppDeps) {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  installErrorHandler(app, methods);
+  const consoleDir = deps.consoleDir === undefined ? DIST_DIR : deps.consoleDir;
+  installErrorHandler(app, methods, (consoleDir && consoleFallback(consoleDir)) || undefined);
   app.addHook('onRoute', methods.add);
   app.addHook('onRoute', documentCommonErrors);
   app.addHook('preValidation', refuseNul);
@@ -255,6 +260,7 @@ export async function buildApp(deps: AppDeps) {
   if (deps.importRoutes) await app.register(deps.importRoutes, { prefix: '/api/import' });
   await app.register(exportRoutes, { prefix: '/api/export', db, utcOffset: config.IMPORT_UTC_OFFSET });
   if (deps.clickToCallRoutes) await app.register(deps.clickToCallRoutes);
+  if (consoleDir) await app.register(consoleRoutes, { distDir: consoleDir });
   if (deps.realtime) {
     const { hub, activePops, onConnect, onClientMessage } = deps.realtime;
     // In a scope of its own: @fastify/websocket adds an onRequest and an onResponse hook to every

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from './db/db-errors.js';
-import { createMethodTable, notFoundOrNotAllowed, type MethodTable } from './http/methods.js';
+import { createMethodTable, notFoundOrNotAllowed, type MethodTable, type PageFallback } from './http/methods.js';
 
 /** Seconds a client is told to wait when PostgreSQL is unreachable; the embedded one restarts in about this. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
@@ -58,7 +58,7 @@ const PG_BAD_INPUT: Record<string, string> = {
 
 /** One handler maps every error to `{code, message, reqId}`; 5xx details stay in the log. */
 /** `methods`: the app's routes, for 405 answers (src/http/methods.ts); without it every miss is a 404. */
-export function installErrorHandler(app: FastifyInstance, methods: MethodTable = createMethodTable()): void {
+export function installErrorHandler(app: FastifyInstance, methods: MethodTable = createMethodTable(), pageFallback?: PageFallback): void {
   app.setErrorHandler((raw: FastifyError & { code?: string; detail?: string }, request, reply) => {
     const reqId = String(request.id);
     // drizzle wraps driver errors (DrizzleQueryError): the pg code and detail are on the cause.
@@ -97,7 +97,7 @@ export function installErrorHandler(app: FastifyInstance, methods: MethodTable =
     request.log.error({ err: error }, 'unhandled error');
     return reply.status(500).send({ code: 'INTERNAL', message: 'internal error; quote reqId to the administrator', reqId });
   });
-  app.setNotFoundHandler(notFoundOrNotAllowed(methods));
+  app.setNotFoundHandler(notFoundOrNotAllowed(methods, pageFallback));
 }
 
 /**

@@ -45,6 +45,8 @@ export interface RuntimeOptions {
   /** Called when PostgreSQL stayed unreachable past DATABASE_DOWN_EXIT_SECONDS; server.ts exits. */
   onDatabaseGiveUp?: (downForMs: number) => void;
   databaseProbeEveryMs?: number;
+  /** The web console's build (app.ts `consoleDir`); null: none. */
+  consoleDir?: string | null;
 }
 
 const HOUSEKEEPING_MS = 60_000;
@@ -234,6 +236,7 @@ export async function createRuntime(opts: RuntimeOptions) {
     onPresenceChanged: presence.onPresenceChanged,
     onWebhooksChanged: webhooks.endpointsChanged,
     notifyWebhook: webhooks.notify,
+    ...(opts.consoleDir !== undefined && { consoleDir: opts.consoleDir }),
   });
 
   let housekeeping: NodeJS.Timeout | null = null;

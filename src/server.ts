@@ -8,6 +8,7 @@ import { ensureRedis } from './infra/embedded-redis.js';
 import { createLogger } from './logger.js';
 import { unknownDidNotice } from './routing/unknown-did-notice.js';
 import { createRuntime } from './runtime.js';
+import { ensureConsoleBuild } from './console/console-build.js';
 
 // Process entry: configuration, embedded services when nothing is configured, listen, and a
 // graceful shutdown that closes in the reverse order of start.
@@ -55,6 +56,9 @@ async function main(): Promise<void> {
   }
 
   try {
+    // `npm start` on a fresh clone or after a pull serves a current console; without Vite (a
+    // production image with its build baked in) the API still starts.
+    await ensureConsoleBuild((m) => logger.info(m)).catch((err: Error) => logger.warn({ err: err.message }, 'the web console could not be built; GET / answers 404'));
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
       const pg = await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, database: 'switchboard', logger });

@@ -36,3 +36,14 @@ export const PAGE_HEADERS = {
   'x-content-type-options': 'nosniff',
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
 } as const;
+
+/**
+ * GET /c2c without a usable token (the console's tel: handler, registered with no token in its
+ * URL so that it survives the token's expiry): the tab goes on to the console, which calls with
+ * the session it holds or asks to sign in first. Nothing is dialled from here.
+ */
+export function consoleHandoffPage(number: string | undefined): string {
+  const target = `/#/call${number ? `?to=${encodeURIComponent(number)}` : ''}`;
+  const link = escapeHtml(target);
+  return page('Switchboard', `<meta http-equiv="refresh" content="0;url=${link}"><h1>Opening Switchboard…</h1><p><a href="${link}">Continue in the console</a> to place the call.</p>`);
+}

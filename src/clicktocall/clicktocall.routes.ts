@@ -3,7 +3,7 @@ import type { FastifyError } from 'fastify';
 import { viewerOf } from '../auth/auth.plugin.js';
 import { AppError, ErrorBody } from '../errors.js';
 import { asDbId, Id } from '../http/schemas.js';
-import { callingPage, errorPage, PAGE_HEADERS } from './c2c-page.js';
+import { callingPage, consoleHandoffPage, errorPage, PAGE_HEADERS } from './c2c-page.js';
 import { RateLimitedError, type ClickToCall } from './clicktocall.service.js';
 
 const tags = ['calls'];
@@ -82,6 +82,8 @@ export function clickToCallRoutes(clickToCall: Pick<ClickToCall, 'start'>): Fast
         if (status >= 500 && !(error instanceof AppError)) request.log.error({ err: error }, 'click-to-call link failed');
         if (error instanceof RateLimitedError) reply.header('retry-after', String(error.retryAfterSeconds));
         const message = status >= 500 && !(error instanceof AppError) ? 'Internal error; try again.' : error.message;
+        // No token, or one that expired: the console takes over with the session it holds (still a 401, nothing dialled).
+        if (status === 401) return reply.status(401).headers(PAGE_HEADERS).send(consoleHandoffPage((request.query as { number?: string } | undefined)?.number));
         return reply.status(status).headers(PAGE_HEADERS).send(errorPage(status, message));
       });
 

@@ -44,9 +44,13 @@ export function createMethodTable(): MethodTable {
   };
 }
 
+/** Answers a request no route took (the web console's page for its own paths); false: not mine. */
+export type PageFallback = (request: FastifyRequest, reply: FastifyReply) => boolean;
+
 /** The not-found answer: 405 + Allow when the path exists with other methods, else 404. */
-export function notFoundOrNotAllowed(table: MethodTable) {
+export function notFoundOrNotAllowed(table: MethodTable, pageFallback?: PageFallback) {
   return (request: FastifyRequest, reply: FastifyReply) => {
+    if (pageFallback?.(request, reply)) return reply;
     const path = request.url.split('?')[0]!;
     const allowed = table.allowed(path);
     const reqId = String(request.id);

@@ -261,6 +261,8 @@ describe('GET /c2c (the link form)', () => {
     const res = await get('number=%2B79161234567');
     expect(res.status).toBe(401);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    // The tel: handler's way on: the console, which holds its own session (issue 14).
+    expect(await res.text()).toContain('url=/#/call?to=%2B79161234567');
     expect(fake.actions.length).toBe(before);
   });
 });

@@ -5,6 +5,7 @@ import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { ensureRedis } from '../../src/infra/embedded-redis.js';
 import { freePort } from '../../src/infra/ports.js';
 import { createLogger } from '../../src/logger.js';
+import { ensureConsoleBuild } from '../../src/console/console-build.js';
 
 // Real PostgreSQL and Redis for the whole run: the ones in DATABASE_URL / REDIS_URL when set
 // (CI may provide them), otherwise an embedded PostgreSQL and a redis-server from PATH, each on a
@@ -33,6 +34,10 @@ export default async function setup(project: TestProject) {
   const redisUrl = process.env.REDIS_URL ?? `redis://127.0.0.1:${await freePort()}`;
   const redis = await ensureRedis({ url: redisUrl, dataDir, logger });
   stops.push(redis.stop);
+
+  // The browser tests (test/web) open the console the service serves: build it when missing or
+  // older than web/ (a second or two; nothing when current).
+  await ensureConsoleBuild((m) => logger.info(m));
 
   project.provide('pgAdminUrl', pgAdminUrl);
   project.provide('redisUrl', redisUrl);
