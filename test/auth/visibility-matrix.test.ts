@@ -164,6 +164,9 @@ const NOT_CLIENT_BASE = [
   'patch /api/client-lists/{id}', 'delete /api/client-lists/{id}',
   'patch /api/deal-types/{id}', 'delete /api/webhooks/{id}',
   'patch /api/intake/sites/{id}', 'delete /api/intake/sites/{id}', 'post /api/intake/sites/{id}/key',
+  // An import is its starter's and the directors' (404 for anybody else: test/import/dry-run.test.ts).
+  'get /api/import/jobs/{id}', 'post /api/import/jobs/{id}/check', 'post /api/import/jobs/{id}/run',
+  'post /api/import/jobs/{id}/cancel', 'get /api/import/jobs/{id}/rejected',
   // The company's or a department's scorecards: their rule is tested in test/review/reviews.test.ts.
   'get /api/scorecards/{id}', 'patch /api/scorecards/{id}',
   // Destructive: their 404s are in clients.test.ts, contacts and handover tests; a matrix run

@@ -54,6 +54,24 @@ describe("the director's screens", () => {
     await page.context().close();
   });
 
+  it("switch the protection of the base; a manager's list follows at once", async () => {
+    const page = await w.open(w.people.director, '#/admin');
+    await page.click('button:text-is("Protection")');
+    const mask = page.locator('input[name=maskPhonesInLists]');
+    expect(await mask.isChecked()).toBe(true);
+    await mask.uncheck();
+    await page.locator('.toast', { hasText: 'Saved' }).first().waitFor();
+    const listed = async () => {
+      const res = await fetch(`${w.instance.baseUrl}/api/clients/search?q=Romashka`, { headers: { authorization: `Bearer ${w.people.anna.token}` } });
+      return ((await res.json()) as { items: Array<{ phones: Array<{ phone: string }> }> }).items.flatMap((c) => c.phones.map((p) => p.phone));
+    };
+    expect((await listed()).some((p) => p.includes('*'))).toBe(false);
+    await mask.check();
+    await page.locator('.toast', { hasText: 'Saved' }).nth(1).waitFor();
+    expect((await listed()).every((p) => p.includes('*'))).toBe(true);
+    await page.context().close();
+  });
+
   it('are not offered to a manager', async () => {
     const page = await w.open(w.people.anna, '#/admin');
     expect(await page.locator('.top nav').innerText()).not.toContain('Admin');

@@ -125,6 +125,23 @@ describe('reminders', () => {
   });
 });
 
+describe('a callback', () => {
+  it('says how many calls were missed and when, in the reader\'s language and time zone', async () => {
+    const lastMissedAt = new Date('2026-03-05T09:07:00Z');
+    await w.database.db.insert(reminders).values({
+      kind: 'callback', userId: w.people.anna.id, clientId: w.clientIds.romashka, phone: '+79161234567',
+      dueAt: new Date(Date.now() + 3_600_000), missedCalls: 3, lastMissedAt,
+    });
+    const page = await w.open(w.people.anna, '#/reminders', { locale: 'ru-RU', context: await w.browser.newContext({ locale: 'ru-RU', timezoneId: 'Asia/Yekaterinburg' }) });
+    const row = page.locator('[data-testid=reminder-row]', { hasText: 'Пропущенных звонков: 3' });
+    await row.waitFor();
+    // 09:07 UTC is 14:07 in Yekaterinburg; the kind is in words.
+    expect(await row.innerText()).toContain('14:07');
+    expect(await row.innerText()).toContain('Перезвонить');
+    await page.context().close();
+  });
+});
+
 describe('an unknown caller', () => {
   it('alerts a hidden tab, offers "create client" with the number filled in, and the card shows the new client', async () => {
     // Nobody has the caller's number any more: the pop says so.

@@ -5,7 +5,7 @@ import { fmtDateTime, t } from '../i18n/i18n.js';
 import { Phone } from '../ui/Phone.js';
 import { toast } from '../ui/toast.js';
 
-type Tab = 'users' | 'departments' | 'sites' | 'webhooks' | 'audit';
+type Tab = 'users' | 'departments' | 'sites' | 'webhooks' | 'settings' | 'audit';
 
 /** The director's screens: users, departments (DIDs, hours), web-form sites and keys, webhooks, audit. */
 export default function AdminScreen() {
@@ -13,7 +13,7 @@ export default function AdminScreen() {
   return (
     <section>
       <div class="tabs">
-        {(['users', 'departments', 'sites', 'webhooks', 'audit'] as const).map((x) => (
+        {(['users', 'departments', 'sites', 'webhooks', 'settings', 'audit'] as const).map((x) => (
           <button key={x} class={tab === x ? 'active' : ''} onClick={() => setTab(x)}>
             {t(`admin.${x}`)}
           </button>
@@ -23,6 +23,7 @@ export default function AdminScreen() {
       {tab === 'departments' && <Departments />}
       {tab === 'sites' && <Sites />}
       {tab === 'webhooks' && <Webhooks />}
+      {tab === 'settings' && <Settings />}
       {tab === 'audit' && <Audit />}
     </section>
   );
@@ -190,6 +191,34 @@ function Webhooks() {
           ))}
         </tbody>
       </table>
+    </div>
+  );
+}
+
+/** The director's switches for protecting the base (PATCH /api/settings); saved on each change. */
+function Settings() {
+  const [value, setValue] = useState<Answer<'/api/settings/', 'get'> | null>(null);
+  useEffect(() => void api.GET('/api/settings/').then((r) => setValue(ok(r)), fail), []);
+  if (!value) return <p>{t('common.loading')}</p>;
+  const change = async (patch: Partial<Answer<'/api/settings/', 'get'>>) => {
+    try {
+      setValue(ok(await api.PATCH('/api/settings/', { body: patch })));
+      toast(t('admin.saved'));
+    } catch (err) {
+      fail(err);
+    }
+  };
+  return (
+    <div data-testid="settings">
+      <label>
+        <input type="checkbox" name="maskPhonesInLists" checked={value.maskPhonesInLists} onChange={(e) => void change({ maskPhonesInLists: e.currentTarget.checked })} />{' '}
+        {t('admin.maskPhones')}
+      </label>
+      <br />
+      <label>
+        <input type="checkbox" name="suspendOnScraping" checked={value.suspendOnScraping} onChange={(e) => void change({ suspendOnScraping: e.currentTarget.checked })} />{' '}
+        {t('admin.suspendOnScraping')}
+      </label>
     </div>
   );
 }

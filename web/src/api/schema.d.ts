@@ -8340,7 +8340,7 @@ export interface paths {
         put?: never;
         /**
          * A request from a website's form, admitted by the site's key
-         * @description A phone matching a client (its contacts included) opens a deal for the client's owner at once; otherwise the lead waits in the site's department. A filled `website` field (the honeypot) is answered the same and stored nowhere. 429 with Retry-After past the per-address limit.
+         * @description A phone matching a client (its contacts included) opens a deal for the client's owner at once; otherwise the lead waits in the site's department. A filled `website` field (the honeypot) is answered the same and stored nowhere. 429 with Retry-After past the per-address limit. A plain HTML form may post `application/x-www-form-urlencoded` (`utm_source`… fields become `utm`); it is answered 303 to the form's `redirect` field or its page when on the site's origin, else with a thank-you page.
          */
         post: {
             parameters: {
@@ -8388,6 +8388,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description a form post with no page to go back to: a thank-you page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
                 /** @description the same answer whatever happens next, so a bot learns nothing */
                 202: {
                     headers: {
@@ -8404,6 +8413,13 @@ export interface paths {
                             status: "accepted";
                         };
                     };
+                };
+                /** @description a form post: back to the site */
+                303: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Default Response */
                 400: {
@@ -9192,6 +9208,149 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/intake/sites/{id}/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace a site's key (director): the old key stops at once; the answer holds the new one, shown only now */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": 2,
+                         *       "name": "Pallets landing",
+                         *       "departmentId": 1,
+                         *       "allowedOrigin": "https://pallets.example.ru",
+                         *       "keyHint": "isk_Q3vX",
+                         *       "active": true,
+                         *       "createdAt": "2026-11-02T09:15:00.000Z",
+                         *       "updatedAt": "2026-11-02T09:15:00.000Z",
+                         *       "key": "isk_Q3vXq0m1R2d9yZtV5cW8bN4kL7hJ6fGs"
+                         *     }
+                         */
+                        "application/json": {
+                            active: boolean;
+                            allowedOrigin: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            departmentId: number;
+                            id: number;
+                            /** @description shown only in this answer; the server keeps its hash */
+                            key: string;
+                            /** @description the first characters of the key, to tell keys apart */
+                            keyHint: string;
+                            name: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/intake/unassigned": {
         parameters: {
             query?: never;
@@ -9327,6 +9486,14 @@ export interface paths {
                                 firedAt: string | null;
                                 id: number;
                                 kind: "reminder" | "callback";
+                                /**
+                                 * Format: date-time
+                                 * @description callbacks: when the last missed call ended
+                                 */
+                                lastMissedAt: string | null;
+                                /** @description callbacks: calls missed from this number so far (0 on a reminder) */
+                                missedCalls: number;
+                                /** @description people's text; empty on a callback the PBX made (its facts are `missedCalls` and `lastMissedAt`) */
                                 note: string;
                                 /** @description callbacks: the number to call back */
                                 phone: string | null;
@@ -9482,6 +9649,14 @@ export interface paths {
                             firedAt: string | null;
                             id: number;
                             kind: "reminder" | "callback";
+                            /**
+                             * Format: date-time
+                             * @description callbacks: when the last missed call ended
+                             */
+                            lastMissedAt: string | null;
+                            /** @description callbacks: calls missed from this number so far (0 on a reminder) */
+                            missedCalls: number;
+                            /** @description people's text; empty on a callback the PBX made (its facts are `missedCalls` and `lastMissedAt`) */
                             note: string;
                             /** @description callbacks: the number to call back */
                             phone: string | null;
@@ -9629,6 +9804,14 @@ export interface paths {
                             firedAt: string | null;
                             id: number;
                             kind: "reminder" | "callback";
+                            /**
+                             * Format: date-time
+                             * @description callbacks: when the last missed call ended
+                             */
+                            lastMissedAt: string | null;
+                            /** @description callbacks: calls missed from this number so far (0 on a reminder) */
+                            missedCalls: number;
+                            /** @description people's text; empty on a callback the PBX made (its facts are `missedCalls` and `lastMissedAt`) */
                             note: string;
                             /** @description callbacks: the number to call back */
                             phone: string | null;
@@ -9780,6 +9963,14 @@ export interface paths {
                             firedAt: string | null;
                             id: number;
                             kind: "reminder" | "callback";
+                            /**
+                             * Format: date-time
+                             * @description callbacks: when the last missed call ended
+                             */
+                            lastMissedAt: string | null;
+                            /** @description callbacks: calls missed from this number so far (0 on a reminder) */
+                            missedCalls: number;
+                            /** @description people's text; empty on a callback the PBX made (its facts are `missedCalls` and `lastMissedAt`) */
                             note: string;
                             /** @description callbacks: the number to call back */
                             phone: string | null;
@@ -9929,6 +10120,14 @@ export interface paths {
                             firedAt: string | null;
                             id: number;
                             kind: "reminder" | "callback";
+                            /**
+                             * Format: date-time
+                             * @description callbacks: when the last missed call ended
+                             */
+                            lastMissedAt: string | null;
+                            /** @description callbacks: calls missed from this number so far (0 on a reminder) */
+                            missedCalls: number;
+                            /** @description people's text; empty on a callback the PBX made (its facts are `missedCalls` and `lastMissedAt`) */
                             note: string;
                             /** @description callbacks: the number to call back */
                             phone: string | null;
@@ -10091,6 +10290,14 @@ export interface paths {
                             firedAt: string | null;
                             id: number;
                             kind: "reminder" | "callback";
+                            /**
+                             * Format: date-time
+                             * @description callbacks: when the last missed call ended
+                             */
+                            lastMissedAt: string | null;
+                            /** @description callbacks: calls missed from this number so far (0 on a reminder) */
+                            missedCalls: number;
+                            /** @description people's text; empty on a callback the PBX made (its facts are `missedCalls` and `lastMissedAt`) */
                             note: string;
                             /** @description callbacks: the number to call back */
                             phone: string | null;
@@ -11114,6 +11321,190 @@ export interface paths {
                 };
                 /** @description Default Response */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/settings/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The settings that protect the base (director) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "maskPhonesInLists": true,
+                         *       "suspendOnScraping": false
+                         *     }
+                         */
+                        "application/json": {
+                            /** @description managers and assistants see clients' numbers masked in lists and searches (`+7 916 ***-**-67`); full on a card they open */
+                            maskPhonesInLists: boolean;
+                            /** @description past the read budget, also disable the account and end its sessions */
+                            suspendOnScraping: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change them (director); every instance applies a change within a second, and it is kept in the history */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "maskPhonesInLists": true,
+                     *       "suspendOnScraping": false
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description managers and assistants see clients' numbers masked in lists and searches (`+7 916 ***-**-67`); full on a card they open */
+                        maskPhonesInLists?: boolean;
+                        /** @description past the read budget, also disable the account and end its sessions */
+                        suspendOnScraping?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "maskPhonesInLists": true,
+                         *       "suspendOnScraping": false
+                         *     }
+                         */
+                        "application/json": {
+                            /** @description managers and assistants see clients' numbers masked in lists and searches (`+7 916 ***-**-67`); full on a card they open */
+                            maskPhonesInLists: boolean;
+                            /** @description past the read budget, also disable the account and end its sessions */
+                            suspendOnScraping: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            message: string;
+                            reqId?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };

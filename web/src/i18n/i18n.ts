@@ -36,9 +36,9 @@ export function t(key: TextKey, params?: Record<string, string | number>): strin
 const dateTime = computed(() => new Intl.DateTimeFormat(lang.value, { dateStyle: 'short', timeStyle: 'short' }));
 const numbers = computed(() => new Intl.NumberFormat(lang.value));
 
-export const fmtDateTime = (iso: string | null | undefined): string => (iso ? dateTime.value.format(new Date(iso)) : en['common.noData']);
-export const fmtNumber = (n: number | string | null | undefined): string => (n === null || n === undefined || n === '' ? en['common.noData'] : numbers.value.format(Number(n)));
-export const fmtSeconds = (s: number | null | undefined): string => (s == null ? en['common.noData'] : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`);
+export const fmtDateTime = (iso: string | null | undefined): string => (iso ? dateTime.value.format(new Date(iso)) : t('common.noData'));
+export const fmtNumber = (n: number | string | null | undefined): string => (n === null || n === undefined || n === '' ? t('common.noData') : numbers.value.format(Number(n)));
+export const fmtSeconds = (s: number | null | undefined): string => (s == null ? t('common.noData') : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`);
 
 /** A code from the API (`inbound`, `answered`, `current`) in words, when the dictionary has it. */
 export function codeText(kind: 'dir' | 'disp' | 'status', code: string | null | undefined): string {

@@ -86,7 +86,7 @@ function Card({ card: c }: { card: ClientCard }) {
           </div>
         </section>
       )}
-      {c.sharedWith.length > 0 && (
+      {(c.sharedWith.length > 0 || (c.sharedWithHidden ?? 0) > 0) && (
         <section>
           <h3>{t('card.sharedWith')}</h3>
           {c.sharedWith.map((s) => (
@@ -94,6 +94,7 @@ function Card({ card: c }: { card: ClientCard }) {
               {s.name} {s.owner && <span class="muted">({s.owner.name})</span>}
             </div>
           ))}
+          {(c.sharedWithHidden ?? 0) > 0 && <div class="muted">{t('card.sharedHidden', { count: c.sharedWithHidden ?? 0 })}</div>}
         </section>
       )}
       {c.url && (

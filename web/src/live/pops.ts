@@ -21,6 +21,8 @@ export interface ClientCard {
   callingContact: CardContact | null;
   decisionMakers: Array<CardContact & { phones: string[] }>;
   sharedWith: Array<{ clientId: number; name: string; owner: { id: number; name: string } | null }>;
+  /** Other clients with this number that this user may not open: only counted. */
+  sharedWithHidden?: number;
   openDeals: Array<{ id: number; title: string; status: string; amount: string | null }>;
   lastCalls: Array<{ id: number; at: string; direction: string; disposition: string | null; talkSeconds: number | null; who: string | null }>;
   lastNote: { text: string; at: string; author: string | null } | null;

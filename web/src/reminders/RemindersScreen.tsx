@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ok } from '../api/client.js';
 import { fmtDateTime, t } from '../i18n/i18n.js';
 import { Phone } from '../ui/Phone.js';
-import { complete, dueReminders, snooze, type Reminder } from './reminders.js';
+import { complete, dueReminders, reminderText, snooze, type Reminder } from './reminders.js';
 
 export function RemindersScreen() {
   const [items, setItems] = useState<Reminder[] | null>(null);
@@ -19,10 +19,10 @@ export function RemindersScreen() {
           {items.map((r) => (
             <tr key={r.id} data-testid="reminder-row">
               <td>{fmtDateTime(r.dueAt)}</td>
-              <td>{r.kind}</td>
+              <td>{t(`reminders.kind.${r.kind}`)}</td>
               <td>{r.clientName && <a href={`#/clients/${r.clientId}`}>{r.clientName}</a>}</td>
               <td>{r.phone && <Phone number={r.phone} {...(r.clientId && { clientId: r.clientId })} />}</td>
-              <td>{r.note}</td>
+              <td>{reminderText(r)}</td>
               <td>
                 <button onClick={() => void snooze(r.id).then(load)}>{t('reminders.snooze')}</button>
                 <button onClick={() => void complete(r.id).then(load)}>{t('reminders.done')}</button>

@@ -1,7 +1,7 @@
 import { signal } from '@preact/signals';
 import { api, ok } from '../api/client.js';
 import type { Answer } from '../api/types.js';
-import { t } from '../i18n/i18n.js';
+import { fmtDateTime, t } from '../i18n/i18n.js';
 import { alertIfHidden } from '../live/alert.js';
 import { onFrame, send } from '../live/channel.js';
 import { toast } from '../ui/toast.js';
@@ -42,4 +42,14 @@ export async function complete(id: number): Promise<void> {
   } catch (err) {
     toast(t('common.error', { message: (err as Error).message }), 'error');
   }
+}
+
+/**
+ * What a reminder says, in the reader's language: a callback the PBX made carries its missed
+ * calls as data (count, last time), written here in the user's words and time zone; the note is
+ * what people typed.
+ */
+export function reminderText(r: Pick<Reminder, 'kind' | 'note' | 'missedCalls' | 'lastMissedAt'>): string {
+  const missed = r.kind === 'callback' && r.missedCalls > 0 ? t('reminders.missed', { count: r.missedCalls, at: fmtDateTime(r.lastMissedAt) }) : '';
+  return [missed, r.note].filter(Boolean).join(' — ');
 }
