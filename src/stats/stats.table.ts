@@ -3,6 +3,18 @@ import { DEAL_STATUSES } from '../deals/deal-statuses.js';
 import { deals, dealStatusChanges } from '../deals/deals.table.js';
 import { PIPELINE } from './stats-figures.js';
 
+/** The call sums both rollups keep (a function: drizzle columns are builders, one per table). */
+const callSums = () => ({
+  inbound: integer().notNull().default(0),
+  outbound: integer().notNull().default(0),
+  answered: integer().notNull().default(0),
+  missed: integer().notNull().default(0),
+  answerSecondsSum: doublePrecision().notNull().default(0),
+  answerCount: integer().notNull().default(0),
+  talkTotal: bigint({ mode: 'number' }).notNull().default(0),
+  talkCount: integer().notNull().default(0),
+});
+
 /**
  * Call figures per person and local day, written only by the trigger on calls (migration 0014,
  * `call_stats_track`) as calls end; `SELECT call_stats_rebuild()` recounts it. The same migration
@@ -14,14 +26,7 @@ export const callStatsDaily = pgTable(
   {
     userId: integer().notNull(),
     day: date().notNull(),
-    inbound: integer().notNull().default(0),
-    outbound: integer().notNull().default(0),
-    answered: integer().notNull().default(0),
-    missed: integer().notNull().default(0),
-    answerSecondsSum: doublePrecision().notNull().default(0),
-    answerCount: integer().notNull().default(0),
-    talkTotal: bigint({ mode: 'number' }).notNull().default(0),
-    talkCount: integer().notNull().default(0),
+    ...callSums(),
   },
   (t) => [primaryKey({ name: 'call_stats_daily_pkey', columns: [t.userId, t.day] })],
 );
@@ -35,14 +40,7 @@ export const callStatsMonthly = pgTable(
   {
     userId: integer().notNull(),
     month: date().notNull(),
-    inbound: integer().notNull().default(0),
-    outbound: integer().notNull().default(0),
-    answered: integer().notNull().default(0),
-    missed: integer().notNull().default(0),
-    answerSecondsSum: doublePrecision().notNull().default(0),
-    answerCount: integer().notNull().default(0),
-    talkTotal: bigint({ mode: 'number' }).notNull().default(0),
-    talkCount: integer().notNull().default(0),
+    ...callSums(),
   },
   (t) => [primaryKey({ name: 'call_stats_monthly_pkey', columns: [t.userId, t.month] })],
 );
