@@ -123,12 +123,15 @@ export function cardForViewer(card: ClientCard, viewer: Pick<Viewer, 'id' | 'rol
   return { ...card, sharedWith: visible, sharedWithHidden: card.sharedWithHidden + card.sharedWith.length - visible.length };
 }
 
+/** Whether a frame's JSON carries a card with other clients of the same number (rare: shared numbers only). */
+export const listsSharedClients = (text: string): boolean => text.includes('"sharedWith":[{');
+
 /**
  * A frame's JSON as one screen may show it: a frame whose card lists other clients with the
  * caller's number is cut for this viewer; any other (nearly all) is returned as it is, unparsed.
  */
 export function frameTextForViewer(text: string, viewer: Pick<Viewer, 'id' | 'role' | 'departmentId' | 'managerId'>): string {
-  if (!text.includes('"sharedWith":[{')) return text;
+  if (!listsSharedClients(text)) return text;
   const frame = JSON.parse(text) as { client?: ClientCard | null };
   if (!frame.client || !Array.isArray(frame.client.sharedWith)) return text;
   const shown = cardForViewer(frame.client, viewer);

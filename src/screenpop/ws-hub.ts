@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { BusMessage } from '../events/event-bus.js';
 import type { Role } from '../users/users.table.js';
-import { frameTextForViewer } from './client-card.js';
+import { frameTextForViewer, listsSharedClients } from './client-card.js';
 import { sendFramed, textFrame } from './ws-frame.js';
 import { roomFor } from './ws-limits.js';
 
@@ -60,11 +60,12 @@ export function createWsHub() {
       // gets nothing and is removed by its close handler, and one that stopped reading is
       // terminated once its queue passes MAX_BUFFERED_BYTES (ws-limits.ts).
       const framed = textFrame(frame);
+      // A card listing other clients with the caller's number is cut to what each user may see
+      // (client-card.ts); any other frame (a fan-out to 2,000 screens) is framed once for all.
+      const perViewer = listsSharedClients(frame);
       for (const c of targets) {
         if (!roomFor(c.socket)) continue;
-        // A card listing other clients with the caller's number is cut to what each user may
-        // see (client-card.ts); any other frame is framed once for all.
-        const own = frameTextForViewer(frame, { id: c.userId, role: c.role, departmentId: c.departmentId, managerId: c.managerId });
+        const own = perViewer ? frameTextForViewer(frame, { id: c.userId, role: c.role, departmentId: c.departmentId, managerId: c.managerId }) : frame;
         sendFramed(c.socket, own === frame ? framed : textFrame(own), own);
       }
       // The close handler unregisters each one; the frame above is queued before the close frame.
