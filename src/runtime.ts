@@ -9,7 +9,7 @@ import { calls } from './calls/calls.table.js';
 import { identityFromConfig } from './calls/channel-identity.js';
 import type { AddressInfo } from 'node:net';
 import { type Config, publicUrl } from './config.js';
-import type { Database } from './db/client.js';
+import { keepConnectionLossesInside, type Database } from './db/client.js';
 import { createDbWatchdog } from './db/db-watchdog.js';
 import { createEventBus } from './events/event-bus.js';
 import { createLeaderLock } from './infra/leader-lock.js';
@@ -160,7 +160,7 @@ export async function createRuntime(opts: RuntimeOptions) {
   // The pop's read has two connections of its own (call-pipeline.ts, `popPool`).
   // Kept open when idle: a quiet hour must not make the next pop wait for a new connection.
   const popPool = new pg.Pool({ ...database.pool.options, max: 2, idleTimeoutMillis: 0 });
-  popPool.on('error', () => {}); // as in db/client.ts: an idle client's lost connection
+  keepConnectionLossesInside(popPool);
   // Shared with the route service (buildApp): the pipeline reads the decisions it has not stored yet.
   const traceWriter = createTraceWriter(database.pool, logger, { ...(opts.traceFlushEveryMs !== undefined && { flushEveryMs: opts.traceFlushEveryMs }) });
   const pipeline = createCallPipeline({

@@ -25,9 +25,20 @@ export function createDatabase(url: string, options: { max?: number } = {}): Dat
     // A hung server must not hold a pooled connection forever.
     query_timeout: 15_000,
   });
-  // An idle client losing its connection emits 'error' on the pool; without a listener it would
-  // crash the process. The next query reconnects.
-  pool.on('error', () => {});
+  keepConnectionLossesInside(pool);
   const db = drizzle(pool, { schema, casing: 'snake_case' });
   return { db, pool, close: () => pool.end() };
+}
+
+/**
+ * A lost connection (PostgreSQL killed or restarted, a network cut) must fail the queries on it,
+ * never the process. node-postgres reports it twice: on the pool for an idle client, and on the
+ * client itself for one that is checked out (a transaction, the trace's COPY, the directory's
+ * reload) — where pg-pool listens to nothing, so an unheard 'error' event became an uncaught
+ * exception (seen as EPIPE from the trace's COPY when PostgreSQL was SIGKILLed). The queries
+ * on that client are rejected all the same, and whoever holds it releases it with the error.
+ */
+export function keepConnectionLossesInside(pool: pg.Pool): void {
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
 }
