@@ -28,6 +28,7 @@ import { frameworkErrors, installErrorHandler, schemaErrorFormatter } from './er
 import { clientErrorHandler, createMethodTable } from './http/methods.js';
 import { documentCommonErrors } from './http/openapi-defaults.js';
 import { refuseNul } from './http/text-guard.js';
+import { serverWithFrontDoor, type FrontDoor } from './http/server-factory.js';
 import { historyRoutes } from './history/history.routes.js';
 import { exportRoutes } from './import/export.routes.js';
 import { intakeLeadsRoutes, intakeSitesRoutes } from './intake/intake-admin.routes.js';
@@ -40,6 +41,7 @@ import { waitForOwnWrites } from './routing/directory/read-your-writes.js';
 import { createRouteService } from './routing/route-service.js';
 import { routeTraceRoutes } from './routing/route-trace.routes.js';
 import { pbxRouteRoutes } from './routing/route.routes.js';
+import { createRouteFastPath } from './routing/route-fast-path.js';
 import type { DeviceState } from './routing/types.js';
 import { createTraceWriter, type TraceWriter } from './routing/trace-writer.js';
 import { callsRoutes } from './calls/calls.routes.js';
@@ -127,7 +129,10 @@ export async function buildApp(deps: AppDeps) {
   const db = database.db;
   const settings = deps.settings ?? createSettings(db, config);
   const methods = createMethodTable();
+  // Set below, once the route service exists: /pbx/route's answer before Fastify (route-fast-path.ts).
+  let frontDoor: FrontDoor | null = null;
   const app = Fastify({
+    serverFactory: serverWithFrontDoor(() => frontDoor),
     // pino's Logger and Fastify's FastifyBaseLogger differ only in typing details.
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Asterisk's CURL() sends one short GET per step; no reason to keep idle sockets forever.
@@ -252,6 +257,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(webhooksRoutes, { prefix: '/api/webhooks', db, targets: createTargetPolicy(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS), ...(deps.onWebhooksChanged && { changed: deps.onWebhooksChanged }) });
   const pbxSignature = config.PBX_HMAC_SECRET ? createPbxSignature({ secret: config.PBX_HMAC_SECRET, redis: deps.redis, prefix: config.REDIS_PREFIX, logger: deps.logger }) : undefined;
   await app.register(pbxRouteRoutes, { prefix: '/pbx', config, routeService, pbxSignature });
+  frontDoor = createRouteFastPath(config, routeService, { signed: pbxSignature !== undefined });
   if (deps.storage) {
     await app.register(pbxRecordingsRoutes, { prefix: '/pbx', db, config, storage: deps.storage, pbxSignature });
     await app.register(callRecordingRoutes, { prefix: '/api/calls', db, config, storage: deps.storage });

@@ -1,10 +1,10 @@
-import { parsePhone, type CountryCode } from '../phones/normalize.js';
+import { parsePhone, russianDigits, type CountryCode } from '../phones/normalize.js';
 
 // A phone cell as people type it into Excel: several numbers in one cell, a number Excel kept as
 // a float (`79035554436.0`, `7.9035554436E+10`), an extension. libphonenumber costs 7–20 µs a
 // number on this VM, which alone would cap a dry run near 50,000 rows/s; the plain Russian forms
-// (11 digits starting 7/8, 10 digits) are decided here on the digits instead, with the same
-// validity rule min metadata applies to RU (`[347-9]\d{9}`). Everything else goes to parsePhone.
+// (11 digits starting 7/8, 10 digits, with any punctuation) are decided here on the digits
+// instead (normalize.ts, `russianDigits`). Everything else goes to parsePhone.
 // A property test checks that both agree (test/import/phone-cells.test.ts).
 
 export type PhoneCell = { ok: true; e164: string; raw: string } | { ok: false; raw: string };
@@ -12,7 +12,6 @@ export type PhoneCell = { ok: true; e164: string; raw: string } | { ok: false; r
 // Separators between numbers: ',' ';' new lines, or " или ". A '/' is not one: "222-33-44/45" is.
 const SPLIT = /[,;\n\r]+|\s+(?:или|or)\s+/iu;
 const PUNCTUATION = /[\s()+.\-\u00a0\u2010-\u2015\u2212]/g;
-const RU_NATIONAL = /^[347-9]\d{9}$/;
 // The extension forms normalize.ts cuts off (the main number is what a caller ID matches).
 const EXTENSION = /[\s,;]*\(?\s*(?:добавочный|доб|доп|внутренний|внутр|вн|extension|ext|x|#)\.?\s*:?\s*\d{1,7}\s*\)?\s*$/iu;
 
@@ -43,14 +42,7 @@ function fastRu(raw: string, region: CountryCode): string | null {
   const digits = (excelNumber(raw) ?? raw.replace(EXTENSION, '')).replace(PUNCTUATION, '');
   // Anything but digits (a letter, an extension, '#') is left to the full parser.
   if (!/^\d+$/.test(digits)) return null;
-  const plus = raw.trimStart().startsWith('+');
-  if (digits.length === 11 && (digits[0] === '7' || (digits[0] === '8' && !plus))) {
-    const national = digits.slice(1);
-    return RU_NATIONAL.test(national) ? `+7${national}` : null;
-  }
-  // Ten digits starting with 8 may be the trunk prefix and nine digits: libphonenumber decides.
-  if (digits.length === 10 && !plus && digits[0] !== '8' && RU_NATIONAL.test(digits)) return `+7${digits}`;
-  return null;
+  return russianDigits(digits, raw.trimStart().startsWith('+'));
 }
 
 function slow(raw: string, region: CountryCode): string | null {
