@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -26,6 +27,22 @@ export interface ReadBudgetDeps {
   /** Closes the user's screens after a suspension (auth/end-sessions.ts). */
   endSessions?: ((userId: number) => void) | undefined;
 }
+
+/**
+ * What one read is, for the distinct count. Everything about one client (its card, contacts,
+ * notes, history, a deal of it, a call with it) is one read of that client: opening a card
+ * loads several of them, and what the budget guards is the number of clients, not of requests.
+ * A page of a list is a read of its own (it shows many clients); the same list, filters and
+ * page again is the same read.
+ */
+export const readOf = {
+  client: (clientId: number): string => `card:${clientId}`,
+  /** Hashed: the query may carry `?token=` (never kept in Redis), and a hash keeps members short. */
+  page: (list: string, query: object): string => {
+    const entries = Object.entries(query).filter(([key, value]) => key !== 'token' && value !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `${list}:${createHash('sha256').update(JSON.stringify(entries)).digest('base64url').slice(0, 22)}`;
+  },
+};
 
 /**
  * How many distinct client cards and list pages one person reads an hour. Somebody copying the
