@@ -78,15 +78,20 @@ export function createReadBudget(deps: ReadBudgetDeps) {
     await deps.notify?.('security.scraping', `${viewer.id}-${Date.now()}`, alert).catch((err) => log.error({ err }, 'could not queue the scraping webhook'));
   }
 
-  /** Counts one read of `what` (`card:12`, `list:<query>`): the same thing twice counts once. */
-  async function record(viewer: Viewer, what: string, ip: string | null = null): Promise<void> {
+  /**
+   * Counts one read of `what` (readOf): the same thing twice counts once. A function is asked
+   * only for a counted viewer: finding a deal's client is a query a director need not pay.
+   */
+  async function record(viewer: Viewer, what: string | (() => Promise<string | null>), ip: string | null = null): Promise<void> {
     if (viewer.role === 'director') return;
+    const member = typeof what === 'string' ? what : await what();
+    if (member === null) return;
     const key = `${config.REDIS_PREFIX}:reads:${viewer.id}`;
     const now = Date.now();
     let reads: number;
     try {
       // A sliding hour: each thing read is a member scored by when it was last read.
-      const result = await deps.redis.multi().zremrangebyscore(key, 0, now - HOUR_MS).zadd(key, now, what).zcard(key).pexpire(key, HOUR_MS).exec();
+      const result = await deps.redis.multi().zremrangebyscore(key, 0, now - HOUR_MS).zadd(key, now, member).zcard(key).pexpire(key, HOUR_MS).exec();
       reads = Number(result?.[2]?.[1] ?? 0);
       if (reads <= config.READ_BUDGET_CARDS_PER_HOUR) return;
       // Once per user an hour, whichever instance sees the crossing first.
@@ -103,3 +108,5 @@ export function createReadBudget(deps: ReadBudgetDeps) {
 }
 
 export type ReadBudget = ReturnType<typeof createReadBudget>;
+/** What a route needs: present in the app, absent in tests that build a route alone. */
+export type ReadRecorder = Pick<ReadBudget, 'record'>;

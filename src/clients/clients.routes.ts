@@ -2,7 +2,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { actorOf } from '../audit/audit.js';
 import { masksPhonesInLists } from '../auth/access.js';
 import { viewerOf } from '../auth/auth.plugin.js';
-import { readOf, type ReadBudget } from '../auth/read-budget.js';
+import { readOf, type ReadRecorder } from '../auth/read-budget.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
@@ -27,14 +27,14 @@ const maskedPhones = <T extends { phones: Array<{ phone: string; raw: string }> 
   phones: client.phones.map((p) => ({ phone: maskPhoneForList(p.phone), raw: maskPhoneForList(p.phone) })),
 });
 
-export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; settings: Pick<Settings, 'current'>; readBudget?: Pick<ReadBudget, 'record'> }> = async (app, opts) => {
+export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; settings: Pick<Settings, 'current'>; readBudget?: ReadRecorder }> = async (app, opts) => {
   const { db } = opts;
   const region = opts.config.DEFAULT_REGION as CountryCode;
   /** A page as this viewer may read it: numbers masked for managers and assistants while the director's setting says so. */
   const forViewer = async <P extends { items: Array<{ phones: Array<{ phone: string; raw: string }> }> }>(viewer: Viewer, page: P): Promise<P> =>
     masksPhonesInLists(viewer, (await opts.settings.current()).maskPhonesInLists) ? { ...page, items: page.items.map(maskedPhones) } : page;
   app.addHook('preHandler', app.requireUser);
-  await app.register(contactsRoutes, { db, region });
+  await app.register(contactsRoutes, { db, region, readBudget: opts.readBudget });
 
   app.get(
     '/',
