@@ -257,7 +257,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(pbxRouteRoutes, { prefix: '/pbx', config, routeService, pbxSignature });
   if (deps.storage) {
     await app.register(pbxRecordingsRoutes, { prefix: '/pbx', db, config, storage: deps.storage, pbxSignature });
-    await app.register(callRecordingRoutes, { prefix: '/api/calls', db, config, storage: deps.storage });
+    await app.register(callRecordingRoutes, { prefix: '/api/calls', db, config, storage: deps.storage, readBudget });
   }
   if (deps.reminderRoutes) await app.register(deps.reminderRoutes, { prefix: '/api/reminders', readBudget });
   if (deps.importRoutes) await app.register(deps.importRoutes, { prefix: '/api/import' });
