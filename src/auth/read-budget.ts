@@ -37,6 +37,9 @@ export interface ReadBudgetDeps {
  */
 export const readOf = {
   client: (clientId: number): string => `card:${clientId}`,
+  /** A list narrowed to one client (`?clientId=`, as the console's card asks its deals and calls) is that client. */
+  listOf: (list: string, query: { clientId?: number | undefined }): string =>
+    query.clientId !== undefined ? readOf.client(query.clientId) : readOf.page(list, query),
   /** Hashed: the query may carry `?token=` (never kept in Redis), and a hash keeps members short. */
   page: (list: string, query: object): string => {
     const entries = Object.entries(query).filter(([key, value]) => key !== 'token' && value !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -104,8 +104,9 @@ export const callsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Pick<Confi
     async (request) => {
       const viewer = viewerOf(request);
       const { items, total } = await listCalls(db, viewer, request.query);
-      // Months of calls name most of the clients and their numbers: paging them is walking the base.
-      await readBudget?.record(viewer, readOf.page('calls', request.query), request.ip);
+      // Months of calls name most of the clients and their numbers: paging them is walking the base;
+      // one client's calls are that client.
+      await readBudget?.record(viewer, readOf.listOf('calls', request.query), request.ip);
       // A client's number is masked in a list like on the client list; a caller who is nobody's
       // client is not part of the base, and the manager needs the number to call back.
       const masked = masksPhonesInLists(viewer, (await settings.current()).maskPhonesInLists);

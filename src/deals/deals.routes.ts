@@ -47,8 +47,9 @@ export const dealsRoutes: FastifyPluginAsyncTypebox<{ db: Db; readBudget?: ReadR
     },
     async (request) => {
       const page = await listDeals(db, viewerOf(request), request.query);
-      // Deal pages walk the base like client pages do (every deal names its client): one read a page.
-      await readBudget?.record(viewerOf(request), readOf.page('deals', request.query), request.ip);
+      // Deal pages walk the base like client pages do (every deal names its client): one read a page;
+      // one client's deals are that client.
+      await readBudget?.record(viewerOf(request), readOf.listOf('deals', request.query), request.ip);
       return page;
     },
   );

@@ -89,6 +89,20 @@ describe('one client, however it is looked at, is one read', () => {
     expect(await trips(me.id)).toEqual([expect.objectContaining({ reads: BUDGET + 1, limit: BUDGET })]);
   });
 
+  it('counts a card opened the way the console opens it (its deals, calls, files, notes, history) as one read', async () => {
+    const me = await reader(BUDGET + 1);
+    const open = async (clientId: number) => {
+      for (const url of [`/api/clients/${clientId}`, `/api/deals?clientId=${clientId}`, `/api/calls?clientId=${clientId}`, `/api/clients/${clientId}/notes`, `/api/clients/${clientId}/history`]) {
+        await get(url, me.token);
+      }
+      for (const dealId of me.dealsOf(clientId)) await get(`/api/deals/${dealId}/files`, me.token);
+    };
+    for (const clientId of me.clientIds.slice(0, BUDGET)) await open(clientId);
+    expect(await trips(me.id)).toEqual([]);
+    await open(me.clientIds[BUDGET]!);
+    expect(await trips(me.id)).toEqual([expect.objectContaining({ reads: BUDGET + 1 })]);
+  });
+
   it('counts a call with a client as that client, and a stranger’s call not at all', async () => {
     const me = await reader(BUDGET + 1);
     const rows = await database.db
