@@ -48,7 +48,7 @@ export const readOf = {
 };
 
 /**
- * How many distinct client cards and list pages one person reads an hour. Somebody copying the
+ * How many distinct clients (readOf) and list pages one person reads an hour. Somebody copying the
  * base reads far more than a day of calls needs; past READ_BUDGET_CARDS_PER_HOUR the directors
  * are told (frame + webhook, once an hour per user) and, with `suspendOnScraping`, the account
  * is disabled and its tokens revoked. Directors own the base and are not counted. Redis being

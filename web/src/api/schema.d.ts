@@ -1913,7 +1913,7 @@ export interface paths {
         };
         /**
          * List the clients the viewer may see (director all, curator their department, manager own, assistant their manager's); `phone` in any format; keyset pages (`cursor`), no total
-         * @description Page with `cursor` = the `nextCursor` of the previous page, same filters and sort; `nextCursor` is null on the last page. `offset` is gone: any value is a 400 (page 5,000 by offset cost 5,000 pages).
+         * @description Page with `cursor` = the `nextCursor` of the previous page, same filters and sort; `nextCursor` is null on the last page. `offset` is gone: any value is a 400 (a page by offset read every row before it).
          */
         get: {
             parameters: {
