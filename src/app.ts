@@ -11,7 +11,7 @@ import { createPbxSignature } from './auth/pbx-signature.js';
 import { createSignInLimit } from './auth/sign-in-limit.js';
 import { createVerifyGate } from './auth/verify-gate.js';
 import { endSessionsOn } from './auth/end-sessions.js';
-import { createReadBudget, type ReadBudgetDeps } from './auth/read-budget.js';
+import { createReadBudget, type ReadBudgetDeps, type ReadRecorder } from './auth/read-budget.js';
 import { DIST_DIR } from './console/console-build.js';
 import { consoleFallback, consoleRoutes } from './console/console.routes.js';
 import { clientListsRoutes } from './clients/client-lists.routes.js';
@@ -87,7 +87,8 @@ export interface AppDeps {
   settings?: Settings;
   /** Where files attached to deals live; by default beside the recordings (deal-file-storage.ts). */
   dealFiles?: RecordingStorage;
-  reminderRoutes?: FastifyPluginAsyncTypebox;
+  /** /api/reminders; given the read budget, which counts the lists it pages. */
+  reminderRoutes?: FastifyPluginAsyncTypebox<{ readBudget?: ReadRecorder | undefined }>;
   /** /api/import: client import with its BullMQ job (src/import/import.module.ts). */
   importRoutes?: FastifyPluginAsyncTypebox;
   /** Events that are not about a call, to the webhooks (src/webhooks/webhook-dispatcher.ts `notify`). */
@@ -203,6 +204,17 @@ export async function buildApp(deps: AppDeps) {
     }),
     verifyGate: createVerifyGate(config.SIGNIN_CONCURRENCY, 16),
   });
+  // Counts what each person reads of the client base, through every route that shows it.
+  const readBudget = createReadBudget({
+    db,
+    settings,
+    redis: deps.redis,
+    config,
+    logger: deps.logger,
+    bus: deps.realtime?.bus,
+    notify: deps.notifyWebhook,
+    endSessions: deps.realtime ? endSessionsOn(deps.realtime.bus) : undefined,
+  });
   // The writes that change routing facts answer once this instance's directory has them.
   await app.register(async (routingFacts) => {
     routingFacts.addHook('onSend', waitForOwnWrites(directory));
@@ -214,30 +226,21 @@ export async function buildApp(deps: AppDeps) {
       onPresenceChanged: deps.onPresenceChanged,
       onSessionsEnded: deps.realtime ? endSessionsOn(deps.realtime.bus) : undefined,
     });
-    const readBudget = createReadBudget({
-      db,
-      settings,
-      redis: deps.redis,
-      config,
-      logger: deps.logger,
-      bus: deps.realtime?.bus,
-      notify: deps.notifyWebhook,
-      endSessions: deps.realtime ? endSessionsOn(deps.realtime.bus) : undefined,
-    });
     await routingFacts.register(clientsRoutes, { prefix: '/api/clients', db, config, settings, readBudget });
   });
   await app.register(clientListsRoutes, { prefix: '/api/client-lists', db });
-  await app.register(dealsRoutes, { prefix: '/api/deals', db });
+  await app.register(dealsRoutes, { prefix: '/api/deals', db, readBudget });
   await app.register(dealFilesRoutes, {
     prefix: '/api/deals',
     db,
     storage: deps.dealFiles ?? createDealFileStorage(config),
     maxBytes: config.DEAL_FILES_MAX_BYTES,
     allowedTypes: parseAllowedTypes(config.DEAL_FILES_TYPES),
+    readBudget,
   });
   await app.register(dealTypesRoutes, { prefix: '/api/deal-types', db });
-  await app.register(notesRoutes, { prefix: '/api', db });
-  await app.register(historyRoutes, { prefix: '/api', db });
+  await app.register(notesRoutes, { prefix: '/api', db, readBudget });
+  await app.register(historyRoutes, { prefix: '/api', db, readBudget });
   await app.register(auditRoutes, { prefix: '/api/audit', db });
   await app.register(settingsRoutes, { prefix: '/api/settings', settings });
   const bus = deps.realtime?.bus;
@@ -250,19 +253,19 @@ export async function buildApp(deps: AppDeps) {
   });
   await app.register(intakeSitesRoutes, { prefix: '/api/intake/sites', db });
   await app.register(intakeLeadsRoutes, { prefix: '/api/intake', db, ...(bus && { bus }) });
-  await app.register(reviewRoutes, { prefix: '/api', db, ...(bus && { bus }) });
+  await app.register(reviewRoutes, { prefix: '/api', db, readBudget, ...(bus && { bus }) });
   await app.register(statsRoutes, { prefix: '/api/stats', db, callbackHours: config.STATS_CALLBACK_HOURS });
   await app.register(routeTraceRoutes, { prefix: '/api/calls', db, traceWriter });
-  await app.register(callsRoutes, { prefix: '/api/calls', db, config, settings });
+  await app.register(callsRoutes, { prefix: '/api/calls', db, config, settings, readBudget });
   await app.register(webhooksRoutes, { prefix: '/api/webhooks', db, targets: createTargetPolicy(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS), ...(deps.onWebhooksChanged && { changed: deps.onWebhooksChanged }) });
   const pbxSignature = config.PBX_HMAC_SECRET ? createPbxSignature({ secret: config.PBX_HMAC_SECRET, redis: deps.redis, prefix: config.REDIS_PREFIX, logger: deps.logger }) : undefined;
   await app.register(pbxRouteRoutes, { prefix: '/pbx', config, routeService, pbxSignature });
   frontDoor = createRouteFastPath(config, routeService, { signed: pbxSignature !== undefined });
   if (deps.storage) {
     await app.register(pbxRecordingsRoutes, { prefix: '/pbx', db, config, storage: deps.storage, pbxSignature });
-    await app.register(callRecordingRoutes, { prefix: '/api/calls', db, config, storage: deps.storage });
+    await app.register(callRecordingRoutes, { prefix: '/api/calls', db, config, storage: deps.storage, readBudget });
   }
-  if (deps.reminderRoutes) await app.register(deps.reminderRoutes, { prefix: '/api/reminders' });
+  if (deps.reminderRoutes) await app.register(deps.reminderRoutes, { prefix: '/api/reminders', readBudget });
   if (deps.importRoutes) await app.register(deps.importRoutes, { prefix: '/api/import' });
   await app.register(exportRoutes, { prefix: '/api/export', db, utcOffset: config.IMPORT_UTC_OFFSET });
   if (deps.clickToCallRoutes) await app.register(deps.clickToCallRoutes);

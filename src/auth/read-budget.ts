@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -28,7 +29,26 @@ export interface ReadBudgetDeps {
 }
 
 /**
- * How many distinct client cards and list pages one person reads an hour. Somebody copying the
+ * What one read is, for the distinct count. Everything about one client (its card, contacts,
+ * notes, history, a deal of it, a call with it) is one read of that client: opening a card
+ * loads several of them, and what the budget guards is the number of clients, not of requests.
+ * A page of a list is a read of its own (it shows many clients); the same list, filters and
+ * page again is the same read.
+ */
+export const readOf = {
+  client: (clientId: number): string => `card:${clientId}`,
+  /** A list narrowed to one client (`?clientId=`, as the console's card asks its deals and calls) is that client. */
+  listOf: (list: string, query: { clientId?: number | undefined }): string =>
+    query.clientId !== undefined ? readOf.client(query.clientId) : readOf.page(list, query),
+  /** Hashed: the query may carry `?token=` (never kept in Redis), and a hash keeps members short. */
+  page: (list: string, query: object): string => {
+    const entries = Object.entries(query).filter(([key, value]) => key !== 'token' && value !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `${list}:${createHash('sha256').update(JSON.stringify(entries)).digest('base64url').slice(0, 22)}`;
+  },
+};
+
+/**
+ * How many distinct clients (readOf) and list pages one person reads an hour. Somebody copying the
  * base reads far more than a day of calls needs; past READ_BUDGET_CARDS_PER_HOUR the directors
  * are told (frame + webhook, once an hour per user) and, with `suspendOnScraping`, the account
  * is disabled and its tokens revoked. Directors own the base and are not counted. Redis being
@@ -61,15 +81,20 @@ export function createReadBudget(deps: ReadBudgetDeps) {
     await deps.notify?.('security.scraping', `${viewer.id}-${Date.now()}`, alert).catch((err) => log.error({ err }, 'could not queue the scraping webhook'));
   }
 
-  /** Counts one read of `what` (`card:12`, `list:<query>`): the same thing twice counts once. */
-  async function record(viewer: Viewer, what: string, ip: string | null = null): Promise<void> {
+  /**
+   * Counts one read of `what` (readOf): the same thing twice counts once. A function is asked
+   * only for a counted viewer: finding a deal's client is a query a director need not pay.
+   */
+  async function record(viewer: Viewer, what: string | (() => Promise<string | null>), ip: string | null = null): Promise<void> {
     if (viewer.role === 'director') return;
+    const member = typeof what === 'string' ? what : await what();
+    if (member === null) return;
     const key = `${config.REDIS_PREFIX}:reads:${viewer.id}`;
     const now = Date.now();
     let reads: number;
     try {
       // A sliding hour: each thing read is a member scored by when it was last read.
-      const result = await deps.redis.multi().zremrangebyscore(key, 0, now - HOUR_MS).zadd(key, now, what).zcard(key).pexpire(key, HOUR_MS).exec();
+      const result = await deps.redis.multi().zremrangebyscore(key, 0, now - HOUR_MS).zadd(key, now, member).zcard(key).pexpire(key, HOUR_MS).exec();
       reads = Number(result?.[2]?.[1] ?? 0);
       if (reads <= config.READ_BUDGET_CARDS_PER_HOUR) return;
       // Once per user an hour, whichever instance sees the crossing first.
@@ -86,3 +111,5 @@ export function createReadBudget(deps: ReadBudgetDeps) {
 }
 
 export type ReadBudget = ReturnType<typeof createReadBudget>;
+/** What a route needs: present in the app, absent in tests that build a route alone. */
+export type ReadRecorder = Pick<ReadBudget, 'record'>;

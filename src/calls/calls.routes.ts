@@ -1,6 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { masksPhonesInLists } from '../auth/access.js';
 import { viewerOf } from '../auth/auth.plugin.js';
+import { readOf, type ReadRecorder } from '../auth/read-budget.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { ErrorBody } from '../errors.js';
@@ -74,7 +75,10 @@ function view(c: typeof calls.$inferSelect) {
   };
 }
 
-export const callsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Pick<Config, 'PBX_SYSTEM_NAME'>; settings: Pick<Settings, 'current'> }> = async (app, { db, config, settings }) => {
+export const callsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Pick<Config, 'PBX_SYSTEM_NAME'>; settings: Pick<Settings, 'current'>; readBudget?: ReadRecorder }> = async (
+  app,
+  { db, config, settings, readBudget },
+) => {
   app.addHook('preHandler', app.requireUser);
 
   app.get(
@@ -100,6 +104,9 @@ export const callsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Pick<Confi
     async (request) => {
       const viewer = viewerOf(request);
       const { items, total } = await listCalls(db, viewer, request.query);
+      // Months of calls name most of the clients and their numbers: paging them is walking the base;
+      // one client's calls are that client.
+      await readBudget?.record(viewer, readOf.listOf('calls', request.query), request.ip);
       // A client's number is masked in a list like on the client list; a caller who is nobody's
       // client is not part of the base, and the manager needs the number to call back.
       const masked = masksPhonesInLists(viewer, (await settings.current()).maskPhonesInLists);
@@ -128,6 +135,8 @@ export const callsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Pick<Confi
     },
     async (request) => {
       const { call, trace } = await getCall(db, viewerOf(request), request.params.id, config.PBX_SYSTEM_NAME);
+      // The full number of a client's call is a look at that client; a stranger's call is not the base.
+      if (call.clientId !== null) await readBudget?.record(viewerOf(request), readOf.client(call.clientId), request.ip);
       return {
         ...view(call),
         legs: call.legs,

@@ -2,16 +2,16 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { actorOf } from '../audit/audit.js';
 import { masksPhonesInLists } from '../auth/access.js';
 import { viewerOf } from '../auth/auth.plugin.js';
-import type { ReadBudget } from '../auth/read-budget.js';
+import { readOf, type ReadRecorder } from '../auth/read-budget.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
-import { ErrorBody } from '../errors.js';
+import { AppError, ErrorBody } from '../errors.js';
 import { maskPhoneForList } from '../phones/mask.js';
 import type { CountryCode } from '../phones/normalize.js';
 import { ClientBody, ClientListBody, ClientParams, ClientSearchBody, ClientSearchQuery, ClientsQuery, CreateClientBody, PatchClientBody } from './clients.schemas.js';
 import { searchClientBase } from './client-search.js';
-import { createClient, deleteClient, getClient, searchClients, updateClient } from './clients.service.js';
+import { createClient, deleteClient, getClient, updateClient } from './clients.service.js';
 import type { Settings } from '../settings/settings.service.js';
 import { contactsRoutes } from './contacts.routes.js';
 import { ClientCardBody } from './contacts.schemas.js';
@@ -27,14 +27,14 @@ const maskedPhones = <T extends { phones: Array<{ phone: string; raw: string }> 
   phones: client.phones.map((p) => ({ phone: maskPhoneForList(p.phone), raw: maskPhoneForList(p.phone) })),
 });
 
-export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; settings: Pick<Settings, 'current'>; readBudget?: Pick<ReadBudget, 'record'> }> = async (app, opts) => {
+export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; settings: Pick<Settings, 'current'>; readBudget?: ReadRecorder }> = async (app, opts) => {
   const { db } = opts;
   const region = opts.config.DEFAULT_REGION as CountryCode;
   /** A page as this viewer may read it: numbers masked for managers and assistants while the director's setting says so. */
   const forViewer = async <P extends { items: Array<{ phones: Array<{ phone: string; raw: string }> }> }>(viewer: Viewer, page: P): Promise<P> =>
     masksPhonesInLists(viewer, (await opts.settings.current()).maskPhonesInLists) ? { ...page, items: page.items.map(maskedPhones) } : page;
   app.addHook('preHandler', app.requireUser);
-  await app.register(contactsRoutes, { db, region });
+  await app.register(contactsRoutes, { db, region, readBudget: opts.readBudget });
 
   app.get(
     '/',
@@ -42,16 +42,21 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; 
       schema: {
         tags,
         summary:
-          'Search the clients the viewer may see (director all, curator their department, manager own, assistant their manager\'s); `phone` in any format',
+          'List the clients the viewer may see (director all, curator their department, manager own, assistant their manager\'s); `phone` in any format; keyset pages (`cursor`), no total',
+        description:
+          'Page with `cursor` = the `nextCursor` of the previous page, same filters and sort; `nextCursor` is null on the last page. `offset` is gone: any value is a 400 (a page by offset read every row before it).',
         querystring: ClientsQuery,
         response: { 200: ClientListBody, 400: ErrorBody, 401: ErrorBody },
       },
     },
     async (request) => {
       const viewer = viewerOf(request);
-      const page = await searchClients(db, actorOf(request), viewer, request.query, region);
-      // A page is one read: the same query and offset again is the same page.
-      await opts.readBudget?.record(viewer, `list:${JSON.stringify(request.query)}`, request.ip);
+      const { offset, ...filter } = request.query;
+      // A clear answer rather than page 1 again and again for a client that still counts pages.
+      if (offset !== undefined) throw new AppError('VALIDATION', 'offset: no longer supported; page with cursor (send the nextCursor of the previous page)');
+      const page = await searchClientBase(db, actorOf(request), viewer, filter, region, { typos: false });
+      // A page is one read: the same query and cursor again is the same page.
+      await opts.readBudget?.record(viewer, readOf.page('clients', filter), request.ip);
       return forViewer(viewer, page);
     },
   );
@@ -70,7 +75,7 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; 
       const viewer = viewerOf(request);
       const page = await searchClientBase(db, actorOf(request), viewer, request.query, region);
       // A cursor is a page of its own: paging through the base counts page by page.
-      await opts.readBudget?.record(viewer, `search:${JSON.stringify(request.query)}`, request.ip);
+      await opts.readBudget?.record(viewer, readOf.page('search', request.query), request.ip);
       return forViewer(viewer, page);
     },
   );
@@ -87,7 +92,7 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Config; 
     },
     async (request) => {
       const client = await getClient(db, actorOf(request), viewerOf(request), request.params.id);
-      await opts.readBudget?.record(viewerOf(request), `card:${client.id}`, request.ip);
+      await opts.readBudget?.record(viewerOf(request), readOf.client(client.id), request.ip);
       return { ...client, contacts: await contactsOf(db, client.id) };
     },
   );

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id as IdOf, Limit, Offset } from '../http/schemas.js';
+import { Id as IdOf, Limit } from '../http/schemas.js';
 import { DEAL_STATUSES } from '../deals/deal-statuses.js';
 import { CLIENT_KINDS, CLIENT_STATUSES, TEMPERATURES } from './clients.table.js';
 import { SORT_NAMES } from './search-cursor.js';
@@ -14,24 +14,38 @@ const Enum = <T extends readonly string[]>(values: T, description?: string) =>
 export const ClientParams = Type.Object({ id: Id });
 
 // Unknown parameters are ignored, as usual for query strings (`?token=` is read by auth).
+const listFilters = {
+  phone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'any format; exact match on the normalised number (a contact\'s too)' })),
+  ownerId: Type.Optional(Id),
+  status: Type.Optional(Enum(CLIENT_STATUSES)),
+  tag: Type.Optional(Type.String({ minLength: 1, maxLength: 50, description: 'clients carrying this tag' })),
+  important: Type.Optional(Type.Boolean()),
+  stale: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'only clients without a touch (call or note) for this many days, never-touched ones included' })),
+  nextContactOverdue: Type.Optional(Type.Boolean({ description: 'true: only clients whose next-contact date has passed' })),
+  limit: Limit(200, 50),
+};
+// Keyset pages for the list and the search alike: page 5,000 costs what page 1 costs.
+const keysetPaging = {
+  sort: Type.Optional(Enum(SORT_NAMES, 'name (A→Z, default), lastContact (freshest first), nextContact (soonest first); empty dates last')),
+  cursor: Type.Optional(
+    Type.String({ maxLength: 1000, description: 'nextCursor of the previous page, with the same filters and sort', examples: ['WyJsYXN0Q29udGFjdCIsIjIwMjYtMTItMDIgMTA6MDA6MDArMDAiLDEyXQ'] }),
+  ),
+};
+
 export const ClientsQuery = Type.Object(
   {
-    phone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'any format; exact match on the normalised number (a contact\'s too)' })),
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'part of the name or company, case-insensitive' })),
-    ownerId: Type.Optional(Id),
-    status: Type.Optional(Enum(CLIENT_STATUSES)),
-    tag: Type.Optional(Type.String({ minLength: 1, maxLength: 50, description: 'clients carrying this tag' })),
-    important: Type.Optional(Type.Boolean()),
-    stale: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'only clients without a touch (call or note) for this many days, never-touched ones included' })),
-    nextContactOverdue: Type.Optional(Type.Boolean({ description: 'true: only clients whose next-contact date has passed' })),
-    limit: Limit(200, 50),
-    offset: Offset,
+    ...listFilters,
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'part of the name, legal name or company; case-insensitive, ё = е (no typo tolerance: that is /search)' })),
+    ...keysetPaging,
+    // Declared so that the document says it is gone; any value is a 400 (clients.routes.ts).
+    offset: Type.Optional(
+      Type.String({ deprecated: true, description: 'removed: any value is a 400. Page with `cursor` (the previous page\'s `nextCursor`) instead' }),
+    ),
   },
 );
 export type ClientsFilter = Static<typeof ClientsQuery>;
 
-// The list's filters without its offset, plus the search over the whole base; keyset pages.
-const { offset: _offset, q: _q, ...listFilters } = ClientsQuery.properties;
+// The list's filters plus the search over the whole base; keyset pages.
 export const ClientSearchQuery = Type.Object({
   ...listFilters,
   q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'part of the name, legal name or company; case-insensitive, ё = е, a typo tolerated' })),
@@ -42,8 +56,7 @@ export const ClientSearchQuery = Type.Object({
   dealStatus: Type.Optional(Enum(DEAL_STATUSES, 'clients with at least one deal in this status')),
   nextContactFrom: Type.Optional(Type.String({ format: 'date-time', description: 'next contact at or after' })),
   nextContactTo: Type.Optional(Type.String({ format: 'date-time', description: 'next contact before' })),
-  sort: Type.Optional(Enum(SORT_NAMES, 'name (A→Z, default), lastContact (freshest first), nextContact (soonest first); empty dates last')),
-  cursor: Type.Optional(Type.String({ maxLength: 1000, description: 'nextCursor of the previous page, with the same filters and sort' })),
+  ...keysetPaging,
 });
 export type ClientSearchFilter = Static<typeof ClientSearchQuery>;
 
@@ -91,11 +104,13 @@ export const ClientBody = Type.Object(
 );
 export type ClientView = Static<typeof ClientBody>;
 
-export const ClientListBody = Type.Object({ items: Type.Array(ClientBody), total: Type.Integer() });
-export const ClientSearchBody = Type.Object({
-  items: Type.Array(ClientBody),
-  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' }),
-});
+const NextCursor = Type.Union([Type.String(), Type.Null()], { description: 'pass as `cursor` for the next page; null on the last page' });
+/** No total: counting a million matches would cost more than the page itself. */
+export const ClientListBody = Type.Object(
+  { items: Type.Array(ClientBody), nextCursor: NextCursor },
+  { examples: [{ items: [ClientBody.examples[0]], nextCursor: 'WyJsYXN0Q29udGFjdCIsIjIwMjYtMTItMDIgMTA6MDA6MDArMDAiLDEyXQ' }] },
+);
+export const ClientSearchBody = Type.Object({ items: Type.Array(ClientBody), nextCursor: NextCursor });
 
 const Text = (max: number) => Type.String({ maxLength: max });
 const fields = {

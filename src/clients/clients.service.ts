@@ -1,14 +1,14 @@
-import { and, arrayContains, asc, count, desc, eq, exists, ilike, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
 import { clientOwnerFor, clientScope } from '../auth/access.js';
 import { assertAssignableOwner } from '../users/assignable-owner.js';
 import type { Viewer } from '../auth/viewer.js';
-import { maskPhone, recordAudit, type Actor } from '../audit/audit.js';
+import { recordAudit, type Actor } from '../audit/audit.js';
 import type { Db } from '../db/client.js';
 import { AppError } from '../errors.js';
 import { parsePhone, type CountryCode } from '../phones/normalize.js';
 import { users } from '../users/users.table.js';
 import { fieldColumns } from './client-fields.js';
-import type { ClientsFilter, ClientView, CreateClientInput, PatchClientInput } from './clients.schemas.js';
+import type { ClientView, CreateClientInput, PatchClientInput } from './clients.schemas.js';
 import { clientPhones, clients } from './clients.table.js';
 import { withActor } from '../history/with-actor.js';
 
@@ -37,73 +37,6 @@ export function normalisePhones(list: readonly string[], region: CountryCode): P
     if (!byPhone.has(parsed.e164)) byPhone.set(parsed.e164, { phone: parsed.e164, raw: raw.trim() });
   }
   return [...byPhone.values()];
-}
-
-/** `%` and `_` typed by a user are literal characters, not wildcards. */
-const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
-export async function searchClients(
-  db: Db,
-  actor: Actor,
-  viewer: Viewer,
-  filter: ClientsFilter,
-  region: CountryCode,
-): Promise<{ items: ClientView[]; total: number }> {
-  let phone: string | undefined;
-  if (filter.phone !== undefined) {
-    const parsed = parsePhone(filter.phone, region);
-    if (!parsed.ok) throw new AppError('INVALID_PHONE', `phone: ${parsed.error}`);
-    phone = parsed.e164;
-  }
-  const where = and(
-    visibleClients(db, viewer),
-    filter.ownerId !== undefined ? eq(clients.ownerId, filter.ownerId) : undefined,
-    filter.status !== undefined ? eq(clients.status, filter.status) : undefined,
-    filter.important !== undefined ? eq(clients.important, filter.important) : undefined,
-    filter.tag !== undefined ? arrayContains(clients.tags, [filter.tag.trim()]) : undefined,
-    filter.q !== undefined ? or(ilike(clients.name, likePattern(filter.q)), ilike(clients.company, likePattern(filter.q))) : undefined,
-    phone !== undefined
-      ? exists(db.select({ one: sql`1` }).from(clientPhones).where(and(eq(clientPhones.clientId, clients.id), eq(clientPhones.phone, phone))))
-      : undefined,
-    filter.stale !== undefined
-      ? sql`(${clients.lastContactAt} is null or ${clients.lastContactAt} < now() - make_interval(days => ${filter.stale}))`
-      : undefined,
-    // The column comes with the clients work (migration 0008; 0009 adds it if missing); named in
-    // SQL here until the table file has it.
-    filter.nextContactOverdue === true ? sql`${clients.nextContactAt} < now()` : undefined,
-  );
-  const [rows, [{ total } = { total: 0 }]] = await Promise.all([
-    db
-      .select()
-      .from(clients)
-      .where(where)
-      .orderBy(sql`${clients.lastActivityAt} desc nulls last`, desc(clients.id))
-      .limit(filter.limit)
-      .offset(filter.offset),
-    db.select({ total: count() }).from(clients).where(where),
-  ]);
-  // Searching the base is personal-data access too; the number is kept recognisable, not readable.
-  await recordAudit(db, {
-    ...actor,
-    action: 'client.search',
-    entity: 'client',
-    entityId: null,
-    details: {
-      // Picked one by one: the query string may carry other things (a `?token=`).
-      q: filter.q,
-      ownerId: filter.ownerId,
-      status: filter.status,
-      tag: filter.tag,
-      important: filter.important,
-      stale: filter.stale,
-      nextContactOverdue: filter.nextContactOverdue,
-      phone: phone === undefined ? undefined : maskPhone(phone),
-      limit: filter.limit,
-      offset: filter.offset,
-      total,
-    },
-  });
-  return { items: await withPhones(db, rows), total };
 }
 
 /** The client if the viewer may see it; 404 otherwise, so its existence is not revealed. */

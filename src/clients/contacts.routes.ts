@@ -1,6 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../audit/audit.js';
 import { viewerOf } from '../auth/auth.plugin.js';
+import { readOf, type ReadRecorder } from '../auth/read-budget.js';
 import type { Db } from '../db/client.js';
 import { ErrorBody } from '../errors.js';
 import type { CountryCode } from '../phones/normalize.js';
@@ -12,11 +13,16 @@ const tags = ['clients'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 /** /api/clients/:id/contacts; registered inside clientsRoutes, whose hook requires a user. */
-export const contactsRoutes: FastifyPluginAsyncTypebox<{ db: Db; region: CountryCode }> = async (app, { db, region }) => {
+export const contactsRoutes: FastifyPluginAsyncTypebox<{ db: Db; region: CountryCode; readBudget?: ReadRecorder | undefined }> = async (app, { db, region, readBudget }) => {
   app.get(
     '/:id/contacts',
     { schema: { tags, summary: "A visible client's contact persons", params: ClientParams, response: { 200: ContactListBody, ...errors } } },
-    async (request) => ({ items: await listContacts(db, actorOf(request), viewerOf(request), request.params.id) }),
+    async (request) => {
+      const items = await listContacts(db, actorOf(request), viewerOf(request), request.params.id);
+      // Their names and numbers are the client's card too: one read of that client.
+      await readBudget?.record(viewerOf(request), readOf.client(request.params.id), request.ip);
+      return { items };
+    },
   );
 
   app.post(

@@ -2,9 +2,11 @@ import type { Readable } from 'node:stream';
 import { Type, TypeBoxValidatorCompiler, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../audit/audit.js';
 import { viewerOf } from '../auth/auth.plugin.js';
+import { type ReadRecorder } from '../auth/read-budget.js';
 import { AppError, ErrorBody } from '../errors.js';
 import { Id } from '../http/schemas.js';
 import { contentDisposition, mediaTypeOf } from './deal-file-rules.js';
+import { clientOfDeal } from './deals.service.js';
 import { deleteDealFile, listDealFiles, openDealFile, uploadDealFile, type DealFileDeps } from './deal-files.service.js';
 
 const tags = ['deals'];
@@ -21,7 +23,7 @@ const errors = { 401: ErrorBody, 404: ErrorBody };
  * `/api/deals/:id/files`, in a scope of its own: here every body is a raw stream (the file as
  * it is, with its own Content-Type), which must not leak into the JSON routes of /api/deals.
  */
-export const dealFilesRoutes: FastifyPluginAsyncTypebox<DealFileDeps> = async (app, deps) => {
+export const dealFilesRoutes: FastifyPluginAsyncTypebox<DealFileDeps & { readBudget?: ReadRecorder }> = async (app, deps) => {
   app.removeAllContentTypeParsers();
   // A parser without parseAs is exempt from bodyLimit: the storage's limiter enforces maxBytes.
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
@@ -73,7 +75,12 @@ export const dealFilesRoutes: FastifyPluginAsyncTypebox<DealFileDeps> = async (a
   app.get(
     '/:id/files',
     { schema: { tags, summary: "A deal's files, oldest first", params: DealParams, response: { 200: Type.Array(FileBody), ...errors } } },
-    async (request) => listDealFiles(deps.db, viewerOf(request), request.params.id),
+    async (request) => {
+      const files = await listDealFiles(deps.db, viewerOf(request), request.params.id);
+      // Contracts and scans are the client's papers: a read of the deal's client, like its card.
+      await deps.readBudget?.record(viewerOf(request), () => clientOfDeal(deps.db, request.params.id), request.ip);
+      return files;
+    },
   );
 
   app.get(
@@ -90,6 +97,12 @@ export const dealFilesRoutes: FastifyPluginAsyncTypebox<DealFileDeps> = async (a
     },
     async (request, reply) => {
       const { file, body } = await openDealFile(deps, actorOf(request), viewerOf(request), request.params.id, request.params.fileId);
+      try {
+        await deps.readBudget?.record(viewerOf(request), () => clientOfDeal(deps.db, request.params.id), request.ip);
+      } catch (error) {
+        body.destroy();
+        throw error;
+      }
       return reply
         .type(file.contentType)
         .header('content-length', String(file.size))

@@ -1,6 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../audit/audit.js';
 import { viewerOf } from '../auth/auth.plugin.js';
+import { readOf, type ReadRecorder } from '../auth/read-budget.js';
 import type { Db } from '../db/client.js';
 import { ErrorBody } from '../errors.js';
 import { Id } from '../http/schemas.js';
@@ -25,7 +26,7 @@ const tags = ['deals'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 /** `/api/deals`: a deal is visible exactly when its client is (access.ts dealScope); otherwise 404. */
-export const dealsRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+export const dealsRoutes: FastifyPluginAsyncTypebox<{ db: Db; readBudget?: ReadRecorder }> = async (app, { db, readBudget }) => {
   app.addHook('preHandler', app.requireUser);
 
   app.get(
@@ -44,13 +45,24 @@ export const dealsRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { 
         response: { 200: DealListBody, 400: ErrorBody, 401: ErrorBody },
       },
     },
-    async (request) => listDeals(db, viewerOf(request), request.query),
+    async (request) => {
+      const page = await listDeals(db, viewerOf(request), request.query);
+      // Deal pages walk the base like client pages do (every deal names its client): one read a page;
+      // one client's deals are that client.
+      await readBudget?.record(viewerOf(request), readOf.listOf('deals', request.query), request.ip);
+      return page;
+    },
   );
 
   app.get(
     '/:id',
     { schema: { tags, summary: 'A deal with every status change (404 when its client is not visible)', params: DealParams, response: { 200: DealDetailBody, ...errors } } },
-    async (request) => getDeal(db, viewerOf(request), request.params.id),
+    async (request) => {
+      const deal = await getDeal(db, viewerOf(request), request.params.id);
+      // A deal card is a look at its client: one read however many of its deals are opened.
+      await readBudget?.record(viewerOf(request), readOf.client(deal.clientId), request.ip);
+      return deal;
+    },
   );
 
   app.post(

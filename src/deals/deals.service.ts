@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
 import { dealOwnerFor, dealScope } from '../auth/access.js';
+import { readOf } from '../auth/read-budget.js';
 import { assertAssignableOwner } from '../users/assignable-owner.js';
 import type { Viewer } from '../auth/viewer.js';
 import { recordAudit, type Actor } from '../audit/audit.js';
@@ -19,6 +20,12 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export function visibleDeals(db: Db | Tx, viewer: Viewer): SQL | undefined {
   if (dealScope(viewer).kind === 'all') return undefined;
   return inArray(deals.clientId, db.select({ id: clients.id }).from(clients).where(visibleClients(db, viewer)));
+}
+
+/** The client a deal belongs to, for the read budget (auth/read-budget.ts); null once deleted. */
+export async function clientOfDeal(db: Db, dealId: number): Promise<string | null> {
+  const [row] = await db.select({ clientId: deals.clientId }).from(deals).where(eq(deals.id, dealId));
+  return row ? readOf.client(row.clientId) : null;
 }
 
 /** The deal if the viewer may see it; 404 otherwise, so its existence is not revealed. */

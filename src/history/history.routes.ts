@@ -1,6 +1,8 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../audit/audit.js';
 import { viewerOf } from '../auth/auth.plugin.js';
+import { readOf, type ReadRecorder } from '../auth/read-budget.js';
+import { clientOfDeal } from '../deals/deals.service.js';
 import type { Db } from '../db/client.js';
 import { ErrorBody } from '../errors.js';
 import { HistoryPageBody, HistoryParams, HistoryQuery } from './history.schemas.js';
@@ -18,18 +20,27 @@ const schema = (summary: string) => ({
 });
 
 /** Registered under /api: each route lives beside the resource it describes. */
-export const historyRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+export const historyRoutes: FastifyPluginAsyncTypebox<{ db: Db; readBudget?: ReadRecorder }> = async (app, { db, readBudget }) => {
   app.addHook('preHandler', app.requireUser);
 
   app.get(
     '/clients/:id/history',
     { schema: schema("A client's change history, with its phones, notes and deals (404 when the client is not visible)") },
-    async (request) => clientHistory(db, actorOf(request), viewerOf(request), request.params.id, request.query),
+    async (request) => {
+      const page = await clientHistory(db, actorOf(request), viewerOf(request), request.params.id, request.query);
+      // Old names and numbers are the client's as much as the card's: one read of that client.
+      await readBudget?.record(viewerOf(request), readOf.client(request.params.id), request.ip);
+      return page;
+    },
   );
   app.get(
     '/deals/:id/history',
     { schema: schema("A deal's change history (404 when its client is not visible)") },
-    async (request) => dealHistory(db, actorOf(request), viewerOf(request), request.params.id, request.query),
+    async (request) => {
+      const page = await dealHistory(db, actorOf(request), viewerOf(request), request.params.id, request.query);
+      await readBudget?.record(viewerOf(request), () => clientOfDeal(db, request.params.id), request.ip);
+      return page;
+    },
   );
   app.get(
     '/users/:id/history',

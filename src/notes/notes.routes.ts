@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../audit/audit.js';
 import { viewerOf } from '../auth/auth.plugin.js';
+import { readOf, type ReadRecorder } from '../auth/read-budget.js';
+import { clientOfDeal } from '../deals/deals.service.js';
 import type { Db } from '../db/client.js';
 import { ErrorBody } from '../errors.js';
 import { CreateNoteBody, NoteBody, NoteListBody, NoteParams, NotesQuery } from './notes.schemas.js';
@@ -10,7 +12,7 @@ const tags = ['notes'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
 
 /** `/api/clients/:id/notes` and `/api/deals/:id/notes`: visible when the client is, else 404. */
-export const notesRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+export const notesRoutes: FastifyPluginAsyncTypebox<{ db: Db; readBudget?: ReadRecorder }> = async (app, { db, readBudget }) => {
   app.addHook('preHandler', app.requireUser);
 
   for (const kind of ['client', 'deal'] as const) {
@@ -26,7 +28,13 @@ export const notesRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { 
           response: { 200: NoteListBody, ...errors },
         },
       },
-      async (request) => listNotes(db, viewerOf(request), subject(request.params.id), request.query),
+      async (request) => {
+        const page = await listNotes(db, viewerOf(request), subject(request.params.id), request.query);
+        // Notes are what is known about the client: a read of that client, like its card.
+        const { id } = request.params;
+        await readBudget?.record(viewerOf(request), kind === 'client' ? readOf.client(id) : () => clientOfDeal(db, id), request.ip);
+        return page;
+      },
     );
     app.post(
       `/${kind}s/:id/notes`,

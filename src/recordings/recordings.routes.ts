@@ -4,6 +4,7 @@ import { actorOf } from '../audit/audit.js';
 import { viewerOf } from '../auth/auth.plugin.js';
 import { pbxGuard } from '../auth/pbx-guard.js';
 import type { PbxSignature } from '../auth/pbx-signature.js';
+import { readOf, type ReadRecorder } from '../auth/read-budget.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { AppError, ErrorBody } from '../errors.js';
@@ -25,6 +26,7 @@ export interface RecordingsPluginOptions {
   storage: RecordingStorage;
   /** The PBX_HMAC_SECRET check of /pbx/* (auth/pbx-signature.ts), when configured. */
   pbxSignature?: PbxSignature;
+  readBudget?: ReadRecorder;
 }
 
 const depsOf = (opts: RecordingsPluginOptions): RecordingDeps => ({ db: opts.db, config: opts.config, storage: opts.storage });
@@ -130,6 +132,8 @@ export const callRecordingRoutes: FastifyPluginAsyncTypebox<RecordingsPluginOpti
         body = await opts.storage.get(found.recording.storageKey, part);
         try {
           await recordListen(opts.db, actorOf(request), found, request.headers.range ?? null);
+          // A client's voice is a look at that client; the player's many range requests count once.
+          if (found.call.clientId !== null) await opts.readBudget?.record(viewerOf(request), readOf.client(found.call.clientId), request.ip);
         } catch (error) {
           body.destroy();
           throw error;

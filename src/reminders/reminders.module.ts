@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
+import type { ReadRecorder } from '../auth/read-budget.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import type { Audience, EventBus } from '../events/event-bus.js';
@@ -90,8 +91,8 @@ export function createReminderModule(deps: ReminderModuleDeps): ReminderModule {
     bus.publish(audienceOf(reminder, await assistantsOf(db, reminder.userId)), reminderFrames.closed(reminder.id, status));
   };
 
-  const routes: FastifyPluginAsyncTypebox = async (app) => {
-    await app.register(remindersRoutes, { db, alarms: scheduler, afterClose: (r: ReminderView) => afterClose(r) });
+  const routes: FastifyPluginAsyncTypebox<{ readBudget?: ReadRecorder | undefined }> = async (app, opts) => {
+    await app.register(remindersRoutes, { db, alarms: scheduler, afterClose: (r: ReminderView) => afterClose(r), readBudget: opts.readBudget });
   };
 
   const ws = createReminderWs({ db, bus });

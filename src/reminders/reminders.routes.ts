@@ -1,6 +1,7 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../audit/audit.js';
 import { viewerOf } from '../auth/auth.plugin.js';
+import { readOf, type ReadRecorder } from '../auth/read-budget.js';
 import type { Db } from '../db/client.js';
 import { AppError, ErrorBody } from '../errors.js';
 import { snoozeTarget } from './reminder-rules.js';
@@ -14,6 +15,7 @@ export interface RemindersRoutesOptions {
   /** After a complete or cancel committed: drop the alarms, tell the screens. */
   afterClose(reminder: ReminderView): Promise<void>;
   now?: () => Date;
+  readBudget?: ReadRecorder | undefined;
 }
 
 const tags = ['reminders'];
@@ -52,13 +54,22 @@ export const remindersRoutes: FastifyPluginAsyncTypebox<RemindersRoutesOptions> 
         response: { 200: ReminderListBody, ...errors },
       },
     },
-    async (request) => listReminders(db, viewerOf(request), request.query),
+    async (request) => {
+      const page = await listReminders(db, viewerOf(request), request.query);
+      // Done callbacks of a department over months carry most clients' names and numbers.
+      await opts.readBudget?.record(viewerOf(request), readOf.page('reminders', request.query), request.ip);
+      return page;
+    },
   );
 
   app.get(
     '/:id',
     { preHandler: app.requireUser, schema: { tags, summary: 'One reminder', params: ReminderParams, response: { 200: ReminderBody, ...errors } } },
-    async (request) => getReminder(db, viewerOf(request), request.params.id),
+    async (request) => {
+      const reminder = await getReminder(db, viewerOf(request), request.params.id);
+      if (reminder.clientId !== null) await opts.readBudget?.record(viewerOf(request), readOf.client(reminder.clientId), request.ip);
+      return reminder;
+    },
   );
 
   app.post(

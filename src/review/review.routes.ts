@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../audit/audit.js';
 import { viewerOf } from '../auth/auth.plugin.js';
+import { readOf, type ReadRecorder } from '../auth/read-budget.js';
 import type { Db } from '../db/client.js';
 import { ErrorBody } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -14,7 +16,7 @@ import { createScorecard, getScorecard, listScorecards, updateScorecard } from '
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
 /** Scorecards, reviews of recorded calls with comments at a moment, and the review queue (issue 13). */
-export const reviewRoutes: FastifyPluginAsyncTypebox<{ db: Db; bus?: EventBus }> = async (app, { db, bus }) => {
+export const reviewRoutes: FastifyPluginAsyncTypebox<{ db: Db; bus?: EventBus; readBudget?: ReadRecorder }> = async (app, { db, bus, readBudget }) => {
   app.addHook('preHandler', app.requireUser);
   const deps = { db, ...(bus && { bus }) };
 
@@ -45,7 +47,14 @@ export const reviewRoutes: FastifyPluginAsyncTypebox<{ db: Db; bus?: EventBus }>
       description: 'A call counts for who answered it, else who clicked to call, else the client’s owner. A director sees every call, a curator their department’s, a manager their own.',
       querystring: QueueQuery, response: { 200: QueueBody, ...errors },
     },
-  }, async (request) => reviewQueue(db, viewerOf(request), request.query));
+  }, async (request) => {
+    const page = await reviewQueue(db, viewerOf(request), request.query);
+    // Calls with their clients' names, like the calls list. A random draw is new rows every time:
+    // the same query again is another read.
+    const query = request.query.random === true ? { ...request.query, draw: randomUUID() } : request.query;
+    await readBudget?.record(viewerOf(request), readOf.page('review-queue', query), request.ip);
+    return page;
+  });
 
   app.post('/calls/:id/reviews', {
     schema: {

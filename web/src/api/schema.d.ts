@@ -1911,20 +1911,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search the clients the viewer may see (director all, curator their department, manager own, assistant their manager's); `phone` in any format */
+        /**
+         * List the clients the viewer may see (director all, curator their department, manager own, assistant their manager's); `phone` in any format; keyset pages (`cursor`), no total
+         * @description Page with `cursor` = the `nextCursor` of the previous page, same filters and sort; `nextCursor` is null on the last page. `offset` is gone: any value is a 400 (a page by offset read every row before it).
+         */
         get: {
             parameters: {
                 query?: {
+                    /**
+                     * @description nextCursor of the previous page, with the same filters and sort
+                     * @example WyJsYXN0Q29udGFjdCIsIjIwMjYtMTItMDIgMTA6MDA6MDArMDAiLDEyXQ
+                     */
+                    cursor?: string;
                     important?: boolean;
                     limit?: number;
                     /** @description true: only clients whose next-contact date has passed */
                     nextContactOverdue?: boolean;
-                    offset?: number;
+                    /** @description removed: any value is a 400. Page with `cursor` (the previous page's `nextCursor`) instead */
+                    offset?: string;
                     ownerId?: number;
                     /** @description any format; exact match on the normalised number (a contact's too) */
                     phone?: string;
-                    /** @description part of the name or company, case-insensitive */
+                    /** @description part of the name, legal name or company; case-insensitive, ё = е (no typo tolerance: that is /search) */
                     q?: string;
+                    /** @description name (A→Z, default), lastContact (freshest first), nextContact (soonest first); empty dates last */
+                    sort?: "name" | "lastContact" | "nextContact";
                     /** @description only clients without a touch (call or note) for this many days, never-touched ones included */
                     stale?: number;
                     status?: "potential" | "current" | "former";
@@ -1943,6 +1954,46 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "items": [
+                         *         {
+                         *           "id": 12,
+                         *           "kind": "company",
+                         *           "name": "Romashka",
+                         *           "company": "Romashka LLC",
+                         *           "legalName": "OOO «Romashka»",
+                         *           "inn": "7707083893",
+                         *           "ownerId": 3,
+                         *           "phones": [
+                         *             {
+                         *               "phone": "+74951234567",
+                         *               "raw": "8 495 123-45-67"
+                         *             }
+                         *           ],
+                         *           "emails": [
+                         *             "office@romashka.example"
+                         *           ],
+                         *           "website": "https://romashka.example",
+                         *           "address": "Moscow, Tverskaya 1",
+                         *           "segmentId": 7,
+                         *           "sourceId": 2,
+                         *           "status": "current",
+                         *           "temperature": "hot",
+                         *           "important": true,
+                         *           "nextContactAt": "2026-12-03T09:00:00.000Z",
+                         *           "tags": [
+                         *             "wholesale"
+                         *           ],
+                         *           "lastActivityAt": "2026-12-02T10:00:00.000Z",
+                         *           "lastContactAt": "2026-12-02T10:00:00.000Z",
+                         *           "createdAt": "2026-11-01T10:00:00.000Z",
+                         *           "updatedAt": "2026-12-02T10:00:00.000Z"
+                         *         }
+                         *       ],
+                         *       "nextCursor": "WyJsYXN0Q29udGFjdCIsIjIwMjYtMTItMDIgMTA6MDA6MDArMDAiLDEyXQ"
+                         *     }
+                         */
                         "application/json": {
                             items: {
                                 address: string | null;
@@ -1985,7 +2036,8 @@ export interface paths {
                                 updatedAt: string;
                                 website: string | null;
                             }[];
-                            total: number;
+                            /** @description pass as `cursor` for the next page; null on the last page */
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -3778,7 +3830,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description nextCursor of the previous page, with the same filters and sort */
+                    /**
+                     * @description nextCursor of the previous page, with the same filters and sort
+                     * @example WyJsYXN0Q29udGFjdCIsIjIwMjYtMTItMDIgMTA6MDA6MDArMDAiLDEyXQ
+                     */
                     cursor?: string;
                     /** @description clients with at least one deal in this status */
                     dealStatus?: "new" | "collecting_info" | "proposal_sent" | "interest" | "contract_approval" | "contract_signed" | "contract_paid" | "in_progress" | "completed" | "refused_not_needed" | "refused_self" | "refused_price" | "refused_call_back" | "refused_no_money";
@@ -3864,7 +3919,7 @@ export interface paths {
                                 updatedAt: string;
                                 website: string | null;
                             }[];
-                            /** @description null on the last page */
+                            /** @description pass as `cursor` for the next page; null on the last page */
                             nextCursor: string | null;
                         };
                     };
