@@ -2,7 +2,7 @@
 // by an index (migration 0012), pages are keyset (a cursor, never an offset: page 5,000 of a
 // million rows costs what page 1 costs), and there is no total — counting a million matches
 // would cost more than the page itself.
-import { and, arrayContains, eq, exists, getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, arrayContains, eq, exists, getTableColumns, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Viewer } from '../auth/viewer.js';
 import { maskPhone, recordAudit, type Actor } from '../audit/audit.js';
 import type { Db } from '../db/client.js';
@@ -12,7 +12,7 @@ import { parsePhone, type CountryCode } from '../phones/normalize.js';
 import type { ClientSearchFilter, ClientView } from './clients.schemas.js';
 import { visibleClients, withPhones, type Tx } from './clients.service.js';
 import { clientPhones, clients } from './clients.table.js';
-import { pageByWords, singleWord } from './name-words.js';
+import { pageByWords, singleWord, wordsCloseTo } from './name-words.js';
 import { decodeCursor, encodeCursor, SORTS, type Sort } from './search-cursor.js';
 
 /** `%` and `_` typed by a user are literal characters, not wildcards. */
@@ -35,14 +35,18 @@ const narrows = (filter: ClientSearchFilter): boolean =>
  * 'Зелёный' and also 'Зелень'), and testing closeness row by row is what made a common word
  * slow (BENCHMARKS.md, client base search).
  */
-type NameMatch = 'fragment' | 'typo';
+// A typo of one word is matched by the words close to it (name-words.ts, pg_trgm's recipe):
+// closeness is then computed over tens of thousands of distinct words, not row by row.
+type NameMatch = 'fragment' | 'typo' | { closeTo: string[] };
 const TYPO_THRESHOLD = 0.4;
 // Under three characters there is no trigram to be close with: the fragment alone.
 const fuzzy = (q: string | undefined): q is string => q !== undefined && [...foldText(q)].length >= 3;
 
 function nameMatches(q: string, how: NameMatch): SQL {
   const folded = foldText(q);
-  return how === 'typo' ? sql`${folded} <% ${searchText}` : sql`${searchText} like ${contains(folded)}`;
+  if (how === 'typo') return sql`${folded} <% ${searchText}`;
+  if (how === 'fragment') return sql`${searchText} like ${contains(folded)}`;
+  return or(...how.closeTo.map((word) => sql`${searchText} like ${contains(word)}`)) ?? sql`false`;
 }
 
 /** Digits of a phone as typed; a Russian trunk 8 is the country's 7 in E.164. */
@@ -129,8 +133,12 @@ export async function searchClientBase(
       if (ids !== undefined) return ids.length === 0 ? [] : pageOf(conn, inArray(clients.id, ids));
     }
     // The same answer for every page of one search: it does not depend on the cursor.
-    const names: NameMatch =
-      fuzzy(filter.q) && (await idsWhere(conn, searchConditions(db, viewer, filter, region), 1, false)).length === 0 ? 'typo' : 'fragment';
+    let names: NameMatch = 'fragment';
+    if (fuzzy(filter.q) && (await idsWhere(conn, searchConditions(db, viewer, filter, region), 1, false)).length === 0) {
+      const typed = singleWord(foldText(filter.q));
+      names = typed === undefined ? 'typo' : { closeTo: await wordsCloseTo(conn, typed) };
+      if (typeof names === 'object' && names.closeTo.length === 0) return [];
+    }
     const where = and(searchConditions(db, viewer, filter, region, names), afterCursor);
     if (!narrows(filter)) return pageOf(conn, where);
     // A name, a phone fragment or a deal status matching a few clients scattered through the sort order made the

@@ -36,7 +36,7 @@ async function wordsHolding(conn: Conn, fragment: string): Promise<string[] | un
 }
 
 /** Words whose closeness to the typed one passes pg_trgm.word_similarity_threshold (`<%`), closest first. */
-async function wordsCloseTo(conn: Conn, typed: string): Promise<string[]> {
+export async function wordsCloseTo(conn: Conn, typed: string): Promise<string[]> {
   const rows = await conn
     .select({ word: nameWords.word })
     .from(nameWords)
