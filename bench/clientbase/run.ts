@@ -191,6 +191,8 @@ async function main(done: () => void): Promise<void> {
     allWithinTarget: results.every((r) => r.p95Ms <= TARGET_P95_MS),
     results: results.map(({ plan: _p, ...r }) => r),
     slowest: { kind: slowest.kind, sql: sqlOf.get(slowest.kind)!.map((q) => q.text), explain: slowest.plan },
+    // The name searches' plans in full: which path (words, trigram, name-index walk) each took.
+    names: Object.fromEntries(results.filter((r) => /: name /.test(r.kind)).map((r) => [r.kind, { sql: sqlOf.get(r.kind)!.map((q) => q.text), explain: r.plan }])),
   };
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
