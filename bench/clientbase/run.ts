@@ -114,15 +114,22 @@ async function main(done: () => void): Promise<void> {
   const roles = { director: asViewer(viewers.rows[0]!), manager: asViewer(viewers.rows[1]!) };
   log(`manager ${roles.manager.id} owns ${viewers.rows[1]!.n} clients`);
 
-  // The deep page: the cursor after 20 pages of the whole base by last contact, for each role.
+  // The deep pages: the cursor after 20 pages of the whole base by last contact, and of a
+  // common name word by name, for each role.
   const deepCursor: Record<string, string | undefined> = {};
-  for (const [role, viewer] of Object.entries(roles)) {
+  const deepWordCursor: Record<string, string | undefined> = {};
+  const after20 = async (viewer: Viewer, filter: Omit<ClientSearchFilter, 'limit'>) => {
     let cursor: string | undefined;
     for (let i = 0; i < 20; i++) {
-      const page = await searchClientBase(database.db, { actorId: viewer.id, ip: '127.0.0.1' }, viewer, { ...base, sort: 'lastContact', cursor }, 'RU');
-      cursor = page.nextCursor ?? undefined;
+      const page = await searchClientBase(database.db, { actorId: viewer.id, ip: '127.0.0.1' }, viewer, { ...base, ...filter, cursor }, 'RU');
+      if (page.nextCursor === null) break; // fewer pages (a manager's book): the last one
+      cursor = page.nextCursor;
     }
-    deepCursor[role] = cursor;
+    return cursor;
+  };
+  for (const [role, viewer] of Object.entries(roles)) {
+    deepCursor[role] = await after20(viewer, { sort: 'lastContact' });
+    deepWordCursor[role] = await after20(viewer, { q: 'ромаш' });
   }
 
   const timings = new Map<string, number[]>();
@@ -131,6 +138,7 @@ async function main(done: () => void): Promise<void> {
   const kindsOf = (role: string): Array<[string, ClientSearchFilter]> => [
     ...Object.entries(KINDS).map(([k, f]): [string, ClientSearchFilter] => [k, { ...base, ...f }]),
     ['page 21 by last contact (cursor)', { ...base, sort: 'lastContact', cursor: deepCursor[role] }],
+    ['name word page 21 (cursor)', { ...base, q: 'ромаш', cursor: deepWordCursor[role] }],
   ];
   for (let round_ = -2; round_ < runs; round_++) {
     for (const [role, viewer] of Object.entries(roles)) {
