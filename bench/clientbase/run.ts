@@ -200,7 +200,7 @@ async function main(done: () => void): Promise<void> {
     results: results.map(({ plan: _p, ...r }) => r),
     slowest: { kind: slowest.kind, sql: sqlOf.get(slowest.kind)!.map((q) => q.text), explain: slowest.plan },
     // The name searches' plans in full: which path (words, trigram, name-index walk) each took.
-    names: Object.fromEntries(results.filter((r) => /: name /.test(r.kind)).map((r) => [r.kind, { sql: sqlOf.get(r.kind)!.map((q) => q.text), explain: r.plan }])),
+    names: Object.fromEntries(results.filter((r) => /name/.test(r.kind)).map((r) => [r.kind, { sql: sqlOf.get(r.kind)!.map((q) => q.text), explain: r.plan }])),
   };
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
