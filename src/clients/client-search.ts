@@ -134,10 +134,20 @@ export async function searchClientBase(
     }
     // The same answer for every page of one search: it does not depend on the cursor.
     let names: NameMatch = 'fragment';
-    if (fuzzy(filter.q) && (await idsWhere(conn, searchConditions(db, viewer, filter, region), 1, false)).length === 0) {
-      const typed = singleWord(foldText(filter.q));
-      names = typed === undefined ? 'typo' : { closeTo: await wordsCloseTo(conn, typed) };
-      if (typeof names === 'object' && names.closeTo.length === 0) return [];
+    // On the first page the fragment's own matches (collected below anyway) say whether any
+    // client holds it: a second query for that cost as much again (a tag + a word: 12 ms).
+    let matched: number[] | undefined;
+    if (fuzzy(filter.q)) {
+      const held =
+        after === undefined
+          ? (matched = await idsWhere(conn, searchConditions(db, viewer, filter, region), FEW_MATCHES + 1, false))
+          : await idsWhere(conn, searchConditions(db, viewer, filter, region), 1, false);
+      if (held.length === 0) {
+        const typed = singleWord(foldText(filter.q));
+        names = typed === undefined ? 'typo' : { closeTo: await wordsCloseTo(conn, typed) };
+        if (typeof names === 'object' && names.closeTo.length === 0) return [];
+        matched = undefined;
+      }
     }
     const where = and(searchConditions(db, viewer, filter, region, names), afterCursor);
     if (!narrows(filter)) return pageOf(conn, where);
@@ -145,7 +155,7 @@ export async function searchClientBase(
     // walk along the sort's index test row after row: 17,000–200,000 pages for one page of a
     // million clients (BENCHMARKS.md). Their own indexes find every match in a few hundred
     // pages, and a few thousand matches sort in no time.
-    const matched = await idsWhere(conn, where, FEW_MATCHES + 1, false);
+    matched ??= await idsWhere(conn, where, FEW_MATCHES + 1, false);
     if (matched.length === 0) return [];
     if (matched.length <= FEW_MATCHES) return pageOf(conn, inArray(clients.id, matched));
     // Many matches: they are dense in any order, so the walk finds a page soon. It asks for ids
