@@ -33,10 +33,10 @@ const narrows = (filter: ClientSearchFilter): boolean =>
  * search matches the fragment — as a word close to it (a typo). Typo matching only then, because
  * a name that is there should not drown in its neighbours ('зеленый' would bring every
  * 'Зелёный' and also 'Зелень'), and testing closeness row by row is what made a common word
- * slow (BENCHMARKS.md, client base search).
+ * slow (BENCHMARKS.md, client base search). A typo of one word is matched by the words close to
+ * it (`closeTo`, name-words.ts, pg_trgm's recipe): closeness is computed over the distinct words
+ * of all names, not row by row; a typo of several words or with digits keeps `<%`.
  */
-// A typo of one word is matched by the words close to it (name-words.ts, pg_trgm's recipe):
-// closeness is then computed over tens of thousands of distinct words, not row by row.
 type NameMatch = 'fragment' | 'typo' | { closeTo: string[] };
 const TYPO_THRESHOLD = 0.4;
 // Under three characters there is no trigram to be close with: the fragment alone.
