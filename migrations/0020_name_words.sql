@@ -17,20 +17,24 @@ CREATE TABLE "client_name_words" (
 	"name" text NOT NULL,
 	"client_id" integer NOT NULL
 );--> statement-breakpoint
--- No foreign key: its per-row check would cost the import ~3 lookups per client; the triggers
--- below keep the rows in step with clients (deletes and TRUNCATE included).
-CREATE INDEX "client_name_words_word_name_client" ON "client_name_words" USING btree ("word", "name", "client_id");--> statement-breakpoint
 -- Not unique on purpose: two imports adding the same new word at once must not wait for each
 -- other (a unique key makes the second wait, and two such waits in opposite order deadlock).
 -- A word twice costs a row; readers ask for distinct words.
 CREATE TABLE "name_words" (
 	"word" text NOT NULL
 );--> statement-breakpoint
-CREATE INDEX "name_words_word" ON "name_words" USING btree ("word");--> statement-breakpoint
-CREATE INDEX "name_words_word_trgm" ON "name_words" USING gin ("word" gin_trgm_ops);--> statement-breakpoint
+-- Writes to clients wait for the rest of this migration (it runs in one transaction; seconds for
+-- a million clients): a client added between the copy below and the triggers would have no words.
+LOCK TABLE "clients" IN SHARE ROW EXCLUSIVE MODE;--> statement-breakpoint
+-- The words of the clients already there; the indexes built after, in one sorted pass each.
 INSERT INTO "client_name_words" ("word", "name", "client_id")
 	SELECT w, c.name, c.id FROM clients c, name_words_of(c.name, c.legal_name, c.company) w;--> statement-breakpoint
 INSERT INTO "name_words" ("word") SELECT DISTINCT word FROM "client_name_words";--> statement-breakpoint
+-- No foreign key: its per-row check would cost the import ~3 lookups per client; the triggers
+-- below keep the rows in step with clients (deletes and TRUNCATE included).
+CREATE INDEX "client_name_words_word_name_client" ON "client_name_words" USING btree ("word", "name", "client_id");--> statement-breakpoint
+CREATE INDEX "name_words_word" ON "name_words" USING btree ("word");--> statement-breakpoint
+CREATE INDEX "name_words_word_trgm" ON "name_words" USING gin ("word" gin_trgm_ops);--> statement-breakpoint
 -- The words of a statement's new clients, set-wise: the import writes 2,000 clients a statement.
 CREATE OR REPLACE FUNCTION client_name_words_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
