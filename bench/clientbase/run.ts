@@ -66,14 +66,14 @@ const KINDS: Record<string, Omit<ClientSearchFilter, 'limit'>> = {
 const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 const round = (x: number) => Math.round(x * 100) / 100;
 
-// The SQL of the last search (one or two queries: client-search.ts `narrows`), for EXPLAIN:
+// The SQL of the last search (its queries on clients and on the name words), for EXPLAIN:
 // every query of this process passes Client.query.
 let lastSearch: Array<{ text: string; values: unknown[] }> = [];
 const originalQuery = pg.Client.prototype.query;
 pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
   const first = a[0] as string | { text?: string; values?: unknown[] };
   const text = typeof first === 'string' ? first : first?.text;
-  if (text && /from "clients"/.test(text) && / limit \$\d+$/.test(text.trim())) {
+  if (text && /from "clients"|"client_name_words"|from "name_words"/.test(text) && / limit \$\d+$/.test(text.trim())) {
     lastSearch.push({ text, values: (typeof first === 'string' ? undefined : first.values) ?? (a[1] as unknown[]) ?? [] });
   }
   return (originalQuery as (...x: unknown[]) => unknown).apply(this, a);
@@ -114,15 +114,22 @@ async function main(done: () => void): Promise<void> {
   const roles = { director: asViewer(viewers.rows[0]!), manager: asViewer(viewers.rows[1]!) };
   log(`manager ${roles.manager.id} owns ${viewers.rows[1]!.n} clients`);
 
-  // The deep page: the cursor after 20 pages of the whole base by last contact, for each role.
+  // The deep pages: the cursor after 20 pages of the whole base by last contact, and of a
+  // common name word by name, for each role.
   const deepCursor: Record<string, string | undefined> = {};
-  for (const [role, viewer] of Object.entries(roles)) {
+  const deepWordCursor: Record<string, string | undefined> = {};
+  const after20 = async (viewer: Viewer, filter: Omit<ClientSearchFilter, 'limit'>) => {
     let cursor: string | undefined;
     for (let i = 0; i < 20; i++) {
-      const page = await searchClientBase(database.db, { actorId: viewer.id, ip: '127.0.0.1' }, viewer, { ...base, sort: 'lastContact', cursor }, 'RU');
-      cursor = page.nextCursor ?? undefined;
+      const page = await searchClientBase(database.db, { actorId: viewer.id, ip: '127.0.0.1' }, viewer, { ...base, ...filter, cursor }, 'RU');
+      if (page.nextCursor === null) break; // fewer pages (a manager's book): the last one
+      cursor = page.nextCursor;
     }
-    deepCursor[role] = cursor;
+    return cursor;
+  };
+  for (const [role, viewer] of Object.entries(roles)) {
+    deepCursor[role] = await after20(viewer, { sort: 'lastContact' });
+    deepWordCursor[role] = await after20(viewer, { q: 'ромаш' });
   }
 
   const timings = new Map<string, number[]>();
@@ -131,6 +138,7 @@ async function main(done: () => void): Promise<void> {
   const kindsOf = (role: string): Array<[string, ClientSearchFilter]> => [
     ...Object.entries(KINDS).map(([k, f]): [string, ClientSearchFilter] => [k, { ...base, ...f }]),
     ['page 21 by last contact (cursor)', { ...base, sort: 'lastContact', cursor: deepCursor[role] }],
+    ['name word page 21 (cursor)', { ...base, q: 'ромаш', cursor: deepWordCursor[role] }],
   ];
   for (let round_ = -2; round_ < runs; round_++) {
     for (const [role, viewer] of Object.entries(roles)) {
@@ -191,6 +199,8 @@ async function main(done: () => void): Promise<void> {
     allWithinTarget: results.every((r) => r.p95Ms <= TARGET_P95_MS),
     results: results.map(({ plan: _p, ...r }) => r),
     slowest: { kind: slowest.kind, sql: sqlOf.get(slowest.kind)!.map((q) => q.text), explain: slowest.plan },
+    // The name searches' plans in full: which path (words, trigram, name-index walk) each took.
+    names: Object.fromEntries(results.filter((r) => /name/.test(r.kind)).map((r) => [r.kind, { sql: sqlOf.get(r.kind)!.map((q) => q.text), explain: r.plan }])),
   };
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);

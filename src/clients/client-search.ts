@@ -2,7 +2,7 @@
 // by an index (migration 0012), pages are keyset (a cursor, never an offset: page 5,000 of a
 // million rows costs what page 1 costs), and there is no total — counting a million matches
 // would cost more than the page itself.
-import { and, arrayContains, eq, exists, getTableColumns, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, arrayContains, eq, exists, getTableColumns, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Viewer } from '../auth/viewer.js';
 import { maskPhone, recordAudit, type Actor } from '../audit/audit.js';
 import type { Db } from '../db/client.js';
@@ -12,6 +12,7 @@ import { parsePhone, type CountryCode } from '../phones/normalize.js';
 import type { ClientSearchFilter, ClientView } from './clients.schemas.js';
 import { visibleClients, withPhones, type Tx } from './clients.service.js';
 import { clientPhones, clients } from './clients.table.js';
+import { pageByWords, singleWord, wordsCloseTo } from './name-words.js';
 import { decodeCursor, encodeCursor, SORTS, type Sort } from './search-cursor.js';
 
 /** `%` and `_` typed by a user are literal characters, not wildcards. */
@@ -32,16 +33,20 @@ const narrows = (filter: ClientSearchFilter): boolean =>
  * search matches the fragment — as a word close to it (a typo). Typo matching only then, because
  * a name that is there should not drown in its neighbours ('зеленый' would bring every
  * 'Зелёный' and also 'Зелень'), and testing closeness row by row is what made a common word
- * slow (BENCHMARKS.md, client base search).
+ * slow (BENCHMARKS.md, client base search). A typo of one word is matched by the words close to
+ * it (`closeTo`, name-words.ts, pg_trgm's recipe): closeness is computed over the distinct words
+ * of all names, not row by row; a typo of several words or with digits keeps `<%`.
  */
-type NameMatch = 'fragment' | 'typo';
+type NameMatch = 'fragment' | 'typo' | { closeTo: string[] };
 const TYPO_THRESHOLD = 0.4;
 // Under three characters there is no trigram to be close with: the fragment alone.
 const fuzzy = (q: string | undefined): q is string => q !== undefined && [...foldText(q)].length >= 3;
 
 function nameMatches(q: string, how: NameMatch): SQL {
   const folded = foldText(q);
-  return how === 'typo' ? sql`${folded} <% ${searchText}` : sql`${searchText} like ${contains(folded)}`;
+  if (how === 'typo') return sql`${folded} <% ${searchText}`;
+  if (how === 'fragment') return sql`${searchText} like ${contains(folded)}`;
+  return or(...how.closeTo.map((word) => sql`${searchText} like ${contains(word)}`)) ?? sql`false`;
 }
 
 /** Digits of a phone as typed; a Russian trunk 8 is the country's 7 in E.164. */
@@ -118,17 +123,42 @@ export async function searchClientBase(
     const query = conn.select({ id: clients.id }).from(clients).where(condition).limit(limit);
     return (await (ordered ? query.orderBy(...orderBy) : query)).map((r) => r.id);
   };
+  // The name as the only condition (no other filter, a viewer who sees the whole base), sorted by
+  // name: the word path (name-words.ts) finds the page off one index in name order. With anything
+  // else to test per client, the paths below are cheaper.
+  const word =
+    sort === 'name' && filter.q !== undefined && searchConditions(db, viewer, { ...filter, q: undefined }, region) === undefined
+      ? singleWord(foldText(filter.q))
+      : undefined;
   const select = async (conn: Db | Tx) => {
+    if (word !== undefined) {
+      const ids = await pageByWords(conn, word, tolerant, after, filter.limit + 1);
+      if (ids !== undefined) return ids.length === 0 ? [] : pageOf(conn, inArray(clients.id, ids));
+    }
     // The same answer for every page of one search: it does not depend on the cursor.
-    const names: NameMatch =
-      tolerant && (await idsWhere(conn, searchConditions(db, viewer, filter, region), 1, false)).length === 0 ? 'typo' : 'fragment';
+    let names: NameMatch = 'fragment';
+    // On the first page the fragment's own matches (collected below anyway) say whether any
+    // client holds it: a second query for that cost as much again (a tag + a word: 12 ms).
+    let matched: number[] | undefined;
+    if (tolerant && fuzzy(filter.q)) {
+      const held =
+        after === undefined
+          ? (matched = await idsWhere(conn, searchConditions(db, viewer, filter, region), FEW_MATCHES + 1, false))
+          : await idsWhere(conn, searchConditions(db, viewer, filter, region), 1, false);
+      if (held.length === 0) {
+        const typed = singleWord(foldText(filter.q));
+        names = typed === undefined ? 'typo' : { closeTo: await wordsCloseTo(conn, typed) };
+        if (typeof names === 'object' && names.closeTo.length === 0) return [];
+        matched = undefined;
+      }
+    }
     const where = and(searchConditions(db, viewer, filter, region, names), afterCursor);
     if (!narrows(filter)) return pageOf(conn, where);
     // A name, a phone fragment or a deal status matching a few clients scattered through the sort order made the
     // walk along the sort's index test row after row: 17,000–200,000 pages for one page of a
     // million clients (BENCHMARKS.md). Their own indexes find every match in a few hundred
     // pages, and a few thousand matches sort in no time.
-    const matched = await idsWhere(conn, where, FEW_MATCHES + 1, false);
+    matched ??= await idsWhere(conn, where, FEW_MATCHES + 1, false);
     if (matched.length === 0) return [];
     if (matched.length <= FEW_MATCHES) return pageOf(conn, inArray(clients.id, matched));
     // Many matches: they are dense in any order, so the walk finds a page soon. It asks for ids

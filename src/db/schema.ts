@@ -3,6 +3,7 @@ export * from '../departments/departments.table.js';
 export * from '../users/users.table.js';
 export * from '../auth/tokens.table.js';
 export * from '../clients/clients.table.js';
+export * from '../clients/name-words.table.js';
 export * from '../routing/route-decisions.table.js';
 export * from '../audit/audit.table.js';
 export * from '../calls/calls.table.js';
