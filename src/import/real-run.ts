@@ -3,7 +3,7 @@ import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/client.js';
 import { withActor, type Tx } from '../history/with-actor.js';
 import {
-  absorb, applyChange, changesFor, createClients, ensureLists, isNoChange, listKey, loadExisting, loadLists, loadOwners, lookupKeys, pendingOf, type Pending,
+  absorb, applyChanges, changesFor, type Change, createClients, ensureLists, isNoChange, listKey, loadExisting, loadLists, loadOwners, lookupKeys, pendingOf, type Pending,
 } from './import-match.js';
 import { BATCH, type FileRef, type ImportEnv } from './import-run.js';
 import { importJobs } from './import-jobs.table.js';
@@ -91,14 +91,14 @@ export async function realRun(env: ImportEnv, viewer: Viewer, job: typeof import
         }
         for (const k of keys) if (!local.has(k)) local.set(k, pending);
       }
+      const changes: { id: number; change: Change }[] = [];
       for (const [id, { pending, scalars }] of updates) {
         const change = changesFor(existing.get(id)!, pending, listId, scalars);
         if (isNoChange(change)) counts.unchanged++;
-        else {
-          counts.updated++;
-          await applyChange(tx, id, change, viewer.id);
-        }
+        else changes.push({ id, change });
       }
+      counts.updated = changes.length;
+      await applyChanges(tx, changes, viewer.id);
       const ids = await createClients(tx, creates, job.defaultOwnerId, listId, viewer.id);
       for (const id of ids) touched.add(id);
       counts.created = ids.length;
