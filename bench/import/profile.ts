@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -43,6 +44,34 @@ pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
   return p;
 } as never;
 
+/** CPU seconds of a process from /proc (utime, stime; with its reaped children's when asked). */
+function cpuOf(pid: number, children: boolean): { ppid: number; s: number } {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+    const n = (i: number) => Number(f[i - 3]);
+    return { ppid: n(4), s: (n(14) + n(15) + (children ? n(16) + n(17) : 0)) / 100 };
+  } catch {
+    return { ppid: -1, s: 0 };
+  }
+}
+
+/** All of PostgreSQL's CPU so far: the postmaster with the backends it reaped, and the live ones. */
+function pgCpu(postmaster: number): number {
+  let total = cpuOf(postmaster, true).s;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const c = cpuOf(Number(d), false);
+    if (c.ppid === postmaster) total += c.s;
+  }
+  return total;
+}
+
+/** CPU seconds of each client backend (the import's connections), without autovacuum and the rest. */
+async function backendsCpu(pool: pg.Pool): Promise<Map<number, number>> {
+  const { rows } = await pool.query(`select pid from pg_stat_activity where backend_type = 'client backend'`);
+  return new Map(rows.map((r) => [r.pid as number, cpuOf(r.pid as number, false).s]));
+}
+
 async function main(done: () => void): Promise<void> {
   const dataDir = await freshDataDir(path.join(ROOT, '.data/bench'), 'import-profile', { keep: false, removeStale: true, cleanups });
   const { url } = await startDatabase({ dataDir, databaseName: `switchboard_bench_import_${process.pid}`, logger, cleanups });
@@ -59,6 +88,10 @@ async function main(done: () => void): Promise<void> {
   const [director] = await db.insert(users).values({ login: 'bench-director', name: 'Bench Director', passwordHash: 'x', role: 'director' }).returning();
   await db.insert(users).values(OWNERS.map((o) => ({ ...o, passwordHash: 'x', role: 'manager' as const })));
   const viewer = { id: director!.id, login: director!.login, name: director!.name, role: 'director' as const, departmentId: null, managerId: null };
+  // PROFILE_DROP: statements run before the import (drop a trigger or an index) to see what it costs.
+  for (const q of (process.env.PROFILE_DROP ?? '').split(';').filter((x) => x.trim())) await database.pool.query(q);
+  const backend = (await database.pool.query('select pg_backend_pid() as pid')).rows[0].pid as number;
+  const postmaster = cpuOf(backend, false).ppid;
   const env: ImportEnv = { db, region: 'RU', utcOffset: '+03:00', ...(args.batch && { batchSize: Number(args.batch) }) };
   const file = path.join(dataDir, 'clients-utf8.csv');
   await makeCsv(file, rowsN, { delimiter: ',', cp1251: false });
@@ -69,13 +102,29 @@ async function main(done: () => void): Promise<void> {
     stats.clear();
     on = true;
     const started = performance.now();
+    const pg0 = pgCpu(postmaster);
+    const before = await backendsCpu(database.pool);
+    const node0 = process.cpuUsage();
     await realRun(env, viewer, job!, { path: file, shape, sheet: null }, { afterBatch: () => false });
     const s = (performance.now() - started) / 1000;
     on = false;
-    log(`${pass}: ${rowsN} rows in ${s.toFixed(2)} s = ${Math.round(rowsN / s)} rows/s`);
+    const node = process.cpuUsage(node0);
+    const after = await backendsCpu(database.pool);
+    const backendsS = [...after].reduce((sum, [pid, cpu]) => sum + cpu - (before.get(pid) ?? 0), 0);
+    log(`${pass}: ${rowsN} rows in ${s.toFixed(2)} s = ${Math.round(rowsN / s)} rows/s; CPU: PostgreSQL ${(pgCpu(postmaster) - pg0).toFixed(2)} s (client backends ${backendsS.toFixed(2)} s), Node ${((node.user + node.system) / 1e6).toFixed(2)} s`);
     const total = [...stats.values()].reduce((a, b) => a + b.ms, 0);
     for (const [k, v] of [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) log(`  ${v.ms.toFixed(0).padStart(6)} ms ${String(v.n).padStart(5)}× ${k}`);
     log(`  ${total.toFixed(0)} ms in statements`);
+  }
+  // PROFILE_SQL: statements timed against the filled base (each three times), e.g. two ways to build a jsonb.
+  for (const q of (process.env.PROFILE_SQL ?? '').split(';;').filter((x) => x.trim())) {
+    const times: string[] = [];
+    for (let k = 0; k < 3; k++) {
+      const b0 = pgCpu(postmaster);
+      const r = await database.pool.query(q);
+      times.push(`${(pgCpu(postmaster) - b0).toFixed(2)} s CPU (${JSON.stringify(r.rows[0]).slice(0, 80)})`);
+    }
+    log(`sql ${q.replace(/\s+/g, ' ').slice(0, 60)}: ${times.join(', ')}`);
   }
   if (process.env.PROFILE_EXPLAIN === '1') await explain(database.pool, director!.id);
   done();
