@@ -3,7 +3,7 @@
 -- wrapped in jsonb_strip_nulls(), which built each entry twice. Measured on the 27,428 clients of
 -- a 30,000-row import: 0.40 s of PostgreSQL CPU → 0.21 s for the same jsonb (compared row by row:
 -- none differ; test/history compares the two paths). Nothing else changes: same function, same
--- triggers, same rows in change_history.
+-- triggers, same rows in change_history. Below, the routing NOTIFY function reads its key column cheaper.
 CREATE OR REPLACE FUNCTION history_record_set() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
 	ignored text[] := ARRAY['updated_at', 'last_activity_at'] || coalesce(TG_ARGV[0], '{}')::text[];
@@ -101,5 +101,34 @@ BEGIN
 		 WHERE d.diff IS NOT NULL;
 	END IF;
 	RETURN NULL;
+END
+$$;
+--> statement-breakpoint
+-- The routing NOTIFY of migration 0001, same triggers, same payloads: the key column is read as a
+-- field instead of through to_jsonb() of the whole row (a client's row of 25 columns made into
+-- jsonb per inserted row was 0.13 s of PostgreSQL CPU for 27,428 clients; a field, ~0). Each
+-- branch is its own statement, so PL/pgSQL only prepares NEW.client_id on a table that has it.
+CREATE OR REPLACE FUNCTION switchboard_routing_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  old_key text;
+  new_key text;
+BEGIN
+  IF TG_ARGV[1] = 'id' THEN
+    IF TG_OP <> 'INSERT' THEN old_key := OLD.id; END IF;
+    IF TG_OP <> 'DELETE' THEN new_key := NEW.id; END IF;
+  ELSIF TG_ARGV[1] = 'client_id' THEN
+    IF TG_OP <> 'INSERT' THEN old_key := OLD.client_id; END IF;
+    IF TG_OP <> 'DELETE' THEN new_key := NEW.client_id; END IF;
+  ELSE
+    IF TG_OP <> 'INSERT' THEN old_key := to_jsonb(OLD) ->> TG_ARGV[1]; END IF;
+    IF TG_OP <> 'DELETE' THEN new_key := to_jsonb(NEW) ->> TG_ARGV[1]; END IF;
+  END IF;
+  IF old_key IS NOT NULL THEN
+    PERFORM pg_notify('switchboard_routing', TG_ARGV[0] || ':' || old_key);
+  END IF;
+  IF new_key IS NOT NULL AND new_key IS DISTINCT FROM old_key THEN
+    PERFORM pg_notify('switchboard_routing', TG_ARGV[0] || ':' || new_key);
+  END IF;
+  RETURN NULL;
 END
 $$;
