@@ -14,9 +14,15 @@ import { freshDataDir, startDatabase } from '../shared/infra.js';
 import { benchLog, cleanupRegistry, runBenchmark } from '../shared/lifecycle.js';
 import { makeCsv, OWNERS } from './make-files.js';
 
-// bench/import/profile.ts: the real run alone, with the time of each statement kind (as the
-// client sees it: round trip + execution + triggers), for finding where an import's time goes.
-//   npx tsx bench/import/profile.ts [--rows 30000] [--batch 2000]
+// bench/import/profile.ts: the real run alone (and its re-import), for finding where an import's
+// time goes: the wall time of each statement kind as the client sees it (round trip + execution +
+// triggers), and the CPU seconds of PostgreSQL's client backends and of Node, which unlike the
+// wall time hardly move with the load of a shared machine.
+//   npx tsx bench/import/profile.ts [--rows 30000] [--batch 5000]
+//   PROFILE_DROP='drop index …; drop trigger …'  run first, to see what an index or trigger costs
+//   PROFILE_SQL='select …;; select …'            timed (CPU) against the filled base, three times
+//   PROFILE_EXPLAIN=1                             EXPLAIN ANALYZE of 2,000-row inserts, per trigger
+//   PROFILE_SCHEMA=1                              the triggers and indexes an import writes through
 
 const { values: args } = parseArgs({ options: { rows: { type: 'string' }, batch: { type: 'string' } } });
 const rowsN = Number(args.rows ?? 30_000);
