@@ -12,9 +12,11 @@ export type Via = (typeof CHANNELS)[number];
  * what. `set_config(…, true)` is local to the transaction: a pooled connection carries nothing
  * over to the next request, and a write outside this helper is recorded as `psql`.
  */
-export async function withActor<T>(db: Db, actor: { id: number } | null, via: Via, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export async function withActor<T>(db: Db, actor: { id: number } | null, via: Via, fn: (tx: Tx) => Promise<T>, settings: Record<string, string> = {}): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select set_config('switchboard.actor_id', ${actor === null ? '' : String(actor.id)}, true), set_config('switchboard.via', ${via}, true)`);
+    // `settings`: more of the transaction's own settings, sent in the same round trip (an import's batch).
+    const more = Object.entries(settings).map(([name, value]) => sql`, set_config(${name}, ${value}, true)`);
+    await tx.execute(sql`select set_config('switchboard.actor_id', ${actor === null ? '' : String(actor.id)}, true), set_config('switchboard.via', ${via}, true)${sql.join(more)}`);
     return fn(tx);
   });
 }

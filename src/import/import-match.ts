@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql, type AnyColumn } from 'drizzle-orm';
+import { and, isNull, sql, type AnyColumn } from 'drizzle-orm';
 import { ownerDenial } from '../auth/access.js';
 import type { Viewer } from '../auth/viewer.js';
 import { visibleClients } from '../clients/clients.service.js';
@@ -207,16 +207,62 @@ export function changesFor(e: Existing, p: Pending, listId: (kind: ClientListKin
   };
 }
 
-/** Applies one client's change (the caller's transaction carries the import's history settings). */
-export async function applyChange(tx: Tx, clientId: number, change: Change, authorId: number): Promise<void> {
-  if (Object.keys(change.set).length > 0) await tx.update(clients).set({ ...change.set, updatedAt: new Date() }).where(eq(clients.id, clientId));
-  if (change.addPhones.length) await tx.insert(clientPhones).values(change.addPhones.map((p) => ({ ...p, clientId }))).onConflictDoNothing();
-  if (change.addContacts.length) await tx.insert(clientContacts).values(change.addContacts.map((c) => ({ ...c, clientId })));
-  for (const c of change.positions) await tx.update(clientContacts).set({ position: c.position, updatedAt: new Date() }).where(eq(clientContacts.id, c.id));
-  if (change.addNotes.length) await tx.insert(clientNotes).values(change.addNotes.map((text) => ({ clientId, authorId, text })));
+/**
+ * Applies the batch's changes to clients of the base, set-wise: one UPDATE of clients for all of
+ * them, one INSERT each for numbers, contacts and comments, one UPDATE of contacts' positions
+ * (5 statements a batch instead of 2–5 per client: a tenth of the first run's time went to them).
+ * A field a client's change leaves alone is passed as NULL and kept by coalesce(): no value set
+ * here is ever NULL. The history's statement triggers write the same rows as one statement per
+ * client did (the update trigger pairs old and new rows by id and records the fields that differ).
+ */
+export async function applyChanges(tx: Tx, list: readonly { id: number; change: Change }[], authorId: number): Promise<void> {
+  const sets = list.filter((x) => Object.keys(x.change.set).length > 0);
+  const col = <T>(xs: readonly { id: number; change: Change }[], f: (s: Change['set'], id: number) => T) => sql.param(xs.map((x) => f(x.change.set, x.id) ?? null));
+  if (sets.length) {
+    await tx.execute(sql`
+      update clients c
+         set name = coalesce(u.name, c.name), inn = coalesce(u.inn, c.inn), owner_id = coalesce(u.owner_id, c.owner_id),
+             status = coalesce(u.status, c.status), website = coalesce(u.website, c.website), address = coalesce(u.address, c.address),
+             next_contact_at = coalesce(u.next_contact_at, c.next_contact_at), segment_id = coalesce(u.segment_id, c.segment_id),
+             source_id = coalesce(u.source_id, c.source_id),
+             emails = coalesce(string_to_array(u.emails, chr(31)), c.emails), updated_at = now()
+        from unnest(${col(sets, (_, id) => id)}::int[], ${col(sets, (s) => s.name)}::text[], ${col(sets, (s) => s.inn)}::text[], ${col(sets, (s) => s.ownerId)}::int[],
+                    ${col(sets, (s) => s.status)}::text[], ${col(sets, (s) => s.website)}::text[], ${col(sets, (s) => s.address)}::text[],
+                    ${col(sets, (s) => s.nextContactAt?.toISOString())}::timestamptz[], ${col(sets, (s) => s.segmentId)}::int[], ${col(sets, (s) => s.sourceId)}::int[],
+                    ${col(sets, (s) => s.emails?.join('\u001f'))}::text[])
+             as u(id, name, inn, owner_id, status, website, address, next_contact_at, segment_id, source_id, emails)
+       where c.id = u.id`);
+  }
+  const phones = list.flatMap(({ id, change }) => change.addPhones.map((p) => [id, p.phone, p.raw] as const));
+  const contacts = list.flatMap(({ id, change }) => change.addContacts.map((c) => [id, c.name, c.position] as const));
+  const positions = list.flatMap(({ change }) => change.positions.map((c) => [c.id, c.position] as const));
+  const notes = list.flatMap(({ id, change }) => change.addNotes.map((text) => [id, text] as const));
+  await insertChildren(tx, { phones, contacts, notes }, authorId);
+  if (positions.length) {
+    await tx.execute(sql`update client_contacts c set position = u.position, updated_at = now() from unnest(${arr(positions, 0)}::int[], ${arr(positions, 1)}::text[]) as u(id, position) where c.id = u.id`);
+  }
 }
 
-/** Creates the batch's new clients in a few statements; returns their ids in order. */
+const arr = (xs: readonly (readonly unknown[])[], k: number) => sql.param(xs.map((x) => x[k]));
+
+/** Numbers, contacts and comments of many clients: one INSERT … SELECT FROM unnest() per table. */
+async function insertChildren(
+  tx: Tx,
+  rows: { phones: readonly (readonly [number, string, string])[]; contacts: readonly (readonly [number, string, string | null])[]; notes: readonly (readonly [number, string])[] },
+  authorId: number,
+): Promise<void> {
+  const { phones, contacts, notes } = rows;
+  if (phones.length) {
+    await tx.execute(sql`insert into client_phones (client_id, phone, raw) select * from unnest(${arr(phones, 0)}::int[], ${arr(phones, 1)}::text[], ${arr(phones, 2)}::text[]) on conflict do nothing`);
+  }
+  if (contacts.length) {
+    await tx.execute(sql`insert into client_contacts (client_id, name, position) select * from unnest(${arr(contacts, 0)}::int[], ${arr(contacts, 1)}::text[], ${arr(contacts, 2)}::text[])`);
+  }
+  if (notes.length) {
+    await tx.execute(sql`insert into client_notes (client_id, author_id, text) select c, ${authorId}, t from unnest(${arr(notes, 0)}::int[], ${arr(notes, 1)}::text[]) as n(c, t)`);
+  }
+}
+
 /**
  * Creates the batch's new clients; returns their ids in order. Each table gets one INSERT … SELECT
  * FROM unnest() of one array per column: 2,000 rows are 12 parameters, not 26,000 that drizzle
@@ -244,16 +290,7 @@ export async function createClients(tx: Tx, list: readonly Pending[], defaultOwn
   const phones = list.flatMap((p, i) => [...p.phones].map(([phone, raw]) => [ids[i]!, phone, raw] as const));
   const contacts = list.flatMap((p, i) => [...p.contacts.values()].map((c) => [ids[i]!, c.name, c.position] as const));
   const notes = list.flatMap((p, i) => p.notes.map((text) => [ids[i]!, text] as const));
-  const arr = <T>(xs: readonly (readonly unknown[])[], k: number) => sql.param(xs.map((x) => x[k] as T));
-  if (phones.length) {
-    await tx.execute(sql`insert into client_phones (client_id, phone, raw) select * from unnest(${arr(phones, 0)}::int[], ${arr(phones, 1)}::text[], ${arr(phones, 2)}::text[]) on conflict do nothing`);
-  }
-  if (contacts.length) {
-    await tx.execute(sql`insert into client_contacts (client_id, name, position) select * from unnest(${arr(contacts, 0)}::int[], ${arr(contacts, 1)}::text[], ${arr(contacts, 2)}::text[])`);
-  }
-  if (notes.length) {
-    await tx.execute(sql`insert into client_notes (client_id, author_id, text) select c, ${authorId}, t from unnest(${arr(notes, 0)}::int[], ${arr(notes, 1)}::text[]) as n(c, t)`);
-  }
+  await insertChildren(tx, { phones, contacts, notes }, authorId);
   return ids;
 }
 

@@ -12,7 +12,7 @@ export interface ImportEnv {
   db: Db;
   region: CountryCode;
   utcOffset: string;
-  /** Rows per transaction of the real run and per base lookup of the dry run (default 2000). */
+  /** Rows per transaction of the real run (default 5000, REAL_BATCH) and per base lookup of the dry run (default 2000). */
   batchSize?: number;
 }
 
