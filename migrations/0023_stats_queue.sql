@@ -21,44 +21,47 @@ CREATE TABLE "call_stats_queue" (
 	"talk_total" bigint NOT NULL,
 	"talk_count" integer NOT NULL
 );--> statement-breakpoint
--- One call's share (sign +1 when it counts, -1 when a counted call changes or goes), as the old
--- call_stats_apply() computed it; live and internal calls, and calls of nobody, count nowhere.
--- PL/pgSQL, not SQL: its INSERT is planned once per session, not at every call.
-CREATE OR REPLACE FUNCTION call_stats_enqueue(c calls, sign integer) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	IF c.disposition IS NULL OR c.direction = 'internal' OR coalesce(c.answered_by_id, c.initiated_by_id, c.owner_id) IS NULL THEN
-		RETURN;
-	END IF;
-	INSERT INTO call_stats_queue (user_id, started_at, inbound, outbound, answered, missed, answer_seconds_sum, answer_count, talk_total, talk_count)
-	VALUES (coalesce(c.answered_by_id, c.initiated_by_id, c.owner_id), c.started_at,
-		sign * (c.direction = 'inbound')::int,
-		sign * (c.direction = 'outbound')::int,
-		sign * (c.direction = 'inbound' AND c.disposition = 'answered')::int,
-		sign * (c.direction = 'inbound' AND c.disposition IN ('missed', 'abandoned', 'busy'))::int,
-		sign * CASE WHEN c.direction = 'inbound' AND c.disposition = 'answered' AND c.answered_at IS NOT NULL THEN extract(epoch FROM c.answered_at - c.started_at) ELSE 0 END,
-		sign * (c.direction = 'inbound' AND c.disposition = 'answered' AND c.answered_at IS NOT NULL)::int,
-		sign * CASE WHEN c.disposition = 'answered' THEN coalesce(c.talk_seconds, 0) ELSE 0 END,
-		sign * (c.disposition = 'answered' AND c.talk_seconds IS NOT NULL)::int);
-END
-$$;--> statement-breakpoint
 -- missed_calls stays exact in the call's transaction (who called back depends on later calls),
 -- but is touched only when it can change: the call is or was a missed inbound call of someone,
 -- or it is an outbound call whose direction, number or start is new.
+-- A call's share of the rollups (sign +1 when it counts, -1 when a counted call changes or goes)
+-- is computed as the old call_stats_apply() did; live and internal calls, and calls of nobody,
+-- count nowhere. The INSERT is written out twice rather than a function called with the row:
+-- passing a row to a function costs more than the INSERT itself (bench/screenpop/call-writes.ts).
 CREATE OR REPLACE FUNCTION call_stats_track() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	IF TG_OP <> 'INSERT' AND OLD.disposition IS NOT NULL THEN
-		PERFORM call_stats_enqueue(OLD, -1);
+	IF TG_OP <> 'INSERT' AND OLD.disposition IS NOT NULL AND OLD.direction <> 'internal' AND coalesce(OLD.answered_by_id, OLD.initiated_by_id, OLD.owner_id) IS NOT NULL THEN
+		INSERT INTO call_stats_queue (user_id, started_at, inbound, outbound, answered, missed, answer_seconds_sum, answer_count, talk_total, talk_count)
+		VALUES (coalesce(OLD.answered_by_id, OLD.initiated_by_id, OLD.owner_id), OLD.started_at,
+			-(OLD.direction = 'inbound')::int,
+			-(OLD.direction = 'outbound')::int,
+			-(OLD.direction = 'inbound' AND OLD.disposition = 'answered')::int,
+			-(OLD.direction = 'inbound' AND OLD.disposition IN ('missed', 'abandoned', 'busy'))::int,
+			-CASE WHEN OLD.direction = 'inbound' AND OLD.disposition = 'answered' AND OLD.answered_at IS NOT NULL THEN extract(epoch FROM OLD.answered_at - OLD.started_at) ELSE 0 END,
+			-(OLD.direction = 'inbound' AND OLD.disposition = 'answered' AND OLD.answered_at IS NOT NULL)::int,
+			-CASE WHEN OLD.disposition = 'answered' THEN coalesce(OLD.talk_seconds, 0) ELSE 0 END,
+			-(OLD.disposition = 'answered' AND OLD.talk_seconds IS NOT NULL)::int);
 	END IF;
-	IF TG_OP <> 'DELETE' THEN
-		IF NEW.disposition IS NOT NULL THEN
-			PERFORM call_stats_enqueue(NEW, 1);
-		END IF;
-		IF (NEW.direction = 'inbound' AND NEW.disposition IN ('missed', 'abandoned', 'busy') AND coalesce(NEW.answered_by_id, NEW.initiated_by_id, NEW.owner_id) IS NOT NULL)
-			OR (TG_OP = 'UPDATE' AND OLD.direction = 'inbound' AND OLD.disposition IN ('missed', 'abandoned', 'busy') AND coalesce(OLD.answered_by_id, OLD.initiated_by_id, OLD.owner_id) IS NOT NULL)
-			OR (NEW.direction = 'outbound' AND NEW.external_number IS NOT NULL
-				AND (TG_OP = 'INSERT' OR (OLD.direction, OLD.external_number, OLD.started_at) IS DISTINCT FROM (NEW.direction, NEW.external_number, NEW.started_at))) THEN
-			PERFORM call_stats_missed(NEW, TG_OP);
-		END IF;
+	IF TG_OP = 'DELETE' THEN
+		RETURN NULL;
+	END IF;
+	IF NEW.disposition IS NOT NULL AND NEW.direction <> 'internal' AND coalesce(NEW.answered_by_id, NEW.initiated_by_id, NEW.owner_id) IS NOT NULL THEN
+		INSERT INTO call_stats_queue (user_id, started_at, inbound, outbound, answered, missed, answer_seconds_sum, answer_count, talk_total, talk_count)
+		VALUES (coalesce(NEW.answered_by_id, NEW.initiated_by_id, NEW.owner_id), NEW.started_at,
+			(NEW.direction = 'inbound')::int,
+			(NEW.direction = 'outbound')::int,
+			(NEW.direction = 'inbound' AND NEW.disposition = 'answered')::int,
+			(NEW.direction = 'inbound' AND NEW.disposition IN ('missed', 'abandoned', 'busy'))::int,
+			CASE WHEN NEW.direction = 'inbound' AND NEW.disposition = 'answered' AND NEW.answered_at IS NOT NULL THEN extract(epoch FROM NEW.answered_at - NEW.started_at) ELSE 0 END,
+			(NEW.direction = 'inbound' AND NEW.disposition = 'answered' AND NEW.answered_at IS NOT NULL)::int,
+			CASE WHEN NEW.disposition = 'answered' THEN coalesce(NEW.talk_seconds, 0) ELSE 0 END,
+			(NEW.disposition = 'answered' AND NEW.talk_seconds IS NOT NULL)::int);
+	END IF;
+	IF (NEW.direction = 'inbound' AND NEW.disposition IN ('missed', 'abandoned', 'busy') AND coalesce(NEW.answered_by_id, NEW.initiated_by_id, NEW.owner_id) IS NOT NULL)
+		OR (TG_OP = 'UPDATE' AND OLD.direction = 'inbound' AND OLD.disposition IN ('missed', 'abandoned', 'busy') AND coalesce(OLD.answered_by_id, OLD.initiated_by_id, OLD.owner_id) IS NOT NULL)
+		OR (NEW.direction = 'outbound' AND NEW.external_number IS NOT NULL
+			AND (TG_OP = 'INSERT' OR (OLD.direction, OLD.external_number, OLD.started_at) IS DISTINCT FROM (NEW.direction, NEW.external_number, NEW.started_at))) THEN
+		PERFORM call_stats_missed(NEW, TG_OP);
 	END IF;
 	RETURN NULL;
 END
