@@ -120,6 +120,8 @@ export const ConfigSchema = Type.Object({
   REMINDER_RECONCILE_SECONDS: Type.Integer({ minimum: 5, maximum: 3600, default: 60 }),
   /** Statistics: a missed call returned within this many hours counts as a callback on time (README, "Statistics"). */
   STATS_CALLBACK_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 2 }),
+  /** How often one instance adds the calls queued since (call_stats_queue) to the call rollups; figures are exact either way. */
+  STATS_FOLD_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000 }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -18,6 +18,7 @@ import { createAmiClient, createDisabledAmi, type AmiClient } from './pbx/ami-cl
 import { createStorage } from './recordings/create-storage.js';
 import { attachFromRecordingsDir } from './recordings/recordings.service.js';
 import { createReminderModule } from './reminders/reminders.module.js';
+import { createStatsFolder } from './stats/stats-folder.js';
 import { createImportModule } from './import/import.module.js';
 import { join } from 'node:path';
 import { createActivePops } from './screenpop/active-pops.js';
@@ -210,6 +211,9 @@ export async function createRuntime(opts: RuntimeOptions) {
     },
   });
 
+  // The call rollups catch up with the queue of ended calls (migration 0023), on one instance.
+  const statsFolder = createStatsFolder({ pool: database.pool, redis, logger, key: `${prefix}:stats-fold-leader`, everyMs: config.STATS_FOLD_MS, leaderTtlMs: opts.leaderTtlMs });
+
   metrics.observe({
     amiStatus: () => ami.status(),
     liveCalls: () => tracker.size,
@@ -247,12 +251,14 @@ export async function createRuntime(opts: RuntimeOptions) {
     pipeline,
     tracker,
     leader,
+    statsFolder,
     ami,
     presence,
     clickToCall,
     metrics,
     async start() {
       leader.start();
+      statsFolder.start();
       await reminders.start();
       await imports.start();
       webhooks.startWorker();
@@ -263,6 +269,7 @@ export async function createRuntime(opts: RuntimeOptions) {
       if (housekeeping) clearInterval(housekeeping);
       watchdog.stop();
       await leader.stop();
+      await statsFolder.stop();
       await ami.stop();
       await pipeline.drain();
       await popPool.end();

@@ -18,6 +18,8 @@ export interface CpuShares {
   machine: number;
   cores: number;
   wallS: number;
+  /** PostgreSQL's CPU time over the phase, ms (unrounded: divided by the calls it is the CPU a call). */
+  postgresCpuMs: number;
 }
 
 type Group = 'bench' | 'service' | 'postgres' | 'redis';
@@ -44,7 +46,7 @@ export function cpuMeter(servicePids: () => ReadonlyArray<number | undefined>) {
       return {
         stop() {
           const s = phase.stop();
-          return s && { ...s.groups, other: s.other, steal: s.steal, machine: s.machine, cores: os.cpus().length, wallS: s.wallS };
+          return s && { ...s.groups, other: s.other, steal: s.steal, machine: s.machine, cores: os.cpus().length, wallS: s.wallS, postgresCpuMs: s.cpuMs.postgres };
         },
       };
     },

@@ -53,6 +53,8 @@ export interface PhaseInput {
     gc: { count: number; totalMs: number; maxMs: number } | null;
     poolWaitingMax: number | null;
     cpu: CpuShares | null;
+    /** PostgreSQL's CPU time over the phase / its calls, ms. */
+    postgresMsPerCall?: number | null;
   };
 }
 

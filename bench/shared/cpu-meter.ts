@@ -17,6 +17,8 @@ export interface GroupShares<G extends string> {
    *  steal). A phase with steal did not have the CPU it seemed to have. */
   steal: number;
   wallS: number;
+  /** CPU time of each group over the phase, unrounded (ms; 10 ms ticks): per-call figures from it. */
+  cpuMs: Record<G, number>;
 }
 
 interface Sample<G extends string> {
@@ -49,7 +51,8 @@ export function groupCpuMeter<G extends string>(groupTicks: (table: ProcessTable
           const ours = (Object.values(groups) as number[]).reduce((a, b) => a + b, 0);
           const steal = cores(last.machine.steal - first.machine.steal);
           const machine = Math.round((cores(last.machine.busy - first.machine.busy) - steal) * 100) / 100;
-          return { groups, other: Math.max(0, Math.round((machine - ours) * 100) / 100), machine, steal, wallS: Math.round(wallS * 10) / 10 };
+          const cpuMs = Object.fromEntries((Object.keys(last.groups) as G[]).map((g) => [g, ((last.groups[g] - first.groups[g]) * 1000) / TICKS_PER_S])) as Record<G, number>;
+          return { groups, other: Math.max(0, Math.round((machine - ours) * 100) / 100), machine, steal, wallS: Math.round(wallS * 10) / 10, cpuMs };
         },
       };
     },

@@ -179,26 +179,29 @@ export async function personPeriods(db: Db, viewer: Viewer, q: StatsQuery, by: '
   const cols = (sign: 1 | -1) =>
     sql.raw(['inbound', 'outbound', 'answered', 'missed', 'answer_seconds_sum', 'answer_count', 'talk_total', 'talk_count'].map((c) => (sign === 1 ? `s.${c}` : `-s.${c}`)).join(', '));
   const parts = months ? callParts(q.from, q.to, months) : [];
-  const callsSql = months
-    ? sql`WITH ${p}
-    SELECT user_id, period, ${sums} FROM (
-      ${sql.join(
-        parts.map((part) =>
-          part.monthly
-            ? sql`SELECT ${key} AS user_id, ${q.groupBy === 'total' ? sql`NULL::date` : sql`s.month`} AS period, ${cols(part.sign)}
+  const rollupParts = months
+    ? parts.map((part) =>
+        part.monthly
+          ? sql`SELECT ${key} AS user_id, ${q.groupBy === 'total' ? sql`NULL::date` : sql`s.month`} AS period, ${cols(part.sign)}
       FROM p JOIN call_stats_monthly s ON s.user_id = p.id AND s.month >= ${part.from}::date AND s.month <= ${part.to}::date`
-            : sql`SELECT ${key} AS user_id, ${bucketOfDay(q)} AS period, ${cols(part.sign)}
+          : sql`SELECT ${key} AS user_id, ${bucketOfDay(q)} AS period, ${cols(part.sign)}
       FROM p JOIN call_stats_daily s ON s.user_id = p.id AND s.day >= ${part.from}::date AND s.day <= ${part.to}::date`,
-        ),
-        sql`
+      )
+    : [
+        sql`SELECT ${key} AS user_id, ${bucketOfDay(q)} AS period, ${cols(1)}
+      FROM p JOIN call_stats_daily s ON s.user_id = p.id AND s.day >= ${q.from}::date AND s.day <= ${q.to}::date`,
+      ];
+  // Calls that ended since the last fold (migration 0023: the trigger queues each call's share,
+  // stats-folder.ts adds the queue to the rollups once a second) are added here, in the same
+  // statement and so the same snapshot as the rollups: every call is counted once, queued or folded.
+  const queued = sql`SELECT ${key} AS user_id, ${bucket(q, 's.started_at')} AS period, ${cols(1)}
+      FROM p JOIN call_stats_queue s ON s.user_id = p.id AND s.started_at >= p.t0 AND s.started_at < p.t1`;
+  const callsSql = sql`WITH ${p}
+    SELECT user_id, period, ${sums} FROM (
+      ${sql.join([...rollupParts, queued], sql`
       UNION ALL
-      `,
-      )}
+      `)}
     ) s
-    GROUP BY 1, 2`
-    : sql`WITH ${p}
-    SELECT ${key} AS user_id, ${bucketOfDay(q)} AS period, ${sums}
-    FROM p JOIN call_stats_daily s ON s.user_id = p.id AND s.day >= ${q.from}::date AND s.day <= ${q.to}::date
     GROUP BY 1, 2`;
   // Callbacks depend on later calls and on the hours asked: missed_calls (same trigger) keeps each
   // missed call with its first return, so "on time" is a comparison at read time.

@@ -16,9 +16,9 @@ const callSums = () => ({
 });
 
 /**
- * Call figures per person and local day, written only by the trigger on calls (migration 0014,
- * `call_stats_track`) as calls end; `SELECT call_stats_rebuild()` recounts it. The same migration
- * adds indexes to calls, deals, deal_status_changes, client_notes, reminders and change_history
+ * Call figures per person and local day, added by `call_stats_fold()` from call_stats_queue
+ * (migration 0023; until then by the trigger on calls, 0014) as calls end; `SELECT
+ * call_stats_rebuild()` recounts it. Migration 0014 also adds indexes to calls, deals, deal_status_changes, client_notes, reminders and change_history
  * that drizzle cannot declare (expressions, INCLUDE, partial): see the SQL.
  */
 export const callStatsDaily = pgTable(
@@ -32,8 +32,8 @@ export const callStatsDaily = pgTable(
 );
 
 /**
- * The same sums per person and local month (`month` is its first day), written by the same trigger
- * (migration 0015); whole months of a period are read here. `call_stats_rebuild()` recounts it.
+ * The same sums per person and local month (`month` is its first day), written by the same fold
+ * (migrations 0015, 0023); whole months of a period are read here. `call_stats_rebuild()` recounts it.
  */
 export const callStatsMonthly = pgTable(
   'call_stats_monthly',
@@ -44,6 +44,25 @@ export const callStatsMonthly = pgTable(
   },
   (t) => [primaryKey({ name: 'call_stats_monthly_pkey', columns: [t.userId, t.month] })],
 );
+
+/**
+ * Each ended call's share of the rollups above (with its sign: -1 when a counted call changes or
+ * goes), appended by the trigger on calls (migration 0023) and added to them set-wise by
+ * `call_stats_fold()` once a second (stats-folder.ts). The statistics read it with the rollups,
+ * so a figure is exact before the fold. No key and no index: it holds about a second of calls.
+ */
+export const callStatsQueue = pgTable('call_stats_queue', {
+  userId: integer().notNull(),
+  startedAt: timestamp({ withTimezone: true }).notNull(),
+  inbound: integer().notNull(),
+  outbound: integer().notNull(),
+  answered: integer().notNull(),
+  missed: integer().notNull(),
+  answerSecondsSum: doublePrecision().notNull(),
+  answerCount: integer().notNull(),
+  talkTotal: bigint({ mode: 'number' }).notNull(),
+  talkCount: integer().notNull(),
+});
 
 /**
  * Per deal what "deals created" reads, kept by triggers on deals and deal_status_changes

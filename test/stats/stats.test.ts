@@ -277,8 +277,11 @@ describe('XLSX export', () => {
   });
 });
 
+// The rollup tables as folded: ended calls wait in call_stats_queue until call_stats_fold() (a
+// job of the runtime, which this app does not run) adds them; the figures read both.
+const fold = () => t.database.pool.query('select call_stats_fold()');
 const monthly = async () =>
-  (await t.database.pool.query(
+  (await fold(), await t.database.pool.query(
     `select user_id, month::text, inbound, outbound, answered, missed, answer_seconds_sum, answer_count, talk_total::int, talk_count
      from call_stats_monthly where (inbound, outbound, answered, missed, answer_count, talk_count) <> (0, 0, 0, 0, 0, 0) order by user_id, month`,
   )).rows;
@@ -290,7 +293,7 @@ const dealStats = async () => [
 
 describe('the call rollup', () => {
   const snapshot = async () =>
-    (await t.database.pool.query(
+    (await fold(), await t.database.pool.query(
       `select user_id, day::text, inbound, outbound, answered, missed, answer_seconds_sum, answer_count, talk_total::int, talk_count
        from call_stats_daily where (inbound, outbound, answered, missed, answer_count, talk_count) <> (0, 0, 0, 0, 0, 0) order by user_id, day`,
     )).rows;
@@ -325,6 +328,7 @@ describe('the call rollup', () => {
   });
 
   it('keeps each month the sum of its days', async () => {
+    await fold();
     const summed = (await t.database.pool.query(
       `select user_id, date_trunc('month', day)::date::text as month, sum(inbound)::int inbound, sum(outbound)::int outbound, sum(answered)::int answered,
          sum(missed)::int missed, sum(answer_seconds_sum) answer_seconds_sum, sum(answer_count)::int answer_count, sum(talk_total)::int talk_total, sum(talk_count)::int talk_count
