@@ -7,7 +7,9 @@ import { toast } from '../ui/toast.js';
 // `format=xlsx` answers a file; the JSON form is the one read here.
 type Stats = Exclude<Answer<'/api/stats/managers', 'get'>, string>;
 type Row = Stats['rows'][number];
-const day = (d: Date) => d.toISOString().slice(0, 10);
+// The reader's own calendar day (the figures' days are the department's, and a sales floor's
+// browsers are in its zone): toISOString's UTC day was yesterday for Moscow's first three hours.
+const day = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 
 /** Figures per manager: a chart of answered calls by day (uPlot, loaded on first use) and the comparison table. */
 export default function StatsScreen() {
