@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const database = createDatabase(databaseUrl);
     stack.push({ name: 'postgres pool', close: database.close, deadlineMs: 500 });
     await runMigrations(database.db);
-    await bootstrapAdmin(database.db, logger, config.ADMIN_PASSWORD);
+    await bootstrapAdmin(database.db, logger, config.ADMIN_PASSWORD, config.DATA_DIR);
 
     if (config.REDIS_AUTOSTART) {
       const embeddedRedis = await ensureRedis({ url: config.REDIS_URL, dataDir: config.DATA_DIR, logger });
