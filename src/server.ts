@@ -10,6 +10,9 @@ import { unknownDidNotice } from './routing/unknown-did-notice.js';
 import { createRuntime } from './runtime.js';
 import { ensureConsoleBuild } from './console/console-build.js';
 
+/** A signal this long after the first is a person's second Ctrl-C, not the first one relayed again. */
+const SECOND_SIGNAL_AFTER_MS = 500;
+
 // Process entry: configuration, embedded services when nothing is configured, listen, and a
 // graceful shutdown that closes in the reverse order of start.
 async function main(): Promise<void> {
@@ -30,10 +33,12 @@ async function main(): Promise<void> {
   const stack: Array<{ name: string; close: () => Promise<unknown>; deadlineMs: number }> = [];
 
   let stopping = false;
+  let stoppingSince = 0;
   const shutdown = async (signal: string, code = 0) => {
     if (stopping) return;
     stopping = true;
-    const started = Date.now();
+    stoppingSince = Date.now();
+    const started = stoppingSince;
     logger.info({ signal }, 'shutting down');
     for (const { name, close, deadlineMs } of stack.reverse()) {
       try {
@@ -50,7 +55,10 @@ async function main(): Promise<void> {
   // Registered before anything starts, so a Ctrl-C during start-up still stops PostgreSQL.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     process.on(signal, () => {
-      if (stopping) process.exit(130); // a second Ctrl-C: the user insists
+      // A second Ctrl-C: the user insists. One Ctrl-C reaches this process more than once within
+      // milliseconds — from the terminal (the whole process group) and relayed by `tsx` and `npm`
+      // above it — and that must not cut the drain short (the shutdown test saw exit 130 from it).
+      if (stopping && Date.now() - stoppingSince > SECOND_SIGNAL_AFTER_MS) process.exit(130);
       void shutdown(signal);
     });
   }
