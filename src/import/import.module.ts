@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { Queue, Worker, type Job } from 'bullmq';
 import { eq, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -7,7 +8,7 @@ import { createRedis } from '../infra/redis.js';
 import { importJobs } from './import-jobs.table.js';
 import type { ImportEnv } from './import-run.js';
 import { realRun } from './real-run.js';
-import { fileRef, loadJob, progressOf, viewerById, type ImportFiles, type ImportJob } from './import.service.js';
+import { filePath, fileRef, loadJob, progressOf, viewerById, type ImportFiles, type ImportJob } from './import.service.js';
 import { importRoutes } from './import.routes.js';
 
 // The real run as a BullMQ job: BullMQ hands the job to a live worker (a stalled one's job is
@@ -46,6 +47,11 @@ export function createImportModule(deps: ImportModuleDeps) {
     return job;
   };
 
+  // The upload is the company's client base in one file: once its run is over (done, cancelled,
+  // failed for good) it is deleted. The rejected rows, which the user downloads to fix, stay.
+  const dropUpload = (job: Pick<ImportJob, 'id' | 'format'>) =>
+    rm(filePath(deps.files, job), { force: true }).catch((err: unknown) => log.warn({ err, importId: job.id }, 'could not delete the uploaded file of a finished import'));
+
   async function processRun(bullJob: RunJob): Promise<string> {
     const id = bullJob.data.importId;
     const [job] = await env.db
@@ -56,6 +62,7 @@ export function createImportModule(deps: ImportModuleDeps) {
     if (!job || job.status === 'done') return 'gone';
     if (job.cancelRequested) {
       await env.db.update(importJobs).set({ status: 'cancelled', finishedAt: new Date() }).where(eq(importJobs.id, id));
+      await dropUpload(job);
       await publish(id);
       return 'cancelled';
     }
@@ -70,6 +77,7 @@ export function createImportModule(deps: ImportModuleDeps) {
         },
       });
       await env.db.update(importJobs).set({ status: outcome, finishedAt: new Date() }).where(eq(importJobs.id, id));
+      await dropUpload(job);
       await publish(id);
       return outcome;
     } catch (err) {
@@ -77,6 +85,7 @@ export function createImportModule(deps: ImportModuleDeps) {
       // Retried by BullMQ from the last committed batch; the last attempt marks the import failed.
       if (bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? 1)) {
         await env.db.update(importJobs).set({ status: 'failed', error: err instanceof Error ? err.message.slice(0, 500) : String(err), finishedAt: new Date() }).where(eq(importJobs.id, id));
+        await dropUpload(job);
         await publish(id);
       }
       throw err;

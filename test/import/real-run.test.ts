@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { asc, count, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -71,6 +72,10 @@ describe('real run', () => {
   it('creates the clients as a job, with progress frames and the history saying "import #N by <user>"', async () => {
     const { done } = await importFile(await fixture('clients-utf8-bom-comma.csv'), 'base.csv');
     expect(done.status).toBe('done');
+    // The uploaded base is deleted once the run is over; the rejected rows stay to be fixed.
+    const kept = await readdir(t.dir);
+    expect(kept.filter((f) => f.startsWith(`${done.id}.`))).toEqual([`${done.id}.rejected.csv`]);
+    expect((await api('GET', `/api/import/jobs/${done.id}/rejected`)).statusCode).toBe(200);
     expect(done.counts).toEqual({ created: 6, updated: 0, unchanged: 0, rejected: 2 });
     expect(done.progress).toMatchObject({ rowsDone: 9, rowsTotal: 9, etaSeconds: null });
 
@@ -126,6 +131,7 @@ describe('real run', () => {
     const job = await finished(id);
     expect(job.status).toBe('cancelled');
     expect(job.counts.created).toBe(100);
+    expect((await readdir(t.dir)).filter((f) => f.startsWith(`${id}.`))).toEqual([`${id}.rejected.csv`]);
     expect((await t.database.db.select({ n: count() }).from(clients).where(sql`${clients.name} like 'Отмена %'`))[0]!.n).toBe(100);
     await m.stop();
     await t.module.start();
