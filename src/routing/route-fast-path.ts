@@ -32,6 +32,21 @@ export function createRouteFastPath(config: Config, routeService: RouteService, 
     return given.length === expected.length && timingSafeEqual(given, expected);
   };
 
+  // The answers of one event-loop turn are written together, after every request of the turn has
+  // been read and decided, instead of one write between two reads. Measured (bench:route, quiet
+  // VM, old and new alternated twice): route ÷ bare 0.33–0.42 → 0.45–0.46. The delay is at most
+  // one turn (microseconds at the PBX's rates). Flat pairs (response, body), no object per answer.
+  const replies: Array<ServerResponse | string> = [];
+  const sendReplies = () => {
+    for (let i = 0; i < replies.length; i += 2) {
+      const res = replies[i] as ServerResponse;
+      const body = replies[i + 1] as string;
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    }
+    replies.length = 0;
+  };
+
   return (req, res) => {
     const url = req.url;
     if (req.method !== 'GET' || url === undefined || !url.startsWith('/pbx/route?')) return false;
@@ -40,8 +55,8 @@ export function createRouteFastPath(config: Config, routeService: RouteService, 
     const header = req.headers['x-switchboard-token'];
     if (!tokenIsRight(typeof header === 'string' ? header : query.token)) return false;
     const body = encodeHashBody(routeService.route(toRouteQuery(query)).answer);
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    replies.push(res, body);
+    if (replies.length === 2) setImmediate(sendReplies);
     return true;
   };
 }
