@@ -1,0 +1,198 @@
+// The word path for a fragment of several words ('ромашка групп', 'ромашка-ю', typos of them).
+// A match is still what it always was: the folded search text holds the fragment (`like`); the
+// words only find the candidates. Cut as name_words_of() cuts names, each word of the fragment
+// lies inside one word of a matching name — a word between two separators IS that word, the
+// first ends it, the last begins it — so the clients of the word with the fewest clients,
+// walked in name order off client_name_words (word, name, client_id) and each tested with
+// `like`, give the page in order. Testing one candidate costs a look-up in clients (~6–9 µs):
+// past WALK_CAP candidates the words rarely come together and the trigram index, which finds
+// such rare pairs in a few ms, answers instead (undefined to the caller). Before this a two-word
+// search went to the trigram path: 80 ms for `ромашка групп` (8,333 matches, BENCHMARKS.md).
+import { like, or, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import type { Tx } from './clients.service.js';
+import { clientNameWords, nameWords } from './name-words.table.js';
+import { MAX_WORDS, wordsCloseTo } from './name-words.js';
+
+type Conn = Db | Tx;
+
+/** As name_words_of() splits the folded text: anything but these separates words. */
+const SEPARATORS = /([^0-9a-zа-я]+)/;
+const LETTER = /[a-zа-я]/;
+
+/**
+ * Candidates tested at most before the trigram path answers instead: ~15 ms of look-ups. A word
+ * held by no more clients than this is walked to its end, so its answer is always exact.
+ */
+export const WALK_CAP = 2_000;
+
+/** One word of the fragment and where it sits: the pattern of the name words that can hold it. */
+interface Token {
+  text: string;
+  /** A separator before it in the fragment: the name's word begins with it. */
+  start: boolean;
+  /** A separator after it: the name's word ends with it. */
+  end: boolean;
+}
+
+export interface Phrase {
+  /** Words and separators alternating, a word first (empty when the fragment starts with a separator). */
+  parts: string[];
+  tokens: Token[];
+}
+
+/** The folded fragment cut into words; undefined when no word has a letter (digits-only words are not stored). */
+export function phraseOf(folded: string): Phrase | undefined {
+  const parts = folded.split(SEPARATORS);
+  const tokens: Token[] = [];
+  for (let i = 0; i < parts.length; i += 2) {
+    if (parts[i] !== '') tokens.push({ text: parts[i]!, start: i > 0, end: i < parts.length - 1 });
+  }
+  return tokens.some((t) => LETTER.test(t.text)) ? { parts, tokens } : undefined;
+}
+
+const patternOf = (t: Token): string => `${t.start ? '' : '%'}${t.text}${t.end ? '' : '%'}`;
+
+/** Name words matching any of the `like` patterns (letters and digits: nothing to escape); undefined past MAX_WORDS. */
+async function wordsLike(conn: Conn, patterns: string[]): Promise<string[] | undefined> {
+  const rows = await conn
+    .selectDistinct({ word: nameWords.word })
+    .from(nameWords)
+    // OR of `like`s, not `like any(…)`: the trigram index serves each one (a BitmapOr), not the array.
+    .where(or(...patterns.map((p) => like(nameWords.word, p))))
+    .limit(MAX_WORDS + 1);
+  return rows.length > MAX_WORDS ? undefined : rows.map((r) => r.word);
+}
+
+type After = { key: SQL; id: number } | undefined;
+
+/** The (name, client_id) of the words' clients in name order after the cursor, at most `cap`, each client once. */
+function candidates(words: string[], after: After, cap: number): SQL {
+  const afterCursor = after === undefined ? sql`` : sql`and (c.name, c.client_id) > (${after.key}, ${after.id})`;
+  const one = (word: string) =>
+    sql`(select c.name, c.client_id from ${clientNameWords} c where c.word = ${word} ${afterCursor} order by c.name, c.client_id limit ${cap})`;
+  if (words.length === 1) return one(words[0]!);
+  // Each word's list comes in order off the index: merged (Merge Append) and de-duplicated
+  // (a client holding two of the words) without sorting, so the walk stops at the page.
+  return sql`(select distinct u.name, u.client_id from (${sql.join(words.map(one), sql` union all `)}) u order by u.name, u.client_id limit ${cap})`;
+}
+
+/** How many clients hold one of the words, counted up to `cap + 1`: one figure per list. */
+async function clientCounts(conn: Conn, lists: string[][], cap: number): Promise<number[]> {
+  const counts = lists.map(
+    (words, i) => sql`(select count(*)::int from (select 1 from ${clientNameWords} c where c.word = any(${sql.param(words)}::text[]) limit ${cap + 1}) x) as ${sql.identifier(`n${i}`)}`,
+  );
+  const rows = await conn.execute<Record<string, number>>(sql`select ${sql.join(counts, sql`, `)}`);
+  return lists.map((_, i) => Number(rows.rows[0]![`n${i}`]));
+}
+
+/**
+ * The first `n` clients after the cursor, in name order, among the clients of `words` whose
+ * folded search text passes `test`; undefined when WALK_CAP candidates did not settle it.
+ */
+async function walk(conn: Conn, words: string[], holders: number, test: SQL, after: After, n: number): Promise<number[] | undefined> {
+  // The test is a subquery per candidate on purpose: as a join, the planner sends the `like` to
+  // the trigram index and collects every match (55 ms for 8,406) instead of stopping at the page.
+  const rows = await conn.execute<{ client_id: number }>(sql`
+    select m.client_id from ${candidates(words, after, WALK_CAP)} m
+    where (select ${test} from clients k where k.id = m.client_id)
+    order by m.name, m.client_id limit ${n}`);
+  const ids = rows.rows.map((r) => Number(r.client_id));
+  if (ids.length === n || holders <= WALK_CAP) return ids;
+  // Fewer than a page: exact only if the walk reached the end of the list before the cap.
+  const left = await conn.execute<{ n: number }>(sql`select count(*)::int n from ${candidates(words, after, WALK_CAP + 1)} m`);
+  return Number(left.rows[0]!.n) <= WALK_CAP ? ids : undefined;
+}
+
+const searchText = sql`client_search_text(k.name, k.legal_name, k.company)`;
+const literal = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** A separator as a regular expression matching itself alone. */
+const regexLiteral = (sep: string): string => [...sep].map((c) => (/[!-/:-@[-`{-~]/.test(c) ? `\\${c}` : `[${c}]`)).join('');
+
+/**
+ * The typo rule for several words (the same for every path): when no client holds the fragment,
+ * each of its words that no name holds where it stands is replaced by the name words close to it
+ * (pg_trgm's recipe, as for one word); a client matches when its text holds the fragment so
+ * corrected. As a POSIX regular expression (the trigram index serves `~` too). `none`: nothing
+ * can match (a word has nothing close to it, or no word needs a correction).
+ */
+export async function correctedPhrase(conn: Conn, phrase: Phrase): Promise<{ regex: string; lists: Array<string[] | undefined> } | 'none'> {
+  const pieces: string[] = [];
+  const lists: Array<string[] | undefined> = [];
+  let corrections = 0;
+  for (let i = 0; i < phrase.parts.length; i++) {
+    const part = phrase.parts[i]!;
+    if (i % 2 === 1) {
+      pieces.push(regexLiteral(part));
+      continue;
+    }
+    if (part === '') continue;
+    const token: Token = { text: part, start: i > 0, end: i < phrase.parts.length - 1 };
+    if (!LETTER.test(part)) {
+      pieces.push(part);
+      lists.push(undefined);
+      continue;
+    }
+    const held = await wordsLike(conn, [patternOf(token)]);
+    if (held === undefined || (held.length > 0 && (await anyHolder(conn, held)))) {
+      pieces.push(part);
+      lists.push(held);
+      continue;
+    }
+    const close = await wordsCloseTo(conn, part);
+    if (close.length === 0) return 'none';
+    corrections++;
+    pieces.push(`(${close.join('|')})`);
+    // The text holds a close word: its clients are those of the words holding one.
+    lists.push(await wordsLike(conn, close.map((w) => `%${w}%`)));
+  }
+  // Every word held where it stands: the expression would be the fragment itself, which no client holds.
+  return corrections === 0 ? 'none' : { regex: pieces.join(''), lists };
+}
+
+async function anyHolder(conn: Conn, words: string[]): Promise<boolean> {
+  const rows = await conn.execute(sql`select 1 from ${clientNameWords} where word = any(${sql.param(words)}::text[]) limit 1`);
+  return rows.rows.length > 0;
+}
+
+/** The list with the fewest clients (counted up to the cap), and that count. */
+async function fewest(conn: Conn, lists: string[][]): Promise<{ words: string[]; holders: number }> {
+  const counts = await clientCounts(conn, lists, WALK_CAP);
+  let best = 0;
+  for (let i = 1; i < lists.length; i++) if (counts[i]! < counts[best]!) best = i;
+  return { words: lists[best]!, holders: counts[best]! };
+}
+
+/**
+ * The page's client ids for a fragment of several words by the word path, or undefined when
+ * the trigram path must answer (a word held by too many name words, or WALK_CAP reached).
+ */
+export async function pageByPhrase(conn: Conn, folded: string, phrase: Phrase, typos: boolean, after: After, n: number): Promise<number[] | undefined> {
+  const letterTokens = phrase.tokens.filter((t) => LETTER.test(t.text));
+  const lists: Array<string[] | undefined> = [];
+  for (const t of letterTokens) lists.push(await wordsLike(conn, [patternOf(t)]));
+  const usable = lists.filter((l): l is string[] => l !== undefined);
+  const exact = sql`${searchText} like ${literal(folded)}`;
+  let fragmentHeld: boolean | undefined = usable.some((l) => l.length === 0) ? false : undefined;
+  if (fragmentHeld === undefined) {
+    if (usable.length === 0) return undefined;
+    const driver = await fewest(conn, usable);
+    const ids = await walk(conn, driver.words, driver.holders, exact, after, n);
+    if (!typos || ids === undefined || ids.length > 0) return ids;
+    // Nothing after the cursor: typo or not is decided on the whole list, as on the first page.
+    if (after !== undefined) {
+      const first = await walk(conn, driver.words, driver.holders, exact, undefined, 1);
+      if (first === undefined || first.length > 0) return first === undefined ? undefined : [];
+    }
+    fragmentHeld = false;
+  }
+  if (!typos) return [];
+  const corrected = await correctedPhrase(conn, phrase);
+  if (corrected === 'none') return [];
+  const typoLists = corrected.lists.filter((l): l is string[] => l !== undefined);
+  if (typoLists.length === 0) return undefined;
+  if (typoLists.some((l) => l.length === 0)) return [];
+  const driver = await fewest(conn, typoLists);
+  return walk(conn, driver.words, driver.holders, sql`${searchText} ~ ${corrected.regex}`, after, n);
+}
