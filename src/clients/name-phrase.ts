@@ -5,7 +5,7 @@
 // first ends it, the last begins it — so the clients of the word with the fewest clients,
 // walked in name order off client_name_words (word, name, client_id) and each tested with
 // `like`, give the page in order. Testing one candidate costs a look-up in clients (~6–9 µs):
-// past WALK_CAP candidates the words rarely come together and the trigram index, which finds
+// past WALK_CAP (1,000) candidates the words rarely come together and the trigram index, which finds
 // such rare pairs in a few ms, answers instead (undefined to the caller). Before this a two-word
 // search went to the trigram path: 80 ms for `ромашка групп` (8,333 matches, BENCHMARKS.md).
 import { like, or, sql, type SQL } from 'drizzle-orm';
@@ -21,10 +21,10 @@ const SEPARATORS = /([^0-9a-zа-я]+)/;
 const LETTER = /[a-zа-я]/;
 
 /**
- * Candidates tested at most before the trigram path answers instead: ~15 ms of look-ups. A word
+ * Candidates tested at most before the trigram path answers instead: 5–9 ms of look-ups. A word
  * held by no more clients than this is walked to its end, so its answer is always exact.
  */
-export const WALK_CAP = 2_000;
+export const WALK_CAP = 1_000;
 
 /** One word of the fragment and where it sits: the pattern of the name words that can hold it. */
 interface Token {
