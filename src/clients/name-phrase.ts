@@ -26,6 +26,9 @@ const LETTER = /[a-zа-я]/;
  */
 export const WALK_CAP = 1_000;
 
+/** Words of the fragment whose name words are looked up to find candidates. */
+const MAX_DRIVERS = 4;
+
 /** One word of the fragment and where it sits: the pattern of the name words that can hold it. */
 interface Token {
   text: string;
@@ -213,7 +216,9 @@ async function pageOfLists(conn: Conn, lists: string[][], test: SQL, after: Afte
  * the trigram path must answer (a word held by too many name words, or WALK_CAP reached).
  */
 export async function pageByPhrase(conn: Conn, folded: string, phrase: Phrase, typos: boolean, after: After, n: number): Promise<number[] | undefined> {
-  const letterTokens = phrase.tokens.filter((t) => LETTER.test(t.text));
+  // The longest words are the likeliest to be rare; the others are checked by the test anyway,
+  // and a 200-character fragment of one-letter words would cost a query per word.
+  const letterTokens = phrase.tokens.filter((t) => LETTER.test(t.text)).sort((a, b) => b.text.length - a.text.length).slice(0, MAX_DRIVERS);
   const lists: Array<string[] | undefined> = [];
   for (const t of letterTokens) lists.push(await wordsLike(conn, [patternOf(t)]));
   const usable = lists.filter((l): l is string[] => l !== undefined);
@@ -236,5 +241,5 @@ export async function pageByPhrase(conn: Conn, folded: string, phrase: Phrase, t
   const typoLists = corrected.lists.filter((l): l is string[] => l !== undefined);
   if (typoLists.length === 0) return undefined;
   if (typoLists.some((l) => l.length === 0)) return [];
-  return pageOfLists(conn, typoLists, sql`${searchText} ~ ${corrected.regex}`, after, n);
+  return pageOfLists(conn, typoLists.slice(0, MAX_DRIVERS), sql`${searchText} ~ ${corrected.regex}`, after, n);
 }
