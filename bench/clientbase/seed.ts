@@ -24,7 +24,7 @@ export async function seedClientBase(client: pg.Client | pg.PoolClient, size: Se
   await client.query('set max_parallel_maintenance_workers = 2');
   await client.query('begin');
   await client.query('set local session_replication_role = replica');
-  const tables = ['clients', 'client_phones', 'deals', 'client_name_words', 'name_words'];
+  const tables = ['clients', 'client_phones', 'deals', 'client_name_words', 'name_words', 'client_name_pairs'];
   const indexes = (
     await client.query<{ name: string; def: string }>(
       `select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as def
@@ -71,9 +71,10 @@ export async function seedClientBase(client: pg.Client | pg.PoolClient, size: Se
     [size.clients, TAGS, ADJECTIVES, NOUNS],
   );
   step('clients');
-  // What the triggers of migration 0020 write for an insert (they are off for the load).
+  // What the triggers of migrations 0020 and 0024 write for an insert (they are off for the load).
   await client.query(`insert into client_name_words (word, name, client_id) select w, c.name, c.id from clients c, name_words_of(c.name, c.legal_name, c.company) w`);
   await client.query(`insert into name_words (word) select distinct word from client_name_words`);
+  await client.query(`insert into client_name_pairs (first, second, name, client_id) select p.first, p.second, c.name, c.id from clients c, name_pairs_of(c.name, c.legal_name, c.company) p`);
   step('name words');
   // Two mobile numbers per client; digits from a hash, so fragments hit like real numbers do.
   await client.query(
@@ -93,7 +94,7 @@ export async function seedClientBase(client: pg.Client | pg.PoolClient, size: Se
   for (const i of indexes) await client.query(i.def);
   step(`${indexes.length} indexes rebuilt`);
   await client.query('commit');
-  await client.query('vacuum analyze clients, client_phones, deals, users, client_name_words, name_words');
+  await client.query('vacuum analyze clients, client_phones, deals, users, client_name_words, name_words, client_name_pairs');
   step('vacuum analyze');
 }
 

@@ -129,16 +129,17 @@ export async function searchClientBase(
   // The name as the only condition (no other filter, a viewer who sees the whole base), sorted by
   // name: the word path (name-words.ts) finds the page off one index in name order. With anything
   // else to test per client, the paths below are cheaper.
-  const wordPath = sort === 'name' && filter.q !== undefined && searchConditions(db, viewer, { ...filter, q: undefined }, region) === undefined;
-  const word = wordPath ? singleWord(foldText(filter.q!)) : undefined;
-  // Several words ('ромашка групп', 'ромашка-ю'): the clients of the rarest, each tested (name-phrase.ts).
-  const phrase = wordPath && word === undefined ? phraseOf(foldText(filter.q!)) : undefined;
+  const others = filter.q === undefined ? undefined : searchConditions(db, viewer, { ...filter, q: undefined }, region);
+  const word = sort === 'name' && filter.q !== undefined && others === undefined ? singleWord(foldText(filter.q)) : undefined;
+  // Several words ('ромашка групп', 'ромашка-ю'): the clients of the rarest word or pair, each
+  // tested, a manager's visibility and the filters included (name-phrase.ts).
+  const phrase = sort === 'name' && filter.q !== undefined && singleWord(foldText(filter.q)) === undefined ? phraseOf(foldText(filter.q)) : undefined;
   const select = async (conn: Db | Tx) => {
     if (word !== undefined || phrase !== undefined) {
       const ids =
         word !== undefined
           ? await pageByWords(conn, word, tolerant, after, filter.limit + 1)
-          : await pageByPhrase(conn, foldText(filter.q!), phrase!, tolerant, after, filter.limit + 1);
+          : await pageByPhrase(conn, foldText(filter.q!), phrase!, { typos: tolerant, others, after, n: filter.limit + 1 });
       if (ids !== undefined) return ids.length === 0 ? [] : pageOf(conn, inArray(clients.id, ids));
     }
     // The same answer for every page of one search: it does not depend on the cursor.

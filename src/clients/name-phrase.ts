@@ -8,10 +8,10 @@
 // past WALK_CAP (1,000) candidates the words rarely come together and the trigram index, which finds
 // such rare pairs in a few ms, answers instead (undefined to the caller). Before this a two-word
 // search went to the trigram path: 80 ms for `ромашка групп` (8,333 matches, BENCHMARKS.md).
-import { like, or, sql, type SQL } from 'drizzle-orm';
+import { and, like, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { Tx } from './clients.service.js';
-import { clientNameWords, nameWords } from './name-words.table.js';
+import { clientNamePairs, clientNameWords, nameWords } from './name-words.table.js';
 import { MAX_WORDS, wordsCloseTo } from './name-words.js';
 
 type Conn = Db | Tx;
@@ -26,12 +26,16 @@ const LETTER = /[a-zа-я]/;
  */
 export const WALK_CAP = 1_000;
 
-/** Words of the fragment whose name words are looked up to find candidates. */
-const MAX_DRIVERS = 4;
+/** Words of the fragment whose name words are looked up to find candidates (a 200-character fragment of one-letter words would cost a query each). */
+const MAX_DRIVERS = 8;
+/** Pairs of name words two neighbouring words of the fragment can be, at most, for one list. */
+const MAX_PAIRS = 16;
 
 /** One word of the fragment and where it sits: the pattern of the name words that can hold it. */
 interface Token {
   text: string;
+  /** Its place in `parts`: neighbours are two apart. */
+  at: number;
   /** A separator before it in the fragment: the name's word begins with it. */
   start: boolean;
   /** A separator after it: the name's word ends with it. */
@@ -49,7 +53,7 @@ export function phraseOf(folded: string): Phrase | undefined {
   const parts = folded.split(SEPARATORS);
   const tokens: Token[] = [];
   for (let i = 0; i < parts.length; i += 2) {
-    if (parts[i] !== '') tokens.push({ text: parts[i]!, start: i > 0, end: i < parts.length - 1 });
+    if (parts[i] !== '') tokens.push({ text: parts[i]!, at: i, start: i > 0, end: i < parts.length - 1 });
   }
   return tokens.some((t) => LETTER.test(t.text)) ? { parts, tokens } : undefined;
 }
@@ -69,22 +73,32 @@ async function wordsLike(conn: Conn, patterns: string[]): Promise<string[] | und
 
 type After = { key: SQL; id: number } | undefined;
 
-/** The (name, client_id) of the words' clients in name order after the cursor, at most `cap`, each client once. */
-function candidates(words: string[], after: After, cap: number): SQL {
+/** A name word (client_name_words) or two neighbouring ones (client_name_pairs, migration 0024). */
+type Key = string | readonly [string, string];
+/** The keys one word, or two neighbouring words, of the fragment can be: their clients are the candidates. */
+type List = Key[];
+
+const keyRows = (key: Key, afterCursor: SQL, tail: SQL): SQL =>
+  typeof key === 'string'
+    ? sql`(select c.name, c.client_id from ${clientNameWords} c where c.word = ${key} ${afterCursor} ${tail})`
+    : sql`(select c.name, c.client_id from ${clientNamePairs} c where c.first = ${key[0]} and c.second = ${key[1]} ${afterCursor} ${tail})`;
+
+/** The (name, client_id) of the keys' clients in name order after the cursor, at most `cap`, each client once. */
+function candidates(words: List, after: After, cap: number): SQL {
   const afterCursor = after === undefined ? sql`` : sql`and (c.name, c.client_id) > (${after.key}, ${after.id})`;
-  const one = (word: string) =>
-    sql`(select c.name, c.client_id from ${clientNameWords} c where c.word = ${word} ${afterCursor} order by c.name, c.client_id limit ${cap})`;
+  const one = (key: Key) => keyRows(key, afterCursor, sql`order by c.name, c.client_id limit ${cap}`);
   if (words.length === 1) return one(words[0]!);
   // Each word's list comes in order off the index: merged (Merge Append) and de-duplicated
   // (a client holding two of the words) without sorting, so the walk stops at the page.
   return sql`(select distinct u.name, u.client_id from (${sql.join(words.map(one), sql` union all `)}) u order by u.name, u.client_id limit ${cap})`;
 }
 
-/** How many clients hold one of the words, counted up to `cap + 1`: one figure per list. */
-async function clientCounts(conn: Conn, lists: string[][], cap: number): Promise<number[]> {
-  const counts = lists.map(
-    (words, i) => sql`(select count(*)::int from (select 1 from ${clientNameWords} c where c.word = any(${sql.param(words)}::text[]) limit ${cap + 1}) x) as ${sql.identifier(`n${i}`)}`,
-  );
+/** How many clients hold one of the keys, counted up to `cap + 1`: one figure per list. */
+async function clientCounts(conn: Conn, lists: List[], cap: number): Promise<number[]> {
+  const counts = lists.map((keys, i) => {
+    const rows = sql.join(keys.map((key) => keyRows(key, sql``, sql`limit ${cap + 1}`)), sql` union all `);
+    return sql`(select count(*)::int from (select 1 from (${rows}) u limit ${cap + 1}) x) as ${sql.identifier(`n${i}`)}`;
+  });
   const rows = await conn.execute<Record<string, number>>(sql`select ${sql.join(counts, sql`, `)}`);
   return lists.map((_, i) => Number(rows.rows[0]![`n${i}`]));
 }
@@ -93,12 +107,12 @@ async function clientCounts(conn: Conn, lists: string[][], cap: number): Promise
  * The first `n` clients after the cursor, in name order, among the clients of `words` whose
  * folded search text passes `test`; undefined when WALK_CAP candidates did not settle it.
  */
-async function walk(conn: Conn, words: string[], holders: number, test: SQL, after: After, n: number): Promise<number[] | undefined> {
+async function walk(conn: Conn, words: List, holders: number, test: SQL, after: After, n: number): Promise<number[] | undefined> {
   // The test is a subquery per candidate on purpose: as a join, the planner sends the `like` to
   // the trigram index and collects every match (55 ms for 8,406) instead of stopping at the page.
   const rows = await conn.execute<{ client_id: number }>(sql`
     select m.client_id from ${candidates(words, after, WALK_CAP)} m
-    where (select ${test} from clients k where k.id = m.client_id)
+    where (select ${test} from clients where clients.id = m.client_id)
     order by m.name, m.client_id limit ${n}`);
   const ids = rows.rows.map((r) => Number(r.client_id));
   if (ids.length === n || holders <= WALK_CAP) return ids;
@@ -107,7 +121,7 @@ async function walk(conn: Conn, words: string[], holders: number, test: SQL, aft
   return Number(left.rows[0]!.n) <= WALK_CAP ? ids : undefined;
 }
 
-const searchText = sql`client_search_text(k.name, k.legal_name, k.company)`;
+const searchText = sql`client_search_text(clients.name, clients.legal_name, clients.company)`;
 const literal = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /** A separator as a regular expression matching itself alone. */
@@ -120,9 +134,9 @@ const regexLiteral = (sep: string): string => [...sep].map((c) => (/[!-/:-@[-`{-
  * corrected. As a POSIX regular expression (the trigram index serves `~` too). `none`: nothing
  * can match (a word has nothing close to it, or no word needs a correction).
  */
-export async function correctedPhrase(conn: Conn, phrase: Phrase): Promise<{ regex: string; lists: Array<string[] | undefined> } | 'none'> {
+export async function correctedPhrase(conn: Conn, phrase: Phrase): Promise<{ regex: string; words: Placed[] } | 'none'> {
   const pieces: string[] = [];
-  const lists: Array<string[] | undefined> = [];
+  const words: Placed[] = [];
   let corrections = 0;
   for (let i = 0; i < phrase.parts.length; i++) {
     const part = phrase.parts[i]!;
@@ -131,16 +145,14 @@ export async function correctedPhrase(conn: Conn, phrase: Phrase): Promise<{ reg
       continue;
     }
     if (part === '') continue;
-    const token: Token = { text: part, start: i > 0, end: i < phrase.parts.length - 1 };
     if (!LETTER.test(part)) {
       pieces.push(part);
-      lists.push(undefined);
       continue;
     }
-    const held = await wordsLike(conn, [patternOf(token)]);
+    const held = await wordsLike(conn, [patternOf({ text: part, at: i, start: i > 0, end: i < phrase.parts.length - 1 })]);
     if (held === undefined || (held.length > 0 && (await anyHolder(conn, held)))) {
       pieces.push(part);
-      lists.push(held);
+      words.push({ at: i, list: held });
       continue;
     }
     const close = await wordsCloseTo(conn, part);
@@ -148,10 +160,29 @@ export async function correctedPhrase(conn: Conn, phrase: Phrase): Promise<{ reg
     corrections++;
     pieces.push(`(${close.join('|')})`);
     // The text holds a close word: its clients are those of the words holding one.
-    lists.push(await wordsLike(conn, close.map((w) => `%${w}%`)));
+    words.push({ at: i, list: await wordsLike(conn, close.map((w) => `%${w}%`)) });
   }
   // Every word held where it stands: the expression would be the fragment itself, which no client holds.
-  return corrections === 0 ? 'none' : { regex: pieces.join(''), lists };
+  return corrections === 0 ? 'none' : { regex: pieces.join(''), words };
+}
+
+/** A word of the fragment (its place in `parts`) and the name words it can be; undefined: too many. */
+type Placed = { at: number; list: string[] | undefined };
+
+/**
+ * The lists to find candidates in: each word's name words, and for two neighbouring words the
+ * pairs of name words they can be (client_name_pairs), when there are few such pairs. A pair's
+ * list is never longer than either word's: 'групп ооо' has none at all.
+ */
+function listsOf(placed: Placed[]): List[] {
+  const words = placed.slice(0, MAX_DRIVERS);
+  const lists: List[] = words.flatMap((w) => (w.list === undefined ? [] : [w.list]));
+  for (let i = 0; i + 1 < words.length; i++) {
+    const [a, b] = [words[i]!.list, words[i + 1]!.list];
+    if (words[i + 1]!.at !== words[i]!.at + 2 || a === undefined || b === undefined || a.length * b.length > MAX_PAIRS) continue;
+    lists.push(a.flatMap((x) => b.map((y) => [x, y] as const)));
+  }
+  return lists;
 }
 
 async function anyHolder(conn: Conn, words: string[]): Promise<boolean> {
@@ -182,7 +213,7 @@ async function merge(conn: Conn, a: string, b: string, test: SQL, after: After, 
       select x.name, x.client_id from ${list(a)} x join ${list(b)} y on x.name = y.name and x.client_id = y.client_id
       order by x.name, x.client_id offset 0
     ) j
-    where (select ${test} from clients k where k.id = j.client_id)
+    where (select ${test} from clients where clients.id = j.client_id)
     limit ${n}`);
   return rows.rows.map((r) => Number(r.client_id));
 }
@@ -194,14 +225,16 @@ export const MERGE_MAX = 80_000;
  * The page among the clients holding a word of every list (a list: the name words one word of
  * the fragment can be), each tested; undefined when the trigram path must answer.
  */
-async function pageOfLists(conn: Conn, lists: string[][], test: SQL, after: After, n: number): Promise<number[] | undefined> {
+async function pageOfLists(conn: Conn, lists: List[], test: SQL, after: After, n: number, onlyShort: boolean): Promise<number[] | undefined> {
   const counts = await clientCounts(conn, lists, WALK_CAP);
   let best = 0;
-  for (let i = 1; i < lists.length; i++) if (counts[i]! < counts[best]!) best = i;
+  // Equal counts (both past the cap): a pair's list, which holds only clients with both words.
+  for (let i = 1; i < lists.length; i++) if (counts[i]! < counts[best]! || (counts[i] === counts[best] && typeof lists[i]![0] !== 'string')) best = i;
   // A list short enough: walked to its end, always exact.
   if (counts[best]! <= WALK_CAP) return walk(conn, lists[best]!, counts[best]!, test, after, n);
+  if (onlyShort) return undefined;
   // Two common words: merged, when each is one name word and both lists together are short enough.
-  const single = lists.filter((l) => l.length === 1).map((l) => l[0]!);
+  const single = lists.filter((l) => l.length === 1 && typeof l[0] === 'string').map((l) => l[0] as string);
   if (single.length >= 2) {
     const sized = await Promise.all(single.map(async (word) => ({ word, rows: await estimate(conn, word) })));
     sized.sort((x, y) => x.rows - y.rows);
@@ -215,31 +248,35 @@ async function pageOfLists(conn: Conn, lists: string[][], test: SQL, after: Afte
  * The page's client ids for a fragment of several words by the word path, or undefined when
  * the trigram path must answer (a word held by too many name words, or WALK_CAP reached).
  */
-export async function pageByPhrase(conn: Conn, folded: string, phrase: Phrase, typos: boolean, after: After, n: number): Promise<number[] | undefined> {
-  // The longest words are the likeliest to be rare; the others are checked by the test anyway,
-  // and a 200-character fragment of one-letter words would cost a query per word.
-  const letterTokens = phrase.tokens.filter((t) => LETTER.test(t.text)).sort((a, b) => b.text.length - a.text.length).slice(0, MAX_DRIVERS);
-  const lists: Array<string[] | undefined> = [];
-  for (const t of letterTokens) lists.push(await wordsLike(conn, [patternOf(t)]));
-  const usable = lists.filter((l): l is string[] => l !== undefined);
-  const exact = sql`${searchText} like ${literal(folded)}`;
-  let fragmentHeld: boolean | undefined = usable.some((l) => l.length === 0) ? false : undefined;
-  if (fragmentHeld === undefined) {
-    if (usable.length === 0) return undefined;
-    const ids = await pageOfLists(conn, usable, exact, after, n);
+export async function pageByPhrase(
+  conn: Conn,
+  folded: string,
+  phrase: Phrase,
+  { typos, others, after, n }: { typos: boolean; others: SQL | undefined; after: After; n: number },
+): Promise<number[] | undefined> {
+  // With other conditions (a manager's visibility, a filter) most candidates fail them: only a
+  // list walked to its end is cheap then (the trigram path answers otherwise, as it always did).
+  const onlyShort = others !== undefined;
+  const placed: Placed[] = [];
+  for (const t of phrase.tokens.filter((t) => LETTER.test(t.text)).slice(0, MAX_DRIVERS)) placed.push({ at: t.at, list: await wordsLike(conn, [patternOf(t)]) });
+  const exact = and(sql`${searchText} like ${literal(folded)}`, others)!;
+  // A word no name word can be: no client holds the fragment.
+  if (!placed.some((p) => p.list?.length === 0)) {
+    const lists = listsOf(placed);
+    if (lists.length === 0) return undefined;
+    const ids = await pageOfLists(conn, lists, exact, after, n, onlyShort);
     if (!typos || ids === undefined || ids.length > 0) return ids;
     // Nothing after the cursor: typo or not is decided on the whole list, as on the first page.
     if (after !== undefined) {
-      const first = await pageOfLists(conn, usable, exact, undefined, 1);
+      const first = await pageOfLists(conn, lists, exact, undefined, 1, onlyShort);
       if (first === undefined || first.length > 0) return first === undefined ? undefined : [];
     }
-    fragmentHeld = false;
   }
   if (!typos) return [];
   const corrected = await correctedPhrase(conn, phrase);
   if (corrected === 'none') return [];
-  const typoLists = corrected.lists.filter((l): l is string[] => l !== undefined);
-  if (typoLists.length === 0) return undefined;
-  if (typoLists.some((l) => l.length === 0)) return [];
-  return pageOfLists(conn, typoLists.slice(0, MAX_DRIVERS), sql`${searchText} ~ ${corrected.regex}`, after, n);
+  if (corrected.words.some((p) => p.list?.length === 0)) return [];
+  const lists = listsOf(corrected.words);
+  if (lists.length === 0) return undefined;
+  return pageOfLists(conn, lists, and(sql`${searchText} ~ ${corrected.regex}`, others)!, after, n, onlyShort);
 }

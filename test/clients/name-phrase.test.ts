@@ -145,36 +145,60 @@ describe('typos of several words', () => {
 });
 
 describe('two common words rarely together', () => {
-  // Both words held by more clients than the walk tests; the few that hold the pair sort after
-  // all of them ('Пчела 1…' < 'Пчела Улей'), so a walk meets none within its cap.
+  // More clients than the walk tests hold each word and even the pair side by side; the few
+  // that hold the fragment as typed (a hyphen) sort after all of them ('Яр …').
   beforeAll(async () => {
-    const n = WALK_CAP + 50;
     await t.database.pool.query(
       `insert into clients (name, owner_id)
-       select 'Пчела ' || g, $1::int from generate_series(1, $2::int) g
-       union all select 'Улей ' || g, $1 from generate_series(1, $2) g
-       union all select 'Стрела ' || g, $1 from generate_series(1, 10) g
-       union all select 'Пчела Улей', $1 from generate_series(1, 3)
-       union all select 'Стрела Улей', $1 from generate_series(1, 2)`,
-      [other.id, n],
+       select 'Пчела Улей ' || g, $1::int from generate_series(1, $2::int) g
+       union all select 'Яр Пчела-Улей', $1 from generate_series(1, 3)
+       union all select 'Яр Стрела-Улей', $1 from generate_series(1, 2)`,
+      [other.id, WALK_CAP + 50],
     );
     // The merge is chosen on the planner's estimate of each list: statistics as in production.
     await t.database.pool.query('analyze client_name_words');
   });
 
-  it('merges the two lists (one name word each) and pages exactly', async () => {
-    const all = await expected('пчела улей');
+  it('merges the two words’ lists (one name word each) and pages exactly', async () => {
+    const all = await expected('пчела-улей');
     expect(all).toHaveLength(3);
-    expect(await allPages(director.token, 'пчела улей', 2)).toEqual(all);
+    expect(await allPages(director.token, 'пчела-улей', 2)).toEqual(all);
     // And its typo: both words held, the typo corrected, the same three.
-    expect(await expected('пчела уллей')).toEqual(all);
-    expect(await allPages(director.token, 'пчела уллей', 2)).toEqual(all);
+    expect(await expected('пчела-уллей')).toEqual(all);
+    expect(await allPages(director.token, 'пчела-уллей', 2)).toEqual(all);
   });
 
   it(`falls back to the trigram index past ${WALK_CAP} candidates when a word can be several name words`, async () => {
-    // 'ела' ends 'пчела' and 'стрела': two lists, no merge; the walk of 'улей' meets no match in its cap.
-    const all = await expected('ела улей');
+    // 'ела' ends 'пчела' and 'стрела': no merge; the walk meets no match within its cap.
+    const all = await expected('ела-улей');
     expect(all).toHaveLength(5);
-    expect(await allPages(director.token, 'ела улей', 2)).toEqual(all);
+    expect(await allPages(director.token, 'ела-улей', 2)).toEqual(all);
+  });
+
+  it('finds common words never side by side off their pairs, as the director and as a manager', async () => {
+    expect(await expected('улей пчела')).toEqual([]);
+    expect((await search(director.token, `q=${encodeURIComponent('улей пчела')}`)).items).toEqual([]);
+    expect((await search(manager.token, `q=${encodeURIComponent('улей пчела')}`)).items).toEqual([]);
+  });
+});
+
+describe('pairs kept in step with clients', () => {
+  const pairsOf = async (id: number) =>
+    (await t.database.pool.query<{ pair: string }>(`select first || ' ' || second as pair from client_name_pairs where client_id = $1 order by 1`, [id])).rows.map((r) => r.pair);
+
+  it('pairs neighbouring words across name, legal name and company; a word of digits breaks a pair', async () => {
+    const [row] = (
+      await t.database.pool.query<{ id: number }>(
+        `insert into clients (name, legal_name, company, owner_id) values ('Зелёный Гранит 17', 'ООО «Гранит-Опт»', 'Гранит Групп', $1) returning id`,
+        [manager.id],
+      )
+    ).rows;
+    expect(await pairsOf(row!.id)).toEqual(['гранит групп', 'гранит опт', 'зеленый гранит', 'ооо гранит', 'опт гранит']);
+    await t.database.pool.query(`update clients set name = 'Кедр Север', legal_name = null where id = $1`, [row!.id]);
+    expect(await pairsOf(row!.id)).toEqual(['гранит групп', 'кедр север', 'север гранит']);
+    await t.database.pool.query(`update clients set last_activity_at = now() where id = $1`, [row!.id]);
+    expect(await pairsOf(row!.id)).toEqual(['гранит групп', 'кедр север', 'север гранит']);
+    await t.database.pool.query(`delete from clients where id = $1`, [row!.id]);
+    expect(await pairsOf(row!.id)).toEqual([]);
   });
 });
