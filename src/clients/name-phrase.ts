@@ -2,12 +2,13 @@
 // A match is still what it always was: the folded search text holds the fragment (`like`); the
 // words only find the candidates. Cut as name_words_of() cuts names, each word of the fragment
 // lies inside one word of a matching name — a word between two separators IS that word, the
-// first ends it, the last begins it — so the clients of the word with the fewest clients,
-// walked in name order off client_name_words (word, name, client_id) and each tested with
-// `like`, give the page in order. Testing one candidate costs a look-up in clients (~6–9 µs):
-// past WALK_CAP (1,000) candidates the words rarely come together and the trigram index, which finds
-// such rare pairs in a few ms, answers instead (undefined to the caller). Before this a two-word
-// search went to the trigram path: 80 ms for `ромашка групп` (8,333 matches, BENCHMARKS.md).
+// first ends it, the last begins it — and two neighbouring words of the fragment are two
+// neighbouring words of the name (client_name_pairs, migration 0024). So the clients of the
+// rarest word or pair, walked in name order off their btree and each tested with `like`, give
+// the page in order. Testing one candidate costs a look-up in clients (~6–9 µs): past WALK_CAP
+// candidates the trigram index answers instead (undefined to the caller); two common words are
+// merged off their two lists first. Before, a two-word search went to the trigram path: 80 ms for
+// `ромашка групп` (8,333 matches), 0.5 s for `групп ооо` (none; BENCHMARKS.md).
 import { and, like, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import type { Tx } from './clients.service.js';
@@ -254,9 +255,10 @@ export async function pageByPhrase(
   phrase: Phrase,
   { typos, others, after, n }: { typos: boolean; others: SQL | undefined; after: After; n: number },
 ): Promise<number[] | undefined> {
-  // With other conditions (a manager's visibility, a filter) most candidates fail them: only a
-  // list walked to its end is cheap then (the trigram path answers otherwise, as it always did).
-  const onlyShort = others !== undefined;
+  // With other conditions (a manager's visibility, a filter) most candidates fail them, and a
+  // number in the fragment ('ромашка-5000') is what the trigram index finds best: only a list
+  // walked to its end is cheaper then (the trigram path answers otherwise, as it always did).
+  const onlyShort = others !== undefined || phrase.tokens.some((t) => !LETTER.test(t.text) && t.text.length >= 3);
   const placed: Placed[] = [];
   for (const t of phrase.tokens.filter((t) => LETTER.test(t.text)).slice(0, MAX_DRIVERS)) placed.push({ at: t.at, list: await wordsLike(conn, [patternOf(t)]) });
   const exact = and(sql`${searchText} like ${literal(folded)}`, others)!;
