@@ -49,14 +49,17 @@ export interface Phrase {
   tokens: Token[];
 }
 
-/** The folded fragment cut into words; undefined when no word has a letter (digits-only words are not stored). */
+/** More words than this: the trigram path and pg_trgm's `<%` for a typo, as before (a typo costs a few queries a word). */
+const MAX_TOKENS = 16;
+
+/** The folded fragment cut into words; undefined when no word has a letter (digits-only words are not stored) or too many words. */
 export function phraseOf(folded: string): Phrase | undefined {
   const parts = folded.split(SEPARATORS);
   const tokens: Token[] = [];
   for (let i = 0; i < parts.length; i += 2) {
     if (parts[i] !== '') tokens.push({ text: parts[i]!, at: i, start: i > 0, end: i < parts.length - 1 });
   }
-  return tokens.some((t) => LETTER.test(t.text)) ? { parts, tokens } : undefined;
+  return tokens.length <= MAX_TOKENS && tokens.some((t) => LETTER.test(t.text)) ? { parts, tokens } : undefined;
 }
 
 const patternOf = (t: Token): string => `${t.start ? '' : '%'}${t.text}${t.end ? '' : '%'}`;

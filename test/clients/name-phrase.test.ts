@@ -166,6 +166,10 @@ describe('two common words rarely together', () => {
     // And its typo: both words held, the typo corrected, the same three.
     expect(await expected('пчела-уллей')).toEqual(all);
     expect(await allPages(director.token, 'пчела-уллей', 2)).toEqual(all);
+    // Their owner: lists past the walk's cap with the visibility rule, so the trigram index
+    // answers, the typo as a regular expression — the same three.
+    expect(await allPages(other.token, 'пчела-уллей', 2)).toEqual(await expected('пчела-уллей', other.id));
+    expect(await expected('пчела-уллей', other.id)).toEqual(all);
   });
 
   it(`falls back to the trigram index past ${WALK_CAP} candidates when a word can be several name words`, async () => {
