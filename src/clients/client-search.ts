@@ -126,7 +126,7 @@ export async function searchClientBase(
     const query = conn.select({ id: clients.id }).from(clients).where(condition).limit(limit);
     return (await (ordered ? query.orderBy(...orderBy) : query)).map((r) => r.id);
   };
-  // The name as the only condition (no other filter, a viewer who sees the whole base), sorted by
+  // One word as the only condition (no other filter, a viewer who sees the whole base), sorted by
   // name: the word path (name-words.ts) finds the page off one index in name order. With anything
   // else to test per client, the paths below are cheaper.
   const others = filter.q === undefined ? undefined : searchConditions(db, viewer, { ...filter, q: undefined }, region);
@@ -140,7 +140,8 @@ export async function searchClientBase(
         word !== undefined
           ? await pageByWords(conn, word, tolerant, after, filter.limit + 1)
           : await pageByPhrase(conn, foldText(filter.q!), phrase!, { typos: tolerant, others, after, n: filter.limit + 1 });
-      if (ids !== undefined) return ids.length === 0 ? [] : pageOf(conn, inArray(clients.id, ids));
+      // The phrase path tested the visibility rule and the filters already; tested again on the page's rows all the same.
+      if (ids !== undefined) return ids.length === 0 ? [] : pageOf(conn, and(inArray(clients.id, ids), others));
     }
     // The same answer for every page of one search: it does not depend on the cursor.
     let names: NameMatch = 'fragment';
