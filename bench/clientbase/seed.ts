@@ -74,7 +74,7 @@ export async function seedClientBase(client: pg.Client | pg.PoolClient, size: Se
   // What the triggers of migrations 0020 and 0024 write for an insert (they are off for the load).
   await client.query(`insert into client_name_words (word, name, client_id) select w, c.name, c.id from clients c, name_words_of(c.name, c.legal_name, c.company) w`);
   await client.query(`insert into name_words (word) select distinct word from client_name_words`);
-  await client.query(`insert into client_name_pairs (first, second, name, client_id) select p.first, p.second, c.name, c.id from clients c, name_pairs_of(c.name, c.legal_name, c.company) p`);
+  await client.query(`insert into client_name_pairs (first, sep, second, name, client_id) select p.first, p.sep, p.second, c.name, c.id from clients c, name_pairs_of(c.name, c.legal_name, c.company) p`);
   step('name words');
   // Two mobile numbers per client; digits from a hash, so fragments hit like real numbers do.
   await client.query(

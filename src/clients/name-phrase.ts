@@ -49,17 +49,15 @@ export interface Phrase {
   tokens: Token[];
 }
 
-/** More words than this: the trigram path and pg_trgm's `<%` for a typo, as before (a typo costs a few queries a word). */
-const MAX_TOKENS = 16;
 
-/** The folded fragment cut into words; undefined when no word has a letter (digits-only words are not stored) or too many words. */
+/** The folded fragment cut into words; undefined when no word has a letter (digits-only words are not stored). */
 export function phraseOf(folded: string): Phrase | undefined {
   const parts = folded.split(SEPARATORS);
   const tokens: Token[] = [];
   for (let i = 0; i < parts.length; i += 2) {
     if (parts[i] !== '') tokens.push({ text: parts[i]!, at: i, start: i > 0, end: i < parts.length - 1 });
   }
-  return tokens.length <= MAX_TOKENS && tokens.some((t) => LETTER.test(t.text)) ? { parts, tokens } : undefined;
+  return tokens.some((t) => LETTER.test(t.text)) ? { parts, tokens } : undefined;
 }
 
 const patternOf = (t: Token): string => `${t.start ? '' : '%'}${t.text}${t.end ? '' : '%'}`;
@@ -77,15 +75,17 @@ async function wordsLike(conn: Conn, patterns: string[]): Promise<string[] | und
 
 type After = { key: SQL; id: number } | undefined;
 
-/** A name word (client_name_words) or two neighbouring ones (client_name_pairs, migration 0024). */
-type Key = string | readonly [string, string];
+/** A name word (client_name_words) or two neighbouring ones and their separator (client_name_pairs, migration 0024). */
+type Key = string | readonly [string, string, string];
+/** Longer separators are not stored with the pairs (migration 0024). */
+const SEP_MAX = 20;
 /** The keys one word, or two neighbouring words, of the fragment can be: their clients are the candidates. */
 type List = Key[];
 
 const keyRows = (key: Key, afterCursor: SQL, tail: SQL): SQL =>
   typeof key === 'string'
     ? sql`(select c.name, c.client_id from ${clientNameWords} c where c.word = ${key} ${afterCursor} ${tail})`
-    : sql`(select c.name, c.client_id from ${clientNamePairs} c where c.first = ${key[0]} and c.second = ${key[1]} ${afterCursor} ${tail})`;
+    : sql`(select c.name, c.client_id from ${clientNamePairs} c where c.first = ${key[0]} and c.sep = ${key[1]} and c.second = ${key[2]} ${afterCursor} ${tail})`;
 
 /** The (name, client_id) of the keys' clients in name order after the cursor, at most `cap`, each client once. */
 function candidates(words: List, after: After, cap: number): SQL {
@@ -178,13 +178,14 @@ type Placed = { at: number; list: string[] | undefined };
  * pairs of name words they can be (client_name_pairs), when there are few such pairs. A pair's
  * list is never longer than either word's: 'групп ооо' has none at all.
  */
-function listsOf(placed: Placed[]): List[] {
+function listsOf(parts: string[], placed: Placed[]): List[] {
   const words = placed.slice(0, MAX_DRIVERS);
   const lists: List[] = words.flatMap((w) => (w.list === undefined ? [] : [w.list]));
   for (let i = 0; i + 1 < words.length; i++) {
     const [a, b] = [words[i]!.list, words[i + 1]!.list];
-    if (words[i + 1]!.at !== words[i]!.at + 2 || a === undefined || b === undefined || a.length * b.length > MAX_PAIRS) continue;
-    lists.push(a.flatMap((x) => b.map((y) => [x, y] as const)));
+    const sep = parts[words[i]!.at + 1]!;
+    if (words[i + 1]!.at !== words[i]!.at + 2 || a === undefined || b === undefined || a.length * b.length > MAX_PAIRS || sep.length > SEP_MAX) continue;
+    lists.push(a.flatMap((x) => b.map((y) => [x, sep, y] as const)));
   }
   return lists;
 }
@@ -267,7 +268,7 @@ export async function pageByPhrase(
   const exact = and(sql`${searchText} like ${literal(folded)}`, others)!;
   // A word no name word can be: no client holds the fragment.
   if (!placed.some((p) => p.list?.length === 0)) {
-    const lists = listsOf(placed);
+    const lists = listsOf(phrase.parts, placed);
     if (lists.length === 0) return undefined;
     const ids = await pageOfLists(conn, lists, exact, after, n, onlyShort);
     if (!typos || ids === undefined || ids.length > 0) return ids;
@@ -281,7 +282,7 @@ export async function pageByPhrase(
   const corrected = await correctedPhrase(conn, phrase);
   if (corrected === 'none') return [];
   if (corrected.words.some((p) => p.list?.length === 0)) return [];
-  const lists = listsOf(corrected.words);
+  const lists = listsOf(phrase.parts, corrected.words);
   if (lists.length === 0) return undefined;
   return pageOfLists(conn, lists, and(sql`${searchText} ~ ${corrected.regex}`, others)!, after, n, onlyShort);
 }

@@ -29,10 +29,12 @@ export const clientNamePairs = pgTable(
   'client_name_pairs',
   {
     first: text().notNull(),
+    /** What separates the two words in the folded text (' ', ' «', '-'): a fragment's separators are matched as typed. */
+    sep: text().notNull(),
     second: text().notNull(),
     /** The client's name, copied, as in client_name_words. */
     name: text().notNull(),
     clientId: integer().notNull(),
   },
-  (t) => [index('client_name_pairs_pair_name_client').on(t.first, t.second, t.name, t.clientId)],
+  (t) => [index('client_name_pairs_pair_name_client').on(t.first, t.sep, t.second, t.name, t.clientId)],
 );
