@@ -74,14 +74,14 @@ const KINDS: Record<string, Omit<ClientSearchFilter, 'limit'>> = {
 const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 const round = (x: number) => Math.round(x * 100) / 100;
 
-// The SQL of the last search (its queries on clients and on the name words), for EXPLAIN:
+// The SQL of the last search (its queries on clients, the name words and pairs), for EXPLAIN:
 // every query of this process passes Client.query.
 let lastSearch: Array<{ text: string; values: unknown[] }> = [];
 const originalQuery = pg.Client.prototype.query;
 pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
   const first = a[0] as string | { text?: string; values?: unknown[] };
   const text = typeof first === 'string' ? first : first?.text;
-  if (text && /from "clients"|"client_name_words"|from "name_words"/.test(text) && / limit \$\d+$/.test(text.trim())) {
+  if (text && /from "clients"|"client_name_words"|"client_name_pairs"|from "name_words"/.test(text) && / limit \$\d+$/.test(text.trim())) {
     lastSearch.push({ text, values: (typeof first === 'string' ? undefined : first.values) ?? (a[1] as unknown[]) ?? [] });
   }
   return (originalQuery as (...x: unknown[]) => unknown).apply(this, a);
