@@ -61,19 +61,27 @@ const KINDS: Record<string, Omit<ClientSearchFilter, 'limit'>> = {
   'overdue by next contact': { nextContactOverdue: true, sort: 'nextContact' },
   'sort lastContact': { sort: 'lastContact' },
   'tag+status+name word': { tag: 'vip', status: 'potential', q: 'вектор' },
+  // Several words (name-phrase.ts): 8,333 / ~25 / 625 / no matches; then typos of two words.
+  'two words common+common': { q: 'ромашка групп' },
+  'two words common+rare': { q: 'ромашка лукоморье' },
+  'two words rarely together': { q: 'зеленый ромашка' },
+  'two words never together': { q: 'ромашка вектор' },
+  'two words typo common+common': { q: 'ромошка групп' },
+  'two words typo common+rare': { q: 'ромашка лукаморье' },
+  'two words typo, none': { q: 'рамашка вектор' },
 };
 
 const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 const round = (x: number) => Math.round(x * 100) / 100;
 
-// The SQL of the last search (its queries on clients and on the name words), for EXPLAIN:
+// The SQL of the last search (its queries on clients, the name words and pairs), for EXPLAIN:
 // every query of this process passes Client.query.
 let lastSearch: Array<{ text: string; values: unknown[] }> = [];
 const originalQuery = pg.Client.prototype.query;
 pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
   const first = a[0] as string | { text?: string; values?: unknown[] };
   const text = typeof first === 'string' ? first : first?.text;
-  if (text && /from "clients"|"client_name_words"|from "name_words"/.test(text) && / limit \$\d+$/.test(text.trim())) {
+  if (text && /from "clients"|"client_name_words"|"client_name_pairs"|from "name_words"/.test(text) && / limit \$\d+$/.test(text.trim())) {
     lastSearch.push({ text, values: (typeof first === 'string' ? undefined : first.values) ?? (a[1] as unknown[]) ?? [] });
   }
   return (originalQuery as (...x: unknown[]) => unknown).apply(this, a);
@@ -118,6 +126,7 @@ async function main(done: () => void): Promise<void> {
   // common name word by name, for each role.
   const deepCursor: Record<string, string | undefined> = {};
   const deepWordCursor: Record<string, string | undefined> = {};
+  const deepPhraseCursor: Record<string, string | undefined> = {};
   const after20 = async (viewer: Viewer, filter: Omit<ClientSearchFilter, 'limit'>) => {
     let cursor: string | undefined;
     for (let i = 0; i < 20; i++) {
@@ -130,6 +139,7 @@ async function main(done: () => void): Promise<void> {
   for (const [role, viewer] of Object.entries(roles)) {
     deepCursor[role] = await after20(viewer, { sort: 'lastContact' });
     deepWordCursor[role] = await after20(viewer, { q: 'ромаш' });
+    deepPhraseCursor[role] = await after20(viewer, { q: 'ромашка групп' });
   }
 
   const timings = new Map<string, number[]>();
@@ -139,6 +149,7 @@ async function main(done: () => void): Promise<void> {
     ...Object.entries(KINDS).map(([k, f]): [string, ClientSearchFilter] => [k, { ...base, ...f }]),
     ['page 21 by last contact (cursor)', { ...base, sort: 'lastContact', cursor: deepCursor[role] }],
     ['name word page 21 (cursor)', { ...base, q: 'ромаш', cursor: deepWordCursor[role] }],
+    ['two words page 21 (cursor)', { ...base, q: 'ромашка групп', cursor: deepPhraseCursor[role] }],
   ];
   for (let round_ = -2; round_ < runs; round_++) {
     for (const [role, viewer] of Object.entries(roles)) {
@@ -200,7 +211,7 @@ async function main(done: () => void): Promise<void> {
     results: results.map(({ plan: _p, ...r }) => r),
     slowest: { kind: slowest.kind, sql: sqlOf.get(slowest.kind)!.map((q) => q.text), explain: slowest.plan },
     // The name searches' plans in full: which path (words, trigram, name-index walk) each took.
-    names: Object.fromEntries(results.filter((r) => /name/.test(r.kind)).map((r) => [r.kind, { sql: sqlOf.get(r.kind)!.map((q) => q.text), explain: r.plan }])),
+    names: Object.fromEntries(results.filter((r) => /name|words/.test(r.kind)).map((r) => [r.kind, { sql: sqlOf.get(r.kind)!.map((q) => q.text), explain: r.plan }])),
   };
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);

@@ -12,6 +12,7 @@ import { parsePhone, type CountryCode } from '../phones/normalize.js';
 import type { ClientSearchFilter, ClientView } from './clients.schemas.js';
 import { visibleClients, withPhones, type Tx } from './clients.service.js';
 import { clientPhones, clients } from './clients.table.js';
+import { correctedPhrase, pageByPhrase, phraseOf } from './name-phrase.js';
 import { pageByWords, singleWord, wordsCloseTo } from './name-words.js';
 import { decodeCursor, encodeCursor, SORTS, type Sort } from './search-cursor.js';
 
@@ -35,9 +36,10 @@ const narrows = (filter: ClientSearchFilter): boolean =>
  * 'Зелёный' and also 'Зелень'), and testing closeness row by row is what made a common word
  * slow (BENCHMARKS.md, client base search). A typo of one word is matched by the words close to
  * it (`closeTo`, name-words.ts, pg_trgm's recipe): closeness is computed over the distinct words
- * of all names, not row by row; a typo of several words or with digits keeps `<%`.
+ * of all names, not row by row; a typo of several words, each word corrected the same way, is
+ * a regular expression (`corrected`, name-phrase.ts); a fragment without a letter keeps `<%`.
  */
-type NameMatch = 'fragment' | 'typo' | { closeTo: string[] };
+type NameMatch = 'fragment' | 'typo' | { closeTo: string[] } | { corrected: string };
 const TYPO_THRESHOLD = 0.4;
 // Under three characters there is no trigram to be close with: the fragment alone.
 const fuzzy = (q: string | undefined): q is string => q !== undefined && [...foldText(q)].length >= 3;
@@ -46,6 +48,7 @@ function nameMatches(q: string, how: NameMatch): SQL {
   const folded = foldText(q);
   if (how === 'typo') return sql`${folded} <% ${searchText}`;
   if (how === 'fragment') return sql`${searchText} like ${contains(folded)}`;
+  if ('corrected' in how) return sql`${searchText} ~ ${how.corrected}`;
   return or(...how.closeTo.map((word) => sql`${searchText} like ${contains(word)}`)) ?? sql`false`;
 }
 
@@ -123,17 +126,22 @@ export async function searchClientBase(
     const query = conn.select({ id: clients.id }).from(clients).where(condition).limit(limit);
     return (await (ordered ? query.orderBy(...orderBy) : query)).map((r) => r.id);
   };
-  // The name as the only condition (no other filter, a viewer who sees the whole base), sorted by
+  // One word as the only condition (no other filter, a viewer who sees the whole base), sorted by
   // name: the word path (name-words.ts) finds the page off one index in name order. With anything
   // else to test per client, the paths below are cheaper.
-  const word =
-    sort === 'name' && filter.q !== undefined && searchConditions(db, viewer, { ...filter, q: undefined }, region) === undefined
-      ? singleWord(foldText(filter.q))
-      : undefined;
+  const others = filter.q === undefined ? undefined : searchConditions(db, viewer, { ...filter, q: undefined }, region);
+  const word = sort === 'name' && filter.q !== undefined && others === undefined ? singleWord(foldText(filter.q)) : undefined;
+  // Several words ('ромашка групп', 'ромашка-ю'): the clients of the rarest word or pair, each
+  // tested, a manager's visibility and the filters included (name-phrase.ts).
+  const phrase = sort === 'name' && filter.q !== undefined && singleWord(foldText(filter.q)) === undefined ? phraseOf(foldText(filter.q)) : undefined;
   const select = async (conn: Db | Tx) => {
-    if (word !== undefined) {
-      const ids = await pageByWords(conn, word, tolerant, after, filter.limit + 1);
-      if (ids !== undefined) return ids.length === 0 ? [] : pageOf(conn, inArray(clients.id, ids));
+    if (word !== undefined || phrase !== undefined) {
+      const ids =
+        word !== undefined
+          ? await pageByWords(conn, word, tolerant, after, filter.limit + 1)
+          : await pageByPhrase(conn, foldText(filter.q!), phrase!, { typos: tolerant, others, after, n: filter.limit + 1 });
+      // The phrase path tested the visibility rule and the filters already; tested again on the page's rows all the same.
+      if (ids !== undefined) return ids.length === 0 ? [] : pageOf(conn, and(inArray(clients.id, ids), others));
     }
     // The same answer for every page of one search: it does not depend on the cursor.
     let names: NameMatch = 'fragment';
@@ -147,8 +155,14 @@ export async function searchClientBase(
           : await idsWhere(conn, searchConditions(db, viewer, filter, region), 1, false);
       if (held.length === 0) {
         const typed = singleWord(foldText(filter.q));
-        names = typed === undefined ? 'typo' : { closeTo: await wordsCloseTo(conn, typed) };
-        if (typeof names === 'object' && names.closeTo.length === 0) return [];
+        const words = typed === undefined ? phraseOf(foldText(filter.q)) : undefined;
+        if (typed !== undefined) names = { closeTo: await wordsCloseTo(conn, typed) };
+        else if (words !== undefined) {
+          const corrected = await correctedPhrase(conn, words);
+          if (corrected === 'none') return [];
+          names = { corrected: corrected.regex };
+        } else names = 'typo';
+        if (typeof names === 'object' && 'closeTo' in names && names.closeTo.length === 0) return [];
         matched = undefined;
       }
     }

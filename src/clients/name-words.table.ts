@@ -23,3 +23,18 @@ export const nameWords = pgTable(
   },
   (t) => [index('name_words_word').on(t.word), index('name_words_word_trgm').using('gin', t.word.op('gin_trgm_ops'))],
 );
+
+/** Each pair of neighbouring words of a client's folded text (migration 0024): a fragment's two common words. */
+export const clientNamePairs = pgTable(
+  'client_name_pairs',
+  {
+    first: text().notNull(),
+    /** What separates the two words in the folded text (' ', ' «', '-'): a fragment's separators are matched as typed. */
+    sep: text().notNull(),
+    second: text().notNull(),
+    /** The client's name, copied, as in client_name_words. */
+    name: text().notNull(),
+    clientId: integer().notNull(),
+  },
+  (t) => [index('client_name_pairs_pair_name_client').on(t.first, t.sep, t.second, t.name, t.clientId)],
+);
