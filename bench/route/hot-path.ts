@@ -18,10 +18,12 @@ import { parsePhoneNumberFromString as parseCore } from 'libphonenumber-js/core'
 import metadata from 'libphonenumber-js/min/metadata';
 import { loadConfig } from '../../src/config.js';
 import { normalizePhone } from '../../src/phones/normalize.js';
+import { encodeHashBody } from '../../src/routing/answer-format.js';
 import { decideRoute } from '../../src/routing/decide-route.js';
 import { createLogger } from '../../src/logger.js';
 import { RoutingDirectory } from '../../src/routing/directory/routing-directory.js';
 import { createRouteService, routeConfigFrom } from '../../src/routing/route-service.js';
+import { encodeCandidates } from '../../src/routing/trace-encoding.js';
 import { copyLine, type RouteDecisionRow } from '../../src/routing/trace-writer.js';
 import type { RouteInput } from '../../src/routing/types.js';
 
@@ -87,11 +89,11 @@ const decision = decideRoute(input);
 const row = (i: number): RouteDecisionRow => ({
   linkedid: `1712345678.${i}`, uniqueid: `1712345678.${i}`, step: 1, lastStatus: '', callerRaw: '79161234567',
   caller: '+79161234567', did: '+74951110001', action: decision.action, reason: decision.reason,
-  answer: { action: 'dial', dial: 'PJSIP/1017', timeout: '20', queue: '', mailbox: '', step: '1', reason: 'owner',
-    client_id: '5', client_name: 'ООО Ромашка', manager_id: '17', call_id: `1712345678.${i}` },
-  candidates: decision.candidates, clientId: 5, managerId: 17, latencyMs: 0.52,
+  answerBody: encodeHashBody({ action: 'dial', dial: 'PJSIP/1017', timeout: '20', queue: '', mailbox: '', step: '1', reason: 'owner',
+    client_id: '5', client_name: 'ООО Ромашка', manager_id: '17', call_id: `1712345678.${i}`, tried: '1o' }),
+  candidateList: encodeCandidates(decision.candidates), clientId: 5, managerId: 17, latencyMs: 0.52,
 });
-time('trace row → COPY line', (i) => copyLine(row(i)));
+time('trace row (hash body, plan) → COPY line', (i) => copyLine(row(i)));
 
 // 5.
 const directory = new RoutingDirectory();

@@ -17,6 +17,8 @@ import pg from 'pg';
 import { createDatabase } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/logger.js';
+import { decodeHashBody, encodeHashBody } from '../../src/routing/answer-format.js';
+import { decodeCandidates, encodeCandidates } from '../../src/routing/trace-encoding.js';
 import { createTraceWriter, type RouteDecisionRow } from '../../src/routing/trace-writer.js';
 import { freshDataDir, startDatabase } from '../shared/infra.js';
 import { benchLog, cleanupRegistry, runBenchmark } from '../shared/lifecycle.js';
@@ -47,11 +49,11 @@ const row = (i: number): RouteDecisionRow => ({
   did: '+74951110001',
   action: 'dial',
   reason: 'owner',
-  answer: {
+  answerBody: encodeHashBody({
     action: 'dial', dial: 'PJSIP/1017', timeout: '20', queue: '', mailbox: '', step: '1', reason: 'owner',
-    client_id: '48213', client_name: 'ООО Клиент 48213', manager_id: '17', call_id: `1712345678.${i}`,
-  },
-  candidates: [{ target: 'owner', userId: 17, chosen: true }],
+    client_id: '48213', client_name: 'ООО Клиент 48213', manager_id: '17', call_id: `1712345678.${i}`, tried: '1o',
+  }),
+  candidateList: encodeCandidates([{ target: 'owner', userId: 17, chosen: true }]),
   clientId: 48213,
   managerId: 17,
   latencyMs: 0.52,
@@ -69,7 +71,7 @@ const previousJson = (rows: RouteDecisionRow[]) =>
   JSON.stringify(
     rows.map((r) => ({
       linkedid: r.linkedid, uniqueid: r.uniqueid, step: r.step, last_status: r.lastStatus, caller_raw: r.callerRaw, caller: r.caller,
-      did: r.did, action: r.action, reason: r.reason, answer: r.answer, candidates: r.candidates, client_id: r.clientId,
+      did: r.did, action: r.action, reason: r.reason, answer: decodeHashBody(r.answerBody), candidates: decodeCandidates(r.candidateList), client_id: r.clientId,
       manager_id: r.managerId, latency_ms: r.latencyMs,
     })),
   );

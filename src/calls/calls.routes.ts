@@ -8,6 +8,7 @@ import { ErrorBody } from '../errors.js';
 import { Id, Limit, Offset } from '../http/schemas.js';
 import { maskPhoneForList } from '../phones/mask.js';
 import type { Settings } from '../settings/settings.service.js';
+import { tracedPlan } from '../routing/trace-encoding.js';
 import { DIRECTIONS, DISPOSITIONS, TRANSFER_KINDS, type calls } from './calls.table.js';
 import { getCall, listCalls } from './calls.service.js';
 
@@ -140,7 +141,7 @@ export const callsRoutes: FastifyPluginAsyncTypebox<{ db: Db; config: Pick<Confi
       return {
         ...view(call),
         legs: call.legs,
-        routeTrace: trace.map((t) => ({ step: t.step, reason: t.reason, action: t.action, answer: t.answer, at: t.createdAt.toISOString() })),
+        routeTrace: trace.map((t) => ({ step: t.step, reason: t.reason, action: t.action, answer: tracedPlan(t).answer, at: t.createdAt.toISOString() })),
       };
     },
   );

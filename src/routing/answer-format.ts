@@ -85,6 +85,20 @@ export function encodeHashBody(answer: RouteAnswer): string {
   return body;
 }
 
+/**
+ * The answer back from its hash body, as the trace stores it (migration 0025). Only what
+ * `encodeHashBody` wrote is expected; a key it does not know is ignored, a missing one is ''.
+ */
+export function decodeHashBody(body: string): RouteAnswer {
+  const answer = Object.fromEntries(ANSWER_KEYS.map((key) => [key, ''])) as RouteAnswer;
+  for (const pair of body.split('&')) {
+    const eq = pair.indexOf('=');
+    const key = (eq < 0 ? pair : pair.slice(0, eq)) as AnswerKey;
+    if (Object.hasOwn(answer, key)) answer[key] = eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1));
+  }
+  return answer;
+}
+
 /** The same keys and values as the hash body, for callers that speak JSON. */
 export function toJsonAnswer(decision: RouteDecision, ids: AnswerIds): RouteAnswer {
   return toAnswer(decision, ids);

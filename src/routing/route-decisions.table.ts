@@ -4,9 +4,10 @@ import type { TieClient } from './types.js';
 /**
  * One row per answer of /pbx/route: the per-call routing trace.
  *
- * `answer` and `candidates` are `json`, not `jsonb`: they are written once per answer, at the
- * route's rate, and only ever read back whole. Turning them into jsonb was more than half of
- * PostgreSQL's CPU for a trace row (migration 0002; figures in BENCHMARKS.md).
+ * The answer and the plan are written once per answer, at the route's rate, and only ever read
+ * back whole: since migration 0025 as text (`answerBody`, `candidateList`, trace-encoding.ts);
+ * older rows hold them as json (`answer`, `candidates`; not jsonb, migration 0002). Read a row's
+ * plan with `tracedPlan`, which takes either.
  */
 export const routeDecisions = pgTable(
   'route_decisions',
@@ -21,8 +22,13 @@ export const routeDecisions = pgTable(
     did: text().notNull(),
     action: text().notNull(),
     reason: text().notNull(),
-    answer: json().$type<Record<string, string>>().notNull(),
-    candidates: json().$type<unknown[]>().notNull(),
+    /** Rows from before migration 0025. */
+    answer: json().$type<Record<string, string>>(),
+    candidates: json().$type<unknown[]>(),
+    /** The hash body the dialplan received (answer-format.ts). */
+    answerBody: text(),
+    /** The plan's candidates (trace-encoding.ts `encodeCandidates`). */
+    candidateList: text(),
     clientId: integer(),
     /** Several clients have the caller's number (migration 0004). */
     tie: boolean().notNull().default(false),

@@ -2,7 +2,6 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'fast-querystring';
 import { allowedIps, isDevPbxToken, type Config } from '../config.js';
-import { encodeHashBody } from './answer-format.js';
 import { toRouteQuery } from './route.routes.js';
 import type { RouteService } from './route-service.js';
 
@@ -15,7 +14,7 @@ import type { RouteService } from './route-service.js';
  * that runs on every ring (BENCHMARKS.md, route webhook). The Fastify route (route.routes.ts)
  * stays: it is the documented contract, it answers everything this path does not take, and
  * `app.inject` (the tests) goes through it. Both build the answer with the same functions
- * (`toRouteQuery`, `routeService.route`, `encodeHashBody`), and test/routing/route-fast-path
+ * (`toRouteQuery`, `routeService.route` and its `hashBody`), and test/routing/route-fast-path
  * checks that they answer alike.
  *
  * Only the plain case is taken here: a GET with the right PBX token, the hash format, and none of
@@ -54,7 +53,7 @@ export function createRouteFastPath(config: Config, routeService: RouteService, 
     if (query.format !== 'hash') return false;
     const header = req.headers['x-switchboard-token'];
     if (!tokenIsRight(typeof header === 'string' ? header : query.token)) return false;
-    const body = encodeHashBody(routeService.route(toRouteQuery(query)).answer);
+    const body = routeService.route(toRouteQuery(query)).hashBody;
     replies.push(res, body);
     if (replies.length === 2) setImmediate(sendReplies);
     return true;

@@ -2,12 +2,13 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { normalizePhone } from '../phones/normalize.js';
-import { type RouteAnswer, toAnswer } from './answer-format.js';
+import { encodeHashBody, type RouteAnswer, toAnswer } from './answer-format.js';
 import { createCallSteps, encodeTried, mergeTried, parseTried, type CallSteps } from './call-steps.js';
 import { decideRoute, fallbackDecision } from './decide-route.js';
 import type { DirectorySync } from './directory/directory-sync.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { TraceWriter } from './trace-writer.js';
+import { encodeCandidates } from './trace-encoding.js';
 import type { DeviceState, RouteConfig, RouteDecision, RouteOwner, TriedStep } from './types.js';
 
 /** What the dialplan sends, already made safe by the HTTP layer (strings, step ≥ 1). */
@@ -25,8 +26,10 @@ export interface RouteQuery {
 export interface RouteResult {
   decision: RouteDecision;
   callId: string;
-  /** The decision as the dialplan reads it (sanitised); also what the trace stores. */
+  /** The decision as the dialplan reads it (sanitised). */
   answer: RouteAnswer;
+  /** The answer as a hash body (`format=hash`, answer-format.ts); also what the trace stores. */
+  hashBody: string;
   /** The directory was not shown current within ROUTE_FRESH_MS. */
   stale: boolean;
   /** Age of the directory's last proof of being current, ms; null when it was never loaded. */
@@ -161,6 +164,7 @@ export function createRouteService(deps: RouteServiceDeps) {
     callSteps.add(callId, step);
     const previous = tried.length === 0 ? '' : encodeTried(tried.filter((t) => t.step < decision.step));
     const answer = toAnswer(decision, { callId, tried: previous === '' ? encodeTried([step]) : `${previous}-${encodeTried([step])}` });
+    const hashBody = encodeHashBody(answer);
     const latencyMs = performance.now() - started;
     traceWriter.write({
       linkedid: callId,
@@ -172,8 +176,8 @@ export function createRouteService(deps: RouteServiceDeps) {
       did,
       action: decision.action,
       reason: decision.reason,
-      answer,
-      candidates: decision.candidates,
+      answerBody: hashBody,
+      candidateList: encodeCandidates(decision.candidates),
       clientId: typeof decision.clientId === 'number' ? decision.clientId : null,
       managerId: typeof decision.managerId === 'number' ? decision.managerId : null,
       tie: decision.tie,
@@ -186,7 +190,7 @@ export function createRouteService(deps: RouteServiceDeps) {
       deps.metrics.routeDecisions.inc({ reason: decision.reason, action: decision.action });
       deps.metrics.routeDuration.observe(latencyMs / 1000);
     }
-    return { decision, callId, answer, stale, directoryAgeMs: ageMs };
+    return { decision, callId, answer, hashBody, stale, directoryAgeMs: ageMs };
   }
 
   return { route };

@@ -7,6 +7,7 @@ import type { Db } from '../db/client.js';
 import { AppError, ErrorBody } from '../errors.js';
 import { users } from '../users/users.table.js';
 import { routeDecisions } from './route-decisions.table.js';
+import { tracedPlan } from './trace-encoding.js';
 import type { TraceWriter } from './trace-writer.js';
 
 const TraceStep = Type.Object({
@@ -75,7 +76,11 @@ export const routeTraceRoutes: FastifyPluginAsyncTypebox<{ db: Db; traceWriter: 
       }
       return {
         linkedid,
-        steps: rows.map(({ id: _id, linkedid: _l, createdAt, ...rest }) => ({ ...rest, at: createdAt.toISOString() })),
+        steps: rows.map(({ id: _id, linkedid: _l, createdAt, answer, candidates, answerBody, candidateList, ...rest }) => ({
+          ...rest,
+          ...tracedPlan({ answer, candidates, answerBody, candidateList }),
+          at: createdAt.toISOString(),
+        })),
       };
     },
   );

@@ -4,7 +4,7 @@ import { pbxGuard } from '../auth/pbx-guard.js';
 import type { PbxSignature } from '../auth/pbx-signature.js';
 import { ErrorBody } from '../errors.js';
 import { lazyChildLoggerFactory } from '../lazy-request-logger.js';
-import { ANSWER_KEYS, encodeHashBody } from './answer-format.js';
+import { ANSWER_KEYS } from './answer-format.js';
 import type { RouteQuery, RouteService } from './route-service.js';
 
 const RouteQuerystring = Type.Object({
@@ -53,9 +53,9 @@ export const pbxRouteRoutes: FastifyPluginAsyncTypebox<{ config: Config; routeSe
     // Synchronous: the answer needs nothing from outside this process (no promise per ring).
     (request, reply) => {
       const query = request.query as Record<string, unknown>;
-      const { answer } = opts.routeService.route(toRouteQuery(query));
+      const { answer, hashBody } = opts.routeService.route(toRouteQuery(query));
       if (first(query.format) === 'hash') {
-        reply.type('text/plain; charset=utf-8').send(encodeHashBody(answer));
+        reply.type('text/plain; charset=utf-8').send(hashBody);
       } else {
         reply.type('application/json').send(answer);
       }

@@ -5,7 +5,11 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { routeDecisions } from './route-decisions.table.js';
 import { pendingIn, TraceQueue, type PendingRow, type RowBatch } from './trace-queue.js';
 
-export type RouteDecisionRow = typeof routeDecisions.$inferInsert;
+/** A trace row as the route writes it: the text forms of the answer and the plan (migration 0025). */
+export type RouteDecisionRow = Omit<typeof routeDecisions.$inferInsert, 'id' | 'createdAt' | 'answer' | 'candidates' | 'answerBody' | 'candidateList'> & {
+  answerBody: string;
+  candidateList: string;
+};
 
 export type PendingDecision = PendingRow;
 
@@ -50,7 +54,7 @@ const COPY_TIMEOUT_MS = 10_000;
 // rest of the difference is the json instead of jsonb columns, migration 0002). At the route
 // benchmark's rate the trace was most of PostgreSQL's CPU, on the cores the route shares with it.
 const COPY_SQL = `copy route_decisions
-  (linkedid, uniqueid, step, last_status, caller_raw, caller, did, action, reason, answer, candidates, client_id, manager_id, latency_ms, tie, tie_clients,
+  (linkedid, uniqueid, step, last_status, caller_raw, caller, did, action, reason, answer_body, candidate_list, client_id, manager_id, latency_ms, tie, tie_clients,
    stale, directory_age_ms)
   from stdin`;
 
@@ -80,7 +84,7 @@ export function copyLine(r: RouteDecisionRow): string {
   return (
     `${copyText(r.linkedid)}\t${copyText(r.uniqueid)}\t${copyNumber(r.step)}\t${copyText(r.lastStatus)}\t` +
     `${copyText(r.callerRaw)}\t${copyText(r.caller)}\t${copyText(r.did)}\t${copyText(r.action)}\t${copyText(r.reason)}\t` +
-    `${copyJson(r.answer)}\t${copyJson(r.candidates)}\t` +
+    `${copyText(r.answerBody)}\t${copyText(r.candidateList)}\t` +
     `${copyNumber(r.clientId)}\t${copyNumber(r.managerId)}\t${copyNumber(r.latencyMs)}\t` +
     `${r.tie === true ? 't' : 'f'}\t${r.tieClients ? copyJson(r.tieClients) : '\\N'}\t` +
     `${r.stale === true ? 't' : 'f'}\t${copyNumber(r.directoryAgeMs)}\n`

@@ -149,7 +149,7 @@ async function play(run: Run) {
     if (i === decidedAt) {
       traceWriter.write({
         linkedid, uniqueid: linkedid, step: 1, lastStatus: '', callerRaw: '79161234567', caller: '+79161234567', did: '+74951110001',
-        action: 'dial', reason: 'owner', answer: {}, candidates: [], clientId, managerId: run.routed === 'romashka' ? anna : boris, latencyMs: 1,
+        action: 'dial', reason: 'owner', answerBody: 'action=dial', candidateList: '', clientId, managerId: run.routed === 'romashka' ? anna : boris, latencyMs: 1,
       });
     }
     if (i === flushAt) flushing = traceWriter.flush();

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientPhones, clients } from '../../src/clients/clients.table.js';
 import { departmentDids, departments } from '../../src/departments/departments.table.js';
 import { routeDecisions } from '../../src/routing/route-decisions.table.js';
+import { tracedPlan } from '../../src/routing/trace-encoding.js';
 import { FakeAmiServer } from '../pbx/fake-ami-server.js';
 import { waitFor } from '../pbx/wait.js';
 import { TEST_PBX_TOKEN } from '../support/test-app.js';
@@ -46,7 +47,7 @@ async function route() {
   });
   const answer = (await res.json()) as { action: string; reason: string; dial: string };
   const trace = await eventually(async () => (await database.db.select().from(routeDecisions).where(eq(routeDecisions.linkedid, linkedid)))[0], `the trace of ${linkedid}`);
-  return { answer, candidates: trace.candidates as Array<{ target: string; userId?: number; skipped?: string; chosen?: true }> };
+  return { answer, candidates: tracedPlan(trace).candidates as Array<{ target: string; userId?: number; skipped?: string; chosen?: true }> };
 }
 
 beforeAll(async () => {

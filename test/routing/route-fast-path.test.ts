@@ -76,7 +76,7 @@ describe('which requests the front door takes', () => {
   // What the front door does with an answer is checked above on the real service; here only the
   // choice of requests, so the route service is a recorder.
   const asked: unknown[] = [];
-  const recorder = { route: (q: unknown) => (asked.push(q), { answer: { action: 'dial' } }) } as unknown as RouteService;
+  const recorder = { route: (q: unknown) => (asked.push(q), { answer: { action: 'dial' }, hashBody: 'action=dial' }) } as unknown as RouteService;
 
   async function served(fast: ReturnType<typeof createRouteFastPath>, path: string, init: { method?: string; headers?: Record<string, string> } = {}) {
     const server = serverWithFrontDoor(() => fast)((_req, res) => res.writeHead(599).end(), {});

@@ -118,8 +118,9 @@ describe('GET /pbx/route: a known client', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ reason: 'owner', client_id: String(newer!.id), manager_id: String(boris.id), dial: 'PJSIP/102' });
     const trace = await waitForTrace('tie-1');
-    expect(JSON.stringify(trace.steps[0].candidates)).toBeTruthy();
-    expect(trace.steps[0].answer.client_id).toBe(String(newer!.id));
+    // The trace reads back the plan and the answer the dialplan got (stored as text, migration 0025).
+    expect(trace.steps[0].candidates[0]).toEqual({ target: 'owner', userId: boris.id, chosen: true });
+    expect(trace.steps[0].answer).toEqual(res.json());
     expect(trace.steps[0].tie).toBe(true);
     expect(trace.steps[0].tieClients).toEqual([
       { clientId: newer!.id, ownerId: boris.id, ownerActive: true, lastActivityAt: '2026-06-01T00:00:00.000Z', chosen: true },

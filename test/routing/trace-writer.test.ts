@@ -39,8 +39,8 @@ const row = (linkedid: string, overrides: Partial<RouteDecisionRow> = {}): Route
   did: '+74951110001',
   action: 'dial',
   reason: 'owner',
-  answer: { action: 'dial', dial: 'PJSIP/101', client_name: 'ООО «Ромашка»' },
-  candidates: [{ target: 'owner', userId: 7, chosen: true }],
+  answerBody: 'action=dial&dial=PJSIP%2F101&client_name=%D0%9E%D0%9E%D0%9E',
+  candidateList: 'owner;u=7;chosen',
   clientId: 1,
   managerId: 7,
   latencyMs: 0.25,
@@ -50,7 +50,7 @@ const row = (linkedid: string, overrides: Partial<RouteDecisionRow> = {}): Route
 const stored = async (linkedid: string) =>
   (
     await database.pool.query(
-      `select linkedid, uniqueid, step, last_status, caller_raw, caller, did, action, reason, answer, candidates,
+      `select linkedid, uniqueid, step, last_status, caller_raw, caller, did, action, reason, answer_body, candidate_list,
               client_id, manager_id, latency_ms from route_decisions where linkedid = $1`,
       [linkedid],
     )
@@ -64,8 +64,8 @@ describe('trace writer', () => {
       row('tricky-1', {
         callerRaw: tricky,
         lastStatus: '\\',
-        answer: { action: 'dial', dial: 'PJSIP/101', client_name: tricky },
-        candidates: [{ target: 'owner', note: 'back\\slash\ttab' }],
+        answerBody: tricky,
+        candidateList: `owner;skipped=${tricky}`,
       }),
     );
     writer.write(row('tricky-2', { caller: null, clientId: null, managerId: null, callerRaw: '' }));
@@ -82,8 +82,8 @@ describe('trace writer', () => {
         did: '+74951110001',
         action: 'dial',
         reason: 'owner',
-        answer: { action: 'dial', dial: 'PJSIP/101', client_name: tricky },
-        candidates: [{ target: 'owner', note: 'back\\slash\ttab' }],
+        answer_body: tricky,
+        candidate_list: `owner;skipped=${tricky}`,
         client_id: 1,
         manager_id: 7,
         latency_ms: 0.25,
