@@ -37,10 +37,11 @@ export interface TraceWriterOptions {
 }
 
 const FLUSH_EVERY_MS = 50;
-// One COPY a flush at up to 100,000 answers a second. PostgreSQL spends less per row in larger
-// batches: 12 → 7 µs a row at the route benchmark's rate going from 500 to ~1,000 (BENCHMARKS.md).
+// One COPY a flush at up to 100,000 answers a second. Each batch costs PostgreSQL a transaction
+// and a COPY start, so fewer, larger batches are cheaper per row; at the route benchmark's ~20,000
+// answers a second a 50 ms flush holds ~1,000 rows, which the earlier limit of 500 split in two.
 const MAX_BATCH = 5_000;
-// ~40 minutes of an outage at 10 answers a second; a row's COPY line is ~600 bytes, so 12 MB.
+// ~40 minutes of an outage at 10 answers a second; a row's COPY line is ~350 bytes, so ~7 MB.
 const MAX_QUEUED = 20_000;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
