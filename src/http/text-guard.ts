@@ -13,10 +13,15 @@ declare module 'fastify' {
 // instead of one `pattern` on each of a hundred string fields that a new one would forget.
 const NUL = '\u0000';
 
-/** Parsed JSON and query strings only: a streamed body (PUT /pbx/recordings) is not data to walk. */
+/**
+ * Parsed JSON and query strings only: a streamed body (PUT /pbx/recordings) is not data to walk.
+ * Fastify's query parser (fast-querystring) returns an instance of a class whose prototype has a
+ * null prototype, neither a plain object nor a null-prototype one: taken as plain too (it was
+ * missed, and a NUL in `q` reached the database).
+ */
 const isPlain = (value: object) => {
   const proto = Object.getPrototypeOf(value);
-  return Array.isArray(value) || proto === Object.prototype || proto === null;
+  return Array.isArray(value) || proto === Object.prototype || proto === null || Object.getPrototypeOf(proto) === null;
 };
 
 /** The path of the first string (or key) holding NUL, or null. Iterative: bodies may nest deeply. */

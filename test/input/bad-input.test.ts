@@ -70,7 +70,8 @@ describe('NUL in a text', () => {
   ])('%s %s with a NUL answers 400', async (method, url, body) => {
     const res = await send(method, url, body);
     expect(res.statusCode, res.body).toBe(400);
-    expect(res.json().message).toMatch(/NUL/);
+    // Refused by the guard before anything runs, not by PostgreSQL's net under it (errors.ts).
+    expect(res.json().message).toMatch(/contains a NUL character/);
   });
 
   it('keeps other control characters where a text may hold them', async () => {
