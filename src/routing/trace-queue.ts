@@ -2,12 +2,13 @@
  * The routing trace's waiting rows, kept as COPY text in one growing Buffer with a few plain
  * arrays beside it, not as an object and a string per row.
  *
- * Why: a row waits 50 ms or more (and minutes in an outage), long enough to outlive a young-
- * generation GC at the route's rate. Kept as a JS string and an object, every waiting row was
- * copied by each scavenge and then promoted, and the old generation filled with them: the trace
- * cost the service more CPU in the garbage collector than in making the rows (BENCHMARKS.md,
- * route webhook). A Buffer's bytes live outside the JS heap, and arrays of small integers and of
- * strings that already exist (the linkedid, the reason and action literals) are cheap to scan.
+ * Why: a row waits 50 ms or more (and minutes in an outage, up to 20,000 of them), long enough
+ * to outlive a young-generation GC. Kept as a JS string and an object, every waiting row is
+ * copied by each scavenge and then promoted to the old generation. A Buffer's bytes live outside
+ * the JS heap, and arrays of small integers and of strings that already exist (the linkedid, the
+ * reason and action literals) are cheap to scan. At the route benchmark's rate this alone moved
+ * the CPU per answer by less than the VM's noise (BENCHMARKS.md, route webhook); it is kept for
+ * the outage, when the queue is long and the heap would carry it.
  *
  * Rows leave from the head (`take`, `dropOldest`) and come back to the head (`putBack`) when
  * the database could not take them; the bytes of gone rows are reclaimed when they are most of
