@@ -15,20 +15,18 @@
  * the Buffer, so each row is moved a bounded number of times.
  */
 
-export interface RowMeta {
-  linkedid: string;
-  step: number;
-  reason: string;
-  action: string;
-  clientId?: number | null;
-}
-
 /** What the call pipeline needs to know of a decision not stored yet. */
 export interface PendingRow {
   step: number;
   reason: string;
   action: string;
   clientId: number | null;
+}
+
+/** A row's facts as it is queued: a trace row has them (its client id may be left out). */
+export interface RowMeta extends Omit<PendingRow, 'clientId'> {
+  linkedid: string;
+  clientId?: number | null;
 }
 
 /** Rows' facts, one array per field (no object per row); a client id of -1 is none. */
