@@ -241,7 +241,10 @@ async function pageOfLists(conn: Conn, lists: List[], test: SQL, after: After, n
   // Two common words: merged, when each is one name word and both lists together are short enough.
   const single = lists.filter((l) => l.length === 1 && typeof l[0] === 'string').map((l) => l[0] as string);
   if (single.length >= 2) {
-    const sized = await Promise.all(single.map(async (word) => ({ word, rows: await estimate(conn, word) })));
+    // One after the other: `conn` may be a transaction, one connection, where node-postgres
+    // would queue them anyway (and deprecates being asked to, pg@9 refuses it).
+    const sized: { word: string; rows: number }[] = [];
+    for (const word of single) sized.push({ word, rows: await estimate(conn, word) });
     sized.sort((x, y) => x.rows - y.rows);
     if (sized[0]!.rows + sized[1]!.rows <= MERGE_MAX) return merge(conn, sized[0]!.word, sized[1]!.word, test, after, n);
   }
