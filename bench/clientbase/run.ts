@@ -69,6 +69,10 @@ const KINDS: Record<string, Omit<ClientSearchFilter, 'limit'>> = {
   'two words typo common+common': { q: 'ромошка групп' },
   'two words typo common+rare': { q: 'ромашка лукаморье' },
   'two words typo, none': { q: 'рамашка вектор' },
+  // Held only with another separator than typed (legal names are `ООО «Ромашка-N»`), and two
+  // common words never side by side: the loose rule of correctedPhrase (name-phrase.ts).
+  'two words, other separator': { q: 'ооо ромашка' },
+  'two common words never together': { q: 'групп ооо' },
 };
 
 const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;

@@ -135,11 +135,14 @@ export async function searchClientBase(
   // tested, a manager's visibility and the filters included (name-phrase.ts).
   const phrase = sort === 'name' && filter.q !== undefined && singleWord(foldText(filter.q)) === undefined ? phraseOf(foldText(filter.q)) : undefined;
   const select = async (conn: Db | Tx) => {
+    // Set by the phrase path when it found that no client holds the fragment and left the
+    // corrected one (a typo, or other separators) to the trigram path.
+    const notHeld: { regex?: string } = {};
     if (word !== undefined || phrase !== undefined) {
       const ids =
         word !== undefined
           ? await pageByWords(conn, word, tolerant, after, filter.limit + 1)
-          : await pageByPhrase(conn, foldText(filter.q!), phrase!, { typos: tolerant, others, after, n: filter.limit + 1 });
+          : await pageByPhrase(conn, foldText(filter.q!), phrase!, { typos: tolerant, others, after, n: filter.limit + 1, notHeld });
       // The phrase path tested the visibility rule and the filters already; tested again on the page's rows all the same.
       if (ids !== undefined) return ids.length === 0 ? [] : pageOf(conn, and(inArray(clients.id, ids), others));
     }
@@ -148,7 +151,8 @@ export async function searchClientBase(
     // On the first page the fragment's own matches (collected below anyway) say whether any
     // client holds it: a second query for that cost as much again (a tag + a word: 12 ms).
     let matched: number[] | undefined;
-    if (tolerant && fuzzy(filter.q)) {
+    if (notHeld.regex !== undefined) names = { corrected: notHeld.regex };
+    else if (tolerant && fuzzy(filter.q)) {
       const held =
         after === undefined
           ? (matched = await idsWhere(conn, searchConditions(db, viewer, filter, region), FEW_MATCHES + 1, false))

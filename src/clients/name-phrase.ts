@@ -131,14 +131,23 @@ const literal = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\
 /** A separator as a regular expression matching itself alone. */
 const regexLiteral = (sep: string): string => [...sep].map((c) => (/[!-/:-@[-`{-~]/.test(c) ? `\\${c}` : `[${c}]`)).join('');
 
+/** Any run of characters that are not letters or digits: a separator of name words. */
+const ANY_SEPARATOR = '[^0-9a-zа-я]+';
+
 /**
  * The typo rule for several words (the same for every path): when no client holds the fragment,
  * each of its words that no name holds where it stands is replaced by the name words close to it
  * (pg_trgm's recipe, as for one word); a client matches when its text holds the fragment so
- * corrected. As a POSIX regular expression (the trigram index serves `~` too). `none`: nothing
- * can match (a word has nothing close to it, or no word needs a correction).
+ * corrected. When every word is held where it stands, what differs is the separators: then any
+ * separator between two words matches any other, and those at the fragment's edges are dropped
+ * (`loose`), so `ооо лотос`, `ООО «Лотос»` and `"лотос"` find `ООО “Лотос”` — company names
+ * come with every kind of quotes. As a POSIX regular expression (the trigram index serves `~`
+ * too). `none`: nothing can match (a word has nothing close to it).
  */
-export async function correctedPhrase(conn: Conn, phrase: Phrase): Promise<{ regex: string; words: Placed[] } | 'none'> {
+export async function correctedPhrase(
+  conn: Conn,
+  phrase: Phrase,
+): Promise<{ regex: string; words: Placed[]; loose: boolean; separators: Map<string, string[]> } | 'none'> {
   const pieces: string[] = [];
   const words: Placed[] = [];
   let corrections = 0;
@@ -166,8 +175,49 @@ export async function correctedPhrase(conn: Conn, phrase: Phrase): Promise<{ reg
     // The text holds a close word: its clients are those of the words holding one.
     words.push({ at: i, list: await wordsLike(conn, close.map((w) => `%${w}%`)) });
   }
-  // Every word held where it stands: the expression would be the fragment itself, which no client holds.
-  return corrections === 0 ? 'none' : { regex: pieces.join(''), words };
+  if (corrections > 0) return { regex: pieces.join(''), words, loose: false, separators: new Map() };
+  // Every word held where it stands, and no client holds the fragment: its separators differ.
+  const separators = new Map<string, string[]>();
+  let regex = '';
+  let previous: number | undefined;
+  for (let i = 0; i < phrase.parts.length; i += 2) {
+    if (phrase.parts[i] === '') continue;
+    if (previous !== undefined) {
+      const gap = await separatorsBetween(conn, words, previous, i, separators);
+      if (gap === 'none') return 'none';
+      regex += gap;
+    }
+    regex += phrase.parts[i];
+    previous = i;
+  }
+  return { regex, words, loose: true, separators };
+}
+
+/**
+ * The regular expression between two neighbouring words of a loose fragment: the separators
+ * client_name_pairs holds after the first word's name words, as an alternation, so that the
+ * trigram index keeps the trigrams across the separator as it does for the fragment itself. Any
+ * run of non-letters when the pairs cannot say (a word of digits, too many name words or
+ * separators); `none` when no name has any word after the first one's. Separators longer than
+ * SEP_MAX are not stored with the pairs, so a name holding one is not matched loosely there.
+ */
+async function separatorsBetween(conn: Conn, placed: Placed[], first: number, second: number, memo: Map<string, string[]>): Promise<string | 'none'> {
+  const a = placed.find((p) => p.at === first)?.list;
+  const secondIsWord = placed.some((p) => p.at === second);
+  if (a === undefined || !secondIsWord || a.length > MAX_PAIRS) return ANY_SEPARATOR;
+  const seps = new Set<string>();
+  for (const x of a) {
+    for (const sep of await separatorsAfterMemo(conn, x, memo)) seps.add(sep);
+    if (seps.size > SEPS_MAX) return ANY_SEPARATOR;
+  }
+  if (seps.size === 0) return 'none';
+  return `(?:${[...seps].map(regexLiteral).join('|')})`;
+}
+
+async function separatorsAfterMemo(conn: Conn, first: string, memo: Map<string, string[]>): Promise<string[]> {
+  let seps = memo.get(first);
+  if (seps === undefined) memo.set(first, (seps = await separatorsAfter(conn, first)));
+  return seps;
 }
 
 /** A word of the fragment (its place in `parts`) and the name words it can be; undefined: too many. */
@@ -186,6 +236,55 @@ function listsOf(parts: string[], placed: Placed[]): List[] {
     const sep = parts[words[i]!.at + 1]!;
     if (words[i + 1]!.at !== words[i]!.at + 2 || a === undefined || b === undefined || a.length * b.length > MAX_PAIRS || sep.length > SEP_MAX) continue;
     lists.push(a.flatMap((x) => b.map((y) => [x, sep, y] as const)));
+  }
+  return lists;
+}
+
+/** Separators stored after a name word, at most this many looked up (each one index probe). */
+const SEPS_MAX = 16;
+
+/**
+ * The separators client_name_pairs holds after `first`, up to SEPS_MAX: one index probe each
+ * (a loose index scan; PostgreSQL 17 has no skip scan), not a read of every pair of a common word.
+ */
+async function separatorsAfter(conn: Conn, first: string): Promise<string[]> {
+  const rows = await conn.execute<{ sep: string }>(sql`
+    with recursive s(sep, n) as (
+      (select p.sep, 1 from ${clientNamePairs} p where p.first = ${first} order by p.sep limit 1)
+      union all
+      select (select p.sep from ${clientNamePairs} p where p.first = ${first} and p.sep > s.sep order by p.sep limit 1), s.n + 1
+        from s where s.sep is not null and s.n < ${SEPS_MAX + 1}
+    )
+    select sep from s where sep is not null`);
+  return rows.rows.map((r) => r.sep);
+}
+
+/**
+ * listsOf for a loose fragment (correctedPhrase): two neighbouring words can stand in a name with
+ * any separator, so a pair's list holds their pairs with each separator stored after the first
+ * word. Past SEPS_MAX separators, or MAX_PAIRS pairs, the pair is left to the words' own lists.
+ * A name whose separator is longer than SEP_MAX has no pair row: such a client is found only
+ * when a word's list is the one walked (or by the trigram path).
+ */
+async function looseListsOf(conn: Conn, placed: Placed[], memo: Map<string, string[]>): Promise<List[] | 'none'> {
+  const words = placed.slice(0, MAX_DRIVERS);
+  const lists: List[] = words.flatMap((w) => (w.list === undefined ? [] : [w.list]));
+  for (let i = 0; i + 1 < words.length; i++) {
+    const [a, b] = [words[i]!.list, words[i + 1]!.list];
+    if (words[i + 1]!.at !== words[i]!.at + 2 || a === undefined || b === undefined || a.length * b.length > MAX_PAIRS) continue;
+    const keys: Key[] = [];
+    let complete = true;
+    for (const x of a) {
+      const seps = await separatorsAfterMemo(conn, x, memo);
+      if (seps.length > SEPS_MAX || keys.length + seps.length * b.length > MAX_PAIRS * 4) {
+        complete = false;
+        break;
+      }
+      for (const sep of seps) for (const y of b) keys.push([x, sep, y] as const);
+    }
+    // No pair at all: no name has the first word before the second, so no client matches.
+    if (complete && keys.length === 0) return 'none';
+    if (complete) lists.push(keys);
   }
   return lists;
 }
@@ -260,7 +359,7 @@ export async function pageByPhrase(
   conn: Conn,
   folded: string,
   phrase: Phrase,
-  { typos, others, after, n }: { typos: boolean; others: SQL | undefined; after: After; n: number },
+  { typos, others, after, n, notHeld }: { typos: boolean; others: SQL | undefined; after: After; n: number; notHeld?: { regex?: string } },
 ): Promise<number[] | undefined> {
   // With other conditions (a manager's visibility, a filter) most candidates fail them, and a
   // number in the fragment ('ромашка-5000') is what the trigram index finds best: only a list
@@ -285,7 +384,10 @@ export async function pageByPhrase(
   const corrected = await correctedPhrase(conn, phrase);
   if (corrected === 'none') return [];
   if (corrected.words.some((p) => p.list?.length === 0)) return [];
-  const lists = listsOf(phrase.parts, corrected.words);
-  if (lists.length === 0) return undefined;
-  return pageOfLists(conn, lists, and(sql`${searchText} ~ ${corrected.regex}`, others)!, after, n, onlyShort);
+  const lists = corrected.loose ? await looseListsOf(conn, corrected.words, corrected.separators) : listsOf(phrase.parts, corrected.words);
+  if (lists === 'none') return [];
+  const ids = lists.length === 0 ? undefined : await pageOfLists(conn, lists, and(sql`${searchText} ~ ${corrected.regex}`, others)!, after, n, onlyShort);
+  // Left to the trigram path, which need not ask again whether any client holds the fragment.
+  if (ids === undefined && notHeld !== undefined) notHeld.regex = corrected.regex;
+  return ids;
 }
