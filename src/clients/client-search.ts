@@ -37,7 +37,9 @@ const narrows = (filter: ClientSearchFilter): boolean =>
  * slow (BENCHMARKS.md, client base search). A typo of one word is matched by the words close to
  * it (`closeTo`, name-words.ts, pg_trgm's recipe): closeness is computed over the distinct words
  * of all names, not row by row; a typo of several words, each word corrected the same way, is
- * a regular expression (`corrected`, name-phrase.ts); a fragment without a letter keeps `<%`.
+ * a regular expression (`corrected`, name-phrase.ts), as is a fragment of several words all held
+ * but with other separators between them on the card (`ооо лотос` for `ООО “Лотос”`); a fragment
+ * without a letter keeps `<%`.
  */
 type NameMatch = 'fragment' | 'typo' | { closeTo: string[] } | { corrected: string };
 const TYPO_THRESHOLD = 0.4;
