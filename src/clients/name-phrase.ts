@@ -139,15 +139,17 @@ const ANY_SEPARATOR = '[^0-9a-zа-я]+';
  * each of its words that no name holds where it stands is replaced by the name words close to it
  * (pg_trgm's recipe, as for one word); a client matches when its text holds the fragment so
  * corrected. When every word is held where it stands, what differs is the separators: then any
- * separator between two words matches any other, and those at the fragment's edges are dropped
- * (`loose`), so `ооо лотос`, `ООО «Лотос»` and `"лотос"` find `ООО “Лотос”` — company names
- * come with every kind of quotes. As a POSIX regular expression (the trigram index serves `~`
- * too). `none`: nothing can match (a word has nothing close to it).
+ * separator between two words matches any other stored one, and those at the fragment's edges
+ * are dropped, so `ооо лотос`, `ООО «Лотос»` and `"лотос"` find `ООО “Лотос”` — company names
+ * come with every kind of quotes; `pairs` is then the word path's pair lists (a loose fragment's
+ * pairs are not the typed ones listsOf makes). As a POSIX regular expression (the trigram index
+ * serves `~` too). `none`: nothing can match (a word has nothing close to it, or a gap nothing
+ * after its first word).
  */
 export async function correctedPhrase(
   conn: Conn,
   phrase: Phrase,
-): Promise<{ regex: string; words: Placed[]; loose: boolean; separators: Map<string, string[]> } | 'none'> {
+): Promise<{ regex: string; words: Placed[]; pairs?: List[] } | 'none'> {
   const pieces: string[] = [];
   const words: Placed[] = [];
   let corrections = 0;
@@ -175,49 +177,55 @@ export async function correctedPhrase(
     // The text holds a close word: its clients are those of the words holding one.
     words.push({ at: i, list: await wordsLike(conn, close.map((w) => `%${w}%`)) });
   }
-  if (corrections > 0) return { regex: pieces.join(''), words, loose: false, separators: new Map() };
+  if (corrections > 0) return { regex: pieces.join(''), words };
   // Every word held where it stands, and no client holds the fragment: its separators differ.
-  const separators = new Map<string, string[]>();
+  // `pairs`: the lists of pairs with any stored separator (each gap's `pairs`), for the word path.
   let regex = '';
+  const pairs: List[] = [];
   let previous: number | undefined;
   for (let i = 0; i < phrase.parts.length; i += 2) {
     if (phrase.parts[i] === '') continue;
     if (previous !== undefined) {
-      const gap = await separatorsBetween(conn, words, previous, i, separators);
+      const gap = await gapBetween(conn, words, previous, i);
       if (gap === 'none') return 'none';
-      regex += gap;
+      regex += gap.regex;
+      if (gap.pairs !== undefined) pairs.push(gap.pairs);
     }
     regex += phrase.parts[i];
     previous = i;
   }
-  return { regex, words, loose: true, separators };
+  return { regex, words, pairs };
 }
 
 /**
- * The regular expression between two neighbouring words of a loose fragment: the separators
- * client_name_pairs holds after the first word's name words, as an alternation, so that the
- * trigram index keeps the trigrams across the separator as it does for the fragment itself. Any
- * run of non-letters when the pairs cannot say (a word of digits, too many name words or
- * separators); `none` when no name has any word after the first one's. Separators longer than
- * SEP_MAX are not stored with the pairs, so a name holding one is not matched loosely there.
+ * What may stand between two neighbouring words of a loose fragment, from the separators
+ * client_name_pairs holds after the first word's name words:
+ * - `regex`: those separators as an alternation, so that the trigram index keeps the trigrams
+ *   across the gap as it does for the fragment itself; any run of non-letters when the pairs
+ *   cannot say (a word of digits, too many name words or separators);
+ * - `pairs`: the pairs (first, separator, second) themselves, a list for the word path, when
+ *   there are few enough (LOOSE_PAIRS_MAX);
+ * `none` when no name has any word after the first word's. Separators longer than SEP_MAX are
+ * not stored with the pairs, so a name holding one is not matched loosely across that gap.
  */
-async function separatorsBetween(conn: Conn, placed: Placed[], first: number, second: number, memo: Map<string, string[]>): Promise<string | 'none'> {
+async function gapBetween(conn: Conn, placed: Placed[], first: number, second: number): Promise<{ regex: string; pairs?: Key[] } | 'none'> {
+  const any = { regex: ANY_SEPARATOR };
   const a = placed.find((p) => p.at === first)?.list;
-  const secondIsWord = placed.some((p) => p.at === second);
-  if (a === undefined || !secondIsWord || a.length > MAX_PAIRS) return ANY_SEPARATOR;
+  const b = placed.find((p) => p.at === second);
+  if (a === undefined || b === undefined || a.length > MAX_PAIRS) return any;
   const seps = new Set<string>();
+  const pairs: Key[] = [];
   for (const x of a) {
-    for (const sep of await separatorsAfterMemo(conn, x, memo)) seps.add(sep);
-    if (seps.size > SEPS_MAX) return ANY_SEPARATOR;
+    const after = await separatorsAfter(conn, x);
+    for (const sep of after) {
+      seps.add(sep);
+      for (const y of b.list ?? []) pairs.push([x, sep, y] as const);
+    }
+    if (after.length > SEPS_MAX || seps.size > SEPS_MAX) return any;
   }
   if (seps.size === 0) return 'none';
-  return `(?:${[...seps].map(regexLiteral).join('|')})`;
-}
-
-async function separatorsAfterMemo(conn: Conn, first: string, memo: Map<string, string[]>): Promise<string[]> {
-  let seps = memo.get(first);
-  if (seps === undefined) memo.set(first, (seps = await separatorsAfter(conn, first)));
-  return seps;
+  const listed = b.list !== undefined && pairs.length <= LOOSE_PAIRS_MAX;
+  return { regex: `(?:${[...seps].map(regexLiteral).join('|')})`, pairs: listed ? pairs : undefined };
 }
 
 /** A word of the fragment (its place in `parts`) and the name words it can be; undefined: too many. */
@@ -230,7 +238,7 @@ type Placed = { at: number; list: string[] | undefined };
  */
 function listsOf(parts: string[], placed: Placed[]): List[] {
   const words = placed.slice(0, MAX_DRIVERS);
-  const lists: List[] = words.flatMap((w) => (w.list === undefined ? [] : [w.list]));
+  const lists = wordLists(words);
   for (let i = 0; i + 1 < words.length; i++) {
     const [a, b] = [words[i]!.list, words[i + 1]!.list];
     const sep = parts[words[i]!.at + 1]!;
@@ -240,12 +248,18 @@ function listsOf(parts: string[], placed: Placed[]): List[] {
   return lists;
 }
 
+/** Each word's list of name words (those not too many), the first MAX_DRIVERS words. */
+const wordLists = (placed: Placed[]): List[] => placed.slice(0, MAX_DRIVERS).flatMap((w) => (w.list === undefined ? [] : [w.list]));
+
 /** Separators stored after a name word, at most this many looked up (each one index probe). */
 const SEPS_MAX = 16;
+/** Pairs of a loose gap that still make one list for the word path (a union of that many index scans). */
+const LOOSE_PAIRS_MAX = 64;
 
 /**
- * The separators client_name_pairs holds after `first`, up to SEPS_MAX: one index probe each
- * (a loose index scan; PostgreSQL 17 has no skip scan), not a read of every pair of a common word.
+ * The separators client_name_pairs holds after `first`, up to SEPS_MAX + 1 (more: too many):
+ * one index probe each (a loose index scan; PostgreSQL 17 has no skip scan), not a read of every
+ * pair of a common word.
  */
 async function separatorsAfter(conn: Conn, first: string): Promise<string[]> {
   const rows = await conn.execute<{ sep: string }>(sql`
@@ -257,36 +271,6 @@ async function separatorsAfter(conn: Conn, first: string): Promise<string[]> {
     )
     select sep from s where sep is not null`);
   return rows.rows.map((r) => r.sep);
-}
-
-/**
- * listsOf for a loose fragment (correctedPhrase): two neighbouring words can stand in a name with
- * any separator, so a pair's list holds their pairs with each separator stored after the first
- * word. Past SEPS_MAX separators, or MAX_PAIRS pairs, the pair is left to the words' own lists.
- * A name whose separator is longer than SEP_MAX has no pair row: such a client is found only
- * when a word's list is the one walked (or by the trigram path).
- */
-async function looseListsOf(conn: Conn, placed: Placed[], memo: Map<string, string[]>): Promise<List[] | 'none'> {
-  const words = placed.slice(0, MAX_DRIVERS);
-  const lists: List[] = words.flatMap((w) => (w.list === undefined ? [] : [w.list]));
-  for (let i = 0; i + 1 < words.length; i++) {
-    const [a, b] = [words[i]!.list, words[i + 1]!.list];
-    if (words[i + 1]!.at !== words[i]!.at + 2 || a === undefined || b === undefined || a.length * b.length > MAX_PAIRS) continue;
-    const keys: Key[] = [];
-    let complete = true;
-    for (const x of a) {
-      const seps = await separatorsAfterMemo(conn, x, memo);
-      if (seps.length > SEPS_MAX || keys.length + seps.length * b.length > MAX_PAIRS * 4) {
-        complete = false;
-        break;
-      }
-      for (const sep of seps) for (const y of b) keys.push([x, sep, y] as const);
-    }
-    // No pair at all: no name has the first word before the second, so no client matches.
-    if (complete && keys.length === 0) return 'none';
-    if (complete) lists.push(keys);
-  }
-  return lists;
 }
 
 async function anyHolder(conn: Conn, words: string[]): Promise<boolean> {
@@ -384,8 +368,7 @@ export async function pageByPhrase(
   const corrected = await correctedPhrase(conn, phrase);
   if (corrected === 'none') return [];
   if (corrected.words.some((p) => p.list?.length === 0)) return [];
-  const lists = corrected.loose ? await looseListsOf(conn, corrected.words, corrected.separators) : listsOf(phrase.parts, corrected.words);
-  if (lists === 'none') return [];
+  const lists = corrected.pairs === undefined ? listsOf(phrase.parts, corrected.words) : [...wordLists(corrected.words), ...corrected.pairs];
   const ids = lists.length === 0 ? undefined : await pageOfLists(conn, lists, and(sql`${searchText} ~ ${corrected.regex}`, others)!, after, n, onlyShort);
   // Left to the trigram path, which need not ask again whether any client holds the fragment.
   if (ids === undefined && notHeld !== undefined) notHeld.regex = corrected.regex;

@@ -15,13 +15,14 @@ const NUL = '\u0000';
 
 /**
  * Parsed JSON and query strings only: a streamed body (PUT /pbx/recordings) is not data to walk.
- * Fastify's query parser (fast-querystring) returns an instance of a class whose prototype has a
- * null prototype, neither a plain object nor a null-prototype one: taken as plain too (it was
- * missed, and a NUL in `q` reached the database).
+ * Data is an array or an object one step from a null prototype: a plain object (Object.prototype
+ * has none), a null-prototype one, and Fastify's query and parameters, instances of
+ * fast-querystring's class whose prototype has none (they were missed once, and a NUL in `q`
+ * reached the database). A stream is several steps away.
  */
 const isPlain = (value: object) => {
   const proto = Object.getPrototypeOf(value);
-  return Array.isArray(value) || proto === Object.prototype || proto === null || Object.getPrototypeOf(proto) === null;
+  return Array.isArray(value) || proto === null || Object.getPrototypeOf(proto) === null;
 };
 
 /** The path of the first string (or key) holding NUL, or null. Iterative: bodies may nest deeply. */
