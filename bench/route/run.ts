@@ -167,6 +167,12 @@ async function main(resultsWritten: () => void) {
   const probeBody = await probe.text();
   if (probe.status !== 200 || !/^action=\w+&/.test(probeBody)) throw new Error(`the route answered ${probe.status}: ${probeBody}`);
   log(`service and bare server ready (sample answer: ${probeBody})`);
+  // A contact person's number must find their client like the client's own (issue 11).
+  if (fixtures.contact) {
+    const asked = `/pbx/route?format=hash&caller=${encodeURIComponent(fixtures.contact.phone)}&did=${fixtures.dids[0]!.slice(1)}&uniqueid=contact-probe&linkedid=contact-probe&step=1&token=${PBX_TOKEN}`;
+    const answer = await (await fetch(`${serviceBase}${asked}`)).text();
+    if (!answer.includes(`&client_id=${fixtures.contact.client_id}&`)) throw new Error(`a contact's number did not find its client ${fixtures.contact.client_id}: ${answer}`);
+  }
 
   // Throughput: bare + one PostgreSQL round trip once (a reference), then bare and the service in
   // alternating rounds, the same load each time.

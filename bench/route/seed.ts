@@ -16,6 +16,9 @@ import type pg from 'pg';
 //                   10,000 rows on 2,000 numbers `+7999000xxxx` shared by 5 clients each (ties),
 //                   300 rows on one number `+79990009999`, a "company switchboard" number typed
 //                   into 300 cards (the LIMIT 20 of the route query).
+//   20,000 contacts one on every 5th client, each with a number of its own `+7997…` (rows of
+//                   client_phones with contact_id set): a call from one routes to the client's
+//                   owner (issue 11); ~9 % of the known callers the load draws are contacts.
 // Unknown callers for the load are drawn from `+7995…`, which the seed never uses.
 
 export const SEED = {
@@ -25,6 +28,7 @@ export const SEED = {
   managers: 60,
   clients: 100_000,
   phones: 200_000,
+  contacts: 20_000,
 } as const;
 
 export interface SeedReport {
@@ -122,6 +126,21 @@ export async function seed(client: pg.Client | pg.PoolClient, onStep: (step: str
       [nClients],
     );
     step('phones');
+    // Every 5th client's contact person, with one number of their own (`+7997` + 7 digits).
+    await client.query(
+      `with c as (select id, row_number() over (order by id) as rn from clients where name like 'Client %'),
+       k as (
+         insert into client_contacts (client_id, name, position, decision_maker)
+         select c.id, 'Contact ' || c.rn, case when c.rn % 2 = 0 then 'Director' end, c.rn % 2 = 0
+         from c where c.rn % 5 = 0 and c.rn <= 5 * $1::int
+         returning id, client_id
+       )
+       insert into client_phones (client_id, contact_id, phone, raw)
+       select k.client_id, k.id, '+7997' || lpad(k.id::text, 7, '0'), '8 997 ' || lpad(k.id::text, 7, '0')
+       from k`,
+      [SEED.contacts],
+    );
+    step('contacts and their phones');
     await restore();
     step('indexes and foreign keys');
     await client.query('commit');
@@ -131,13 +150,14 @@ export async function seed(client: pg.Client | pg.PoolClient, onStep: (step: str
     throw error;
   }
   // Fresh statistics and visibility map, as autovacuum would have them on a live system.
-  await client.query('vacuum analyze departments, department_dids, users, clients, client_phones');
+  await client.query('vacuum analyze departments, department_dids, users, clients, client_phones, client_contacts');
   step('vacuum analyze');
 
   const { rows } = await client.query<Record<string, string>>(
     `select (select count(*) from departments) as departments, (select count(*) from department_dids) as dids,
             (select count(*) from users) as users, (select count(*) from clients) as clients,
             (select count(*) from client_phones) as phones,
+            (select count(*) from client_phones where contact_id is not null) as contact_phones,
             (select count(*) from (select phone from client_phones group by phone having count(*) > 1) s) as shared_numbers`,
   );
   const counts = Object.fromEntries(Object.entries(rows[0]!).map(([k, v]) => [k, Number(v)]));
@@ -179,5 +199,8 @@ export async function loadFixtures(client: pg.Client | pg.PoolClient, sampleSize
     await client.query<{ phone: string }>('select phone from client_phones order by md5(id::text) limit $1', [sampleSize])
   ).rows.map((r) => r.phone);
   const departments = (await client.query<{ name: string }>("select name from departments where name like 'Bench %' order by id")).rows.map((r) => r.name);
-  return { dids, known, departments };
+  const contact = (
+    await client.query<{ phone: string; client_id: number }>('select phone, client_id from client_phones where contact_id is not null order by id limit 1')
+  ).rows[0];
+  return { dids, known, departments, contact };
 }
