@@ -45,7 +45,7 @@ export function table(r: {
     '',
     '| figure | value |',
     '|---|---|',
-    `| seed (100,000 clients, 200,000 numbers, indexes, vacuum analyze) | ${r.seed.seconds.toFixed(1)} s |`,
+    `| seed (100,000 clients, 200,000 numbers, 20,000 contacts with a number each, indexes, vacuum analyze) | ${r.seed.seconds.toFixed(1)} s |`,
     `| rounds of bare and route (alternating order), ${t.connections} conn × ${t.durationS} s each: req/s bare → route (ratio) | ${t.rounds.map((x) => `${int(x.bareRps)} → ${int(x.routeRps)} (${x.ratio.toFixed(3)})`).join('; ')} |`,
     `| bare Fastify route, median round | ${int(t.bare.rps)} req/s (p50 ${t.bare.latencyMs.p50} ms, p99 ${t.bare.latencyMs.p99} ms) |`,
     `| /pbx/route, same load | ${int(t.route.rps)} req/s (p50 ${t.route.latencyMs.p50} ms, p99 ${t.route.latencyMs.p99} ms) |`,
