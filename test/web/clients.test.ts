@@ -69,6 +69,10 @@ describe('the client card', () => {
   it('shows the contacts, deals, notes and calls of the client, and its history', async () => {
     const page = await w.open(w.people.anna, `#/clients/${w.clientIds.romashka}`);
     await page.locator('[data-testid=client-card] h2', { hasText: 'Romashka' }).waitFor();
+    // Shown grouped for reading (the formatter loads after the first paint); the link keeps the stored number.
+    const phone = page.locator('[data-testid=client-card] a.phone[data-phone="+79161234567"]');
+    await phone.filter({ hasText: '+7 916 123-45-67' }).waitFor();
+    expect(await phone.getAttribute('href')).toBe('tel:+79161234567');
     await page.click('button:text-is("Deals")');
     await page.locator('td', { hasText: 'Pallets for Romashka' }).waitFor();
     await page.click('button:text-is("Notes")');

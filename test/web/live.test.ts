@@ -29,6 +29,8 @@ describe('the live panel', () => {
     const pop = page.locator(`[data-testid=pop][data-linkedid="${linkedid}"]`);
     await pop.waitFor({ timeout: 15_000 });
     expect(await pop.locator('.client-name').textContent()).toBe('Romashka');
+    // The PBX's caller ID has no `+`; the pop shows it grouped as an international number.
+    await pop.locator('a.phone', { hasText: '+7 916 123-45-67' }).first().waitFor();
     // The pop-to-paint time, measured in the page from the frame's arrival to the frame after the card's paint.
     const popMs = await page.evaluate(async (id) => {
       for (let i = 0; i < 100; i++) {
