@@ -31,7 +31,7 @@ export interface ClientCard {
   sharedWith: Array<{ clientId: number; name: string; owner: { id: number; name: string; departmentId: number | null } | null }>;
   /** Other clients with this number that the screen's user may not open. */
   sharedWithHidden: number;
-  openDeals: Array<{ id: number; title: string; status: string; amount: string | null }>;
+  openDeals: Array<{ id: number; title: string; status: string; amount: string | null; currency: string; important: boolean }>;
   lastCalls: Array<{ id: number; at: string; direction: string; disposition: string | null; talkSeconds: number | null; who: string | null }>;
   lastNote: { text: string; at: string; author: string | null } | null;
   nextReminder: { id: number; dueAt: string; note: string } | null;
@@ -70,7 +70,7 @@ export const cardColumns = (number: string) => `c.id, c.name, c.company, c.impor
             where o.id <> c.id and exists (select 1 from client_phones mine join client_phones theirs on theirs.phone = mine.phone
                                             where mine.client_id = c.id and theirs.client_id = o.id)
             order by o.last_activity_at desc nulls last, o.id limit ${SHARED_WITH_MAX}) o) as shared_with,
-  (select coalesce(json_agg(json_build_object('id', d.id, 'title', d.title, 'status', d.status, 'amount', d.amount) order by d.updated_at desc), '[]'::json)
+  (select coalesce(json_agg(json_build_object('id', d.id, 'title', d.title, 'status', d.status, 'amount', d.amount, 'currency', d.currency, 'important', d.important) order by d.updated_at desc), '[]'::json)
      from deals d where d.client_id = c.id and d.status in (${OPEN_DEAL_STATUSES_SQL})) as open_deals,
   (select coalesce(json_agg(x order by x.at desc), '[]'::json) from (
      select k.id, k.started_at as at, k.direction, k.disposition, k.talk_seconds as "talkSeconds", u.name as who

@@ -44,9 +44,9 @@ beforeAll(async () => {
   ]);
   // Raw SQL: the deals table's TypeScript statuses are being replaced on another branch.
   await database.pool.query(
-    `insert into deals (client_id, title, status, amount, updated_at) values
-       ($1, 'Trucks', 'proposal_sent', 500000, now() - interval '1 hour'), ($1, 'Service', 'in_progress', null, now()),
-       ($1, 'Old', 'completed', 1, now()), ($1, 'Lost', 'refused_price', 2, now())`,
+    `insert into deals (client_id, title, status, amount, currency, important, updated_at) values
+       ($1, 'Trucks', 'proposal_sent', 500000, 'USD', true, now() - interval '1 hour'), ($1, 'Service', 'in_progress', null, 'RUB', false, now()),
+       ($1, 'Old', 'completed', 1, 'RUB', true, now()), ($1, 'Lost', 'refused_price', 2, 'RUB', false, now())`,
     [client!.id],
   );
   await db.insert(clientNotes).values({ clientId: client!.id, authorId: anna!.id, text: 'Call Petr about the contract' });
@@ -74,11 +74,11 @@ describe('the pop card of a call from a contact person', () => {
     });
   });
 
-  it('lists only open deals (the pipeline before "completed"), most recently changed first, with status and amount', async () => {
+  it('lists only open deals (the pipeline before "completed"), most recently changed first, with status, amount, currency and the important flag', async () => {
     const card = (await lookup(OLGA_PHONE)).client!.card;
-    expect(card.openDeals.map((d) => [d.title, d.status, d.amount === null ? null : Number(d.amount)])).toEqual([
-      ['Service', 'in_progress', null],
-      ['Trucks', 'proposal_sent', 500000],
+    expect(card.openDeals.map((d) => [d.title, d.status, d.amount === null ? null : Number(d.amount), d.currency, d.important])).toEqual([
+      ['Service', 'in_progress', null, 'RUB', false],
+      ['Trucks', 'proposal_sent', 500000, 'USD', true],
     ]);
   });
 

@@ -56,7 +56,7 @@ function Card({ card: c }: { card: ClientCard }) {
           <h3>{t('card.openDeals')}</h3>
           {c.openDeals.map((d) => (
             <div key={d.id}>
-              {d.title} · {dealStatusText(d.status)} {d.amount && `· ${fmtNumber(d.amount)}`}
+              {d.important && <span class="flag">{t('card.important')}</span>} {d.title} · {dealStatusText(d.status)} {d.amount && `· ${fmtNumber(d.amount)} ${d.currency}`}
             </div>
           ))}
         </section>

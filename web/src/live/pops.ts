@@ -23,7 +23,7 @@ export interface ClientCard {
   sharedWith: Array<{ clientId: number; name: string; owner: { id: number; name: string } | null }>;
   /** Other clients with this number that this user may not open: only counted. */
   sharedWithHidden?: number;
-  openDeals: Array<{ id: number; title: string; status: string; amount: string | null }>;
+  openDeals: Array<{ id: number; title: string; status: string; amount: string | null; currency: string; important: boolean }>;
   lastCalls: Array<{ id: number; at: string; direction: string; disposition: string | null; talkSeconds: number | null; who: string | null }>;
   lastNote: { text: string; at: string; author: string | null } | null;
   nextReminder: { id: number; dueAt: string; note: string } | null;
