@@ -66,6 +66,8 @@ describe('statistics', () => {
     expect(await annaRow.locator('td').nth(1).innerText()).toBe('1');
     expect(await annaRow.locator('td').nth(2).innerText()).toBe('1');
     await page.locator('[data-testid=stats-chart] canvas').waitFor();
+    // The points are days, named in the reader's language (uPlot's own legend says "Time").
+    expect(await page.locator('[data-testid=stats-chart] .u-legend .u-series').first().locator('.u-label').innerText()).toBe('Day');
     await page.context().close();
   });
 });

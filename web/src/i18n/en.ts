@@ -125,6 +125,7 @@ export const en = {
   'stats.talk': 'Talk time',
   'stats.deals': 'Deals',
   'stats.score': 'Score',
+  'stats.day': 'Day',
   'import.title': 'Import and export of clients',
   'import.exportCsv': 'Export CSV',
   'import.exportXlsx': 'Export XLSX',

@@ -126,6 +126,7 @@ export const ru: Record<TextKey, string> = {
   'stats.talk': 'Время разговоров',
   'stats.deals': 'Сделки',
   'stats.score': 'Оценка',
+  'stats.day': 'День',
   'import.title': 'Импорт и выгрузка клиентов',
   'import.exportCsv': 'Выгрузить CSV',
   'import.exportXlsx': 'Выгрузить XLSX',

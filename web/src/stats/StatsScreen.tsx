@@ -55,6 +55,7 @@ export default function StatsScreen() {
   );
 }
 
+const DAY_S = 86_400;
 const COLORS = ['#1f6feb', '#d73a49', '#28a745', '#f66a0a', '#6f42c1', '#0aa3a3'];
 
 function Chart({ rows }: { rows: Row[] }) {
@@ -69,12 +70,22 @@ function Chart({ rows }: { rows: Row[] }) {
       const people = [...new Map(rows.map((r) => [r.userId, r.name])).entries()];
       const x = days.map((d) => Date.parse(`${d}T00:00:00`) / 1000);
       const series = people.map(([id]) => days.map((d) => rows.find((r) => r.userId === id && String(r.period) === d)?.figures.answered ?? 0));
+      // The points are days: the axis and the legend name days in the reader's language ("28 нояб."),
+      // ticks on whole days only, instead of uPlot's English hours ("12am", "11/28/26").
+      const day = new Intl.DateTimeFormat(lang.value, { day: 'numeric', month: 'short' });
+      const dayOf = (seconds: number) => day.format(new Date(seconds * 1000));
       plot = new UPlot(
         {
           width: Math.min(900, box.current.clientWidth || 900),
           height: 240,
-          series: [{}, ...people.map(([, name], i) => ({ label: name, stroke: COLORS[i % COLORS.length], width: 2 }))],
-          axes: [{}, { label: t('stats.answered') }],
+          series: [
+            { label: t('stats.day'), value: (_u: unknown, v: number | null) => (v == null ? '—' : dayOf(v)) },
+            ...people.map(([, name], i) => ({ label: name, stroke: COLORS[i % COLORS.length], width: 2, value: (_u: unknown, v: number | null) => (v == null ? '—' : fmtNumber(v)) })),
+          ],
+          axes: [
+            { space: 60, incrs: [DAY_S, 2 * DAY_S, 7 * DAY_S, 14 * DAY_S, 28 * DAY_S], values: (_u: unknown, splits: number[]) => splits.map(dayOf) },
+            { label: t('stats.answered') },
+          ],
         },
         [x, ...series],
         box.current,
