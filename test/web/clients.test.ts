@@ -57,6 +57,14 @@ describe("a manager never sees another manager's client", () => {
     await page.context().close();
   });
 
+  it("names the list's filters in the reader's language", async () => {
+    const page = await w.open(w.people.anna, '#/clients', { locale: 'ru-RU' });
+    await page.locator('[data-testid=client-row]', { hasText: 'Romashka' }).waitFor();
+    expect(await page.locator('select[name=temperature] option').allInnerTexts()).toEqual(['все', 'холодный', 'тёплый', 'горячий']);
+    expect(await page.locator('select[name=status] option').first().innerText()).toBe('все');
+    await page.context().close();
+  });
+
   it("while the director sees both managers' clients", async () => {
     const page = await w.open(w.people.director, '#/clients');
     await page.locator('[data-testid=client-row]', { hasText: 'Lutik' }).waitFor();

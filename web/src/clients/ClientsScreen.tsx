@@ -60,18 +60,21 @@ function ClientSearch() {
         <label>
           {t('clients.status')}
           <select name="status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
-            <option value="">*</option>
+            <option value="">{t('common.all')}</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>{codeText('status', s)}</option>
             ))}
           </select>
         </label>
-        <select name="temperature" aria-label="temperature" value={temperature} onChange={(e) => setTemperature(e.currentTarget.value)}>
-          <option value="">*</option>
-          {TEMPERATURES.map((x) => (
-            <option key={x} value={x}>{x}</option>
-          ))}
-        </select>
+        <label>
+          {t('clients.temperature')}
+          <select name="temperature" value={temperature} onChange={(e) => setTemperature(e.currentTarget.value)}>
+            <option value="">{t('common.all')}</option>
+            {TEMPERATURES.map((x) => (
+              <option key={x} value={x}>{codeText('temperature', x)}</option>
+            ))}
+          </select>
+        </label>
         <label>
           <input type="checkbox" name="important" checked={important} onChange={(e) => setImportant(e.currentTarget.checked)} /> {t('clients.importantOnly')}
         </label>

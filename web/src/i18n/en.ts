@@ -70,6 +70,7 @@ export const en = {
   'reminders.kind.callback': 'Callback',
   'clients.search': 'Search by name, phone, email, INN',
   'clients.status': 'Status',
+  'clients.temperature': 'Temperature',
   'clients.importantOnly': 'Important only',
   'clients.overdue': 'Next contact overdue',
   'clients.none': 'No clients found.',
@@ -150,11 +151,15 @@ export const en = {
   'status.potential': 'potential',
   'status.current': 'current',
   'status.former': 'former',
+  'temperature.cold': 'cold',
+  'temperature.warm': 'warm',
+  'temperature.hot': 'hot',
   'common.loading': 'Loading…',
   'common.error': 'Error: {message}',
   'common.save': 'Save',
   'common.language': 'Language',
   'common.noData': '—',
+  'common.all': 'all',
 } as const;
 
 export type TextKey = keyof typeof en;

@@ -23,7 +23,7 @@ export default function CallsScreen() {
       <h2>{t('calls.title')}</h2>
       <div class="filters">
         <select name="direction" value={direction} onChange={(e) => setDirection(e.currentTarget.value)}>
-          <option value="">*</option>
+          <option value="">{t('common.all')}</option>
           <option value="inbound">{t('call.inbound')}</option>
           <option value="outbound">{t('call.outbound')}</option>
         </select>

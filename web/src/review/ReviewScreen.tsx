@@ -32,12 +32,12 @@ export default function ReviewScreen() {
         <select name="reviewed" value={reviewed} onChange={(e) => setReviewed(e.currentTarget.value as typeof reviewed)}>
           <option value="false">{t('review.notReviewed')}</option>
           <option value="true">{t('review.reviewed')}</option>
-          <option value="">*</option>
+          <option value="">{t('common.all')}</option>
         </select>
         <input type="date" name="from" value={from} onChange={(e) => setFrom(e.currentTarget.value)} />
         <input type="date" name="to" value={to} onChange={(e) => setTo(e.currentTarget.value)} />
         <select name="manager" value={managerId} onChange={(e) => setManagerId(Number(e.currentTarget.value))}>
-          <option value={0}>*</option>
+          <option value={0}>{t('common.all')}</option>
           {people.map((p) => (
             <option key={p.id} value={p.id}>{p.name}</option>
           ))}
