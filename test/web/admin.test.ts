@@ -14,6 +14,15 @@ beforeAll(async () => {
 afterAll(() => w?.close());
 
 describe("the director's screens", () => {
+  it("names the users' columns and roles in the reader's language", async () => {
+    const page = await w.open(w.people.director, '#/admin', { locale: 'ru-RU' });
+    const anna = page.locator('[data-testid=users] tr', { hasText: 'Anna' });
+    await anna.waitFor();
+    expect(await anna.locator('td').nth(2).innerText()).toBe('менеджер');
+    expect(await page.locator('[data-testid=users] th').allInnerTexts()).toEqual(['Имя', 'Логин', 'Роль', 'Внутренний', 'Мобильный', 'Статус', '']);
+    await page.context().close();
+  });
+
   it('lists the users; adds a department with its numbers and hours, a web-form site (its key shown once) and a webhook; shows the audit log', async () => {
     const page = await w.open(w.people.director, '#/admin');
     await page.locator('[data-testid=users] td:text-is("Anna")').waitFor();
@@ -27,7 +36,7 @@ describe("the director's screens", () => {
     await page.fill('input[name=deptTimeZone]', 'Europe/Moscow');
     await page.click('button:text-is("Add")');
     await page.locator('[data-testid=departments] td:text-is("Wholesale")').waitFor();
-    expect(await page.locator('[data-testid=departments]').innerText()).toContain('mon 10:00–19:00');
+    expect(await page.locator('[data-testid=departments]').innerText()).toContain('Mon 10:00–19:00');
     const [dept] = await w.database.db.select().from(departments).where(eq(departments.name, 'Wholesale'));
     expect(dept!.timeZone).toBe('Europe/Moscow');
 

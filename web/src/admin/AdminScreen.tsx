@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ok } from '../api/client.js';
 import type { Answer } from '../api/types.js';
-import { fmtDateTime, t } from '../i18n/i18n.js';
+import { codeText, fmtDateTime, lang, t } from '../i18n/i18n.js';
 import { Phone } from '../ui/Phone.js';
 import { toast } from '../ui/toast.js';
 
@@ -42,16 +42,27 @@ function Users() {
   const [users] = useList(async () => ok(await api.GET('/api/users/')));
   return (
     <table data-testid="users">
+      <thead>
+        <tr>
+          <th>{t('admin.person')}</th>
+          <th>{t('admin.login')}</th>
+          <th>{t('admin.role')}</th>
+          <th>{t('admin.extension')}</th>
+          <th>{t('admin.mobile')}</th>
+          <th>{t('admin.presence')}</th>
+          <th />
+        </tr>
+      </thead>
       <tbody>
         {users.map((u: Answer<'/api/users/', 'get'>[number]) => (
           <tr key={u.id}>
             <td>{u.name}</td>
             <td class="muted">{u.login}</td>
-            <td>{u.role}</td>
+            <td>{codeText('role', u.role)}</td>
             <td>{u.extension}</td>
             <td>{u.mobile && <Phone number={u.mobile} />}</td>
             <td>{t(`presence.${u.presence}`)}</td>
-            <td>{u.active ? '' : '✕'}</td>
+            <td>{u.active ? '' : t('admin.inactive')}</td>
           </tr>
         ))}
       </tbody>
@@ -62,11 +73,16 @@ function Users() {
 type Department = Answer<'/api/departments/', 'get'>[number];
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 
-/** `mon 09:00–18:00, tue …` from the weekly schedule (src/routing/business-hours.ts). */
+/** A weekday's short name in the reader's language (`пн`, `Mon`): 2024-01-01 was a Monday. */
+function weekdayName(index: number): string {
+  return new Intl.DateTimeFormat(lang.value, { weekday: 'short', timeZone: 'UTC' }).format(new Date(Date.UTC(2024, 0, 1 + index)));
+}
+
+/** `пн 09:00–18:00, вт …` from the weekly schedule (src/routing/business-hours.ts). */
 function hoursText(hours: Department['businessHours']): string {
   if (!hours) return '24/7';
   const week = hours as Record<string, string[][] | undefined>;
-  return WEEKDAYS.filter((d) => week[d]?.length).map((d) => `${d} ${week[d]!.map(([a, b]) => `${a}–${b}`).join(' ')}`).join(', ');
+  return WEEKDAYS.flatMap((d, i) => (week[d]?.length ? [`${weekdayName(i)} ${week[d]!.map(([a, b]) => `${a}–${b}`).join(' ')}`] : [])).join(', ');
 }
 
 function Departments() {
@@ -93,7 +109,7 @@ function Departments() {
     <div>
       <div class="filters">
         <input name="deptName" placeholder={t('admin.name')} value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        <input name="deptQueue" placeholder="queue" value={queue} onInput={(e) => setQueue(e.currentTarget.value)} size={10} />
+        <input name="deptQueue" placeholder={t('admin.queue')} value={queue} onInput={(e) => setQueue(e.currentTarget.value)} size={10} />
         <input name="deptDids" placeholder={t('admin.dids')} value={dids} onInput={(e) => setDids(e.currentTarget.value)} />
         <input name="deptHours" placeholder={t('admin.hours')} value={hours} onInput={(e) => setHours(e.currentTarget.value)} size={12} />
         <input name="deptTimeZone" value={timeZone} onInput={(e) => setTimeZone(e.currentTarget.value)} size={16} />
