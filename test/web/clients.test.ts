@@ -57,11 +57,17 @@ describe("a manager never sees another manager's client", () => {
     await page.context().close();
   });
 
-  it("names the list's filters in the reader's language", async () => {
+  it("names the list's filters and a note's kind in the reader's language", async () => {
     const page = await w.open(w.people.anna, '#/clients', { locale: 'ru-RU' });
     await page.locator('[data-testid=client-row]', { hasText: 'Romashka' }).waitFor();
     expect(await page.locator('select[name=temperature] option').allInnerTexts()).toEqual(['все', 'холодный', 'тёплый', 'горячий']);
     expect(await page.locator('select[name=status] option').first().innerText()).toBe('все');
+    // A note on the card says its kind in words too.
+    await page.goto(`${w.instance.baseUrl}/#/clients/${w.clientIds.romashka}`);
+    await page.click('button:text-is("Заметки")');
+    await page.fill('textarea[name=note]', 'Перезвонить после обеда');
+    await page.click('button:text-is("Добавить заметку")');
+    await page.locator('p', { hasText: 'Перезвонить после обеда' }).locator('.muted', { hasText: '· заметка' }).waitFor();
     await page.context().close();
   });
 

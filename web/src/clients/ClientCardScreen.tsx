@@ -121,7 +121,7 @@ function Notes({ clientId }: { clientId: number }) {
       <button disabled={!text.trim()} onClick={() => void add()}>{t('clients.addNote')}</button>
       {notes?.map((n: Note) => (
         <p key={n.id}>
-          <span class="muted">{fmtDateTime(n.createdAt)} · {n.kind}</span>
+          <span class="muted">{fmtDateTime(n.createdAt)} · {codeText('note', n.kind)}</span>
           <br />
           {n.text}
         </p>

@@ -41,7 +41,7 @@ export const fmtNumber = (n: number | string | null | undefined): string => (n =
 export const fmtSeconds = (s: number | null | undefined): string => (s == null ? t('common.noData') : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`);
 
 /** A code from the API (`inbound`, `answered`, `current`) in words, when the dictionary has it. */
-export function codeText(kind: 'dir' | 'disp' | 'status' | 'temperature' | 'role', code: string | null | undefined): string {
+export function codeText(kind: 'dir' | 'disp' | 'status' | 'temperature' | 'role' | 'note' | 'importStatus', code: string | null | undefined): string {
   if (!code) return '';
   const key = `${kind}.${code}`;
   return key in en ? t(key as TextKey) : code;

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ok } from '../api/client.js';
 import { session } from '../api/session.js';
 import type { Answer } from '../api/types.js';
-import { fmtDateTime, fmtNumber, t } from '../i18n/i18n.js';
+import { codeText, fmtDateTime, fmtNumber, t } from '../i18n/i18n.js';
 import { onFrame } from '../live/channel.js';
 import { toast } from '../ui/toast.js';
 
@@ -58,7 +58,7 @@ export default function ImportScreen() {
       {job && (
         <div data-testid="import-job">
           <p>
-            {job.fileName} · <strong data-testid="import-status">{job.status}</strong>
+            {job.fileName} · <strong data-testid="import-status" data-status={job.status}>{codeText('importStatus', job.status)}</strong>
             {job.progress && ` · ${fmtNumber(job.progress.rowsDone)} / ${fmtNumber(job.progress.rowsTotal)}`}
           </p>
           {r && (
@@ -93,7 +93,7 @@ export default function ImportScreen() {
             <tr key={j.id}>
               <td class="muted">{fmtDateTime(j.createdAt)}</td>
               <td><button class="link" onClick={() => setJob(j)}>{j.fileName}</button></td>
-              <td>{j.status}</td>
+              <td>{codeText('importStatus', j.status)}</td>
               <td>{j.counts && t('import.counts', { created: j.counts.created, updated: j.counts.updated, rejected: j.counts.rejected })}</td>
             </tr>
           ))}
