@@ -15,7 +15,7 @@ type Media = { duration: number; currentTime: number; play(): Promise<void> };
 
 beforeAll(async () => {
   w = await startWorld();
-  const [a] = await w.database.db.insert(deals).values({ clientId: w.clientIds.romashka, title: 'Pallets for Romashka', ownerId: w.people.anna.id, amount: '120000' }).returning({ id: deals.id });
+  const [a] = await w.database.db.insert(deals).values({ clientId: w.clientIds.romashka, title: 'Pallets for Romashka', ownerId: w.people.anna.id, amount: '120000', important: true }).returning({ id: deals.id });
   const [b] = await w.database.db.insert(deals).values({ clientId: w.clientIds.lutik, title: 'Boxes for Lutik', ownerId: w.people.boris.id }).returning({ id: deals.id });
   ids.annaDeal = a!.id;
   ids.borisDeal = b!.id;
@@ -106,6 +106,9 @@ describe('the deals board', () => {
     const page = await w.open(w.people.anna, '#/deals');
     const card = page.locator('.deal', { hasText: 'Pallets for Romashka' });
     await card.waitFor();
+    // An important deal says so, and its amount comes with the currency.
+    expect(await card.locator('.flag').innerText()).toBe('Important');
+    expect(await card.locator('.muted').innerText()).toBe('120,000 RUB');
     await card.dragTo(page.locator('.column[data-status=interest]'));
     await page.locator('.column[data-status=interest] .deal', { hasText: 'Pallets for Romashka' }).waitFor();
     await eventually(async () => (await w.database.db.select().from(deals).where(eq(deals.id, ids.annaDeal)))[0]?.status === 'interest', 'the deal moved to interest');

@@ -56,8 +56,8 @@ export default function DealsBoard() {
               .filter((d) => d.status === s.status)
               .map((d) => (
                 <div key={d.id} class="deal" draggable data-deal={d.id} onDragStart={(e) => e.dataTransfer?.setData('text/plain', String(d.id))}>
-                  <a href={`#/clients/${d.clientId}`}>{d.title}</a>
-                  <div class="muted">{fmtNumber(d.amount)} {d.currency}</div>
+                  <a href={`#/clients/${d.clientId}`}>{d.title}</a> {d.important && <span class="flag">{t('card.important')}</span>}
+                  {d.amount !== null && <div class="muted">{fmtNumber(d.amount)} {d.currency}</div>}
                 </div>
               ))}
           </div>
