@@ -79,8 +79,8 @@ function Chart({ rows }: { rows: Row[] }) {
           width: Math.min(900, box.current.clientWidth || 900),
           height: 240,
           series: [
-            { label: t('stats.day'), value: (_u: unknown, v: number | null) => (v == null ? '—' : dayOf(v)) },
-            ...people.map(([, name], i) => ({ label: name, stroke: COLORS[i % COLORS.length], width: 2, value: (_u: unknown, v: number | null) => (v == null ? '—' : fmtNumber(v)) })),
+            { label: t('stats.day'), value: (_u: unknown, v: number | null) => (v == null ? t('common.noData') : dayOf(v)) },
+            ...people.map(([, name], i) => ({ label: name, stroke: COLORS[i % COLORS.length], width: 2, value: (_u: unknown, v: number | null) => fmtNumber(v) })),
           ],
           axes: [
             { space: 60, incrs: [DAY_S, 2 * DAY_S, 7 * DAY_S, 14 * DAY_S, 28 * DAY_S], values: (_u: unknown, splits: number[]) => splits.map(dayOf) },
