@@ -168,11 +168,11 @@ async function main(resultsWritten: () => void) {
   if (probe.status !== 200 || !/^action=\w+&/.test(probeBody)) throw new Error(`the route answered ${probe.status}: ${probeBody}`);
   log(`service and bare server ready (sample answer: ${probeBody})`);
   // A contact person's number must find their client like the client's own (issue 11).
-  if (fixtures.contact) {
-    const asked = `/pbx/route?format=hash&caller=${encodeURIComponent(fixtures.contact.phone)}&did=${fixtures.dids[0]!.slice(1)}&uniqueid=contact-probe&linkedid=contact-probe&step=1&token=${PBX_TOKEN}`;
-    const answer = await (await fetch(`${serviceBase}${asked}`)).text();
-    if (!answer.includes(`&client_id=${fixtures.contact.client_id}&`)) throw new Error(`a contact's number did not find its client ${fixtures.contact.client_id}: ${answer}`);
-  }
+  const { contact } = fixtures;
+  if (!contact) throw new Error('the seed made no contact person with a number');
+  const asked = `/pbx/route?format=hash&caller=${encodeURIComponent(contact.phone)}&did=${fixtures.dids[0]!.slice(1)}&uniqueid=contact-probe&linkedid=contact-probe&step=1&token=${PBX_TOKEN}`;
+  const contactAnswer = await (await fetch(`${serviceBase}${asked}`)).text();
+  if (!contactAnswer.includes(`&client_id=${contact.client_id}&`)) throw new Error(`a contact's number did not find its client ${contact.client_id}: ${contactAnswer}`);
 
   // Throughput: bare + one PostgreSQL round trip once (a reference), then bare and the service in
   // alternating rounds, the same load each time.
