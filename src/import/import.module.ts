@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Queue, Worker, type Job } from 'bullmq';
 import { eq, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -31,6 +32,8 @@ export interface ImportModuleDeps {
 
 type RunJob = Job<{ importId: number }, string, 'run'>;
 
+const READY_WAIT_MS = 2_000;
+
 export function createImportModule(deps: ImportModuleDeps) {
   const { env, logger } = deps;
   const log = logger.child({ feature: 'import' });
@@ -39,6 +42,17 @@ export function createImportModule(deps: ImportModuleDeps) {
   const queue = new Queue<{ importId: number }, string, 'run'>('imports', { connection: producer, prefix });
   queue.on('error', (err) => log.warn({ err }, 'import queue error'));
   let worker: Worker<{ importId: number }, string, 'run'> | null = null;
+  let workerReady: Promise<void> = Promise.resolve();
+
+  // A worker closed while its connection is still being set up (a stop right after start) leaves
+  // BullMQ's set-up command to fail with "Connection is closed" and nobody to catch it (an
+  // unhandled rejection, seen in test/import/real-run.test.ts). Let the set-up finish first, for
+  // at most READY_WAIT_MS: with Redis down it never does, and shutdown must not wait for it.
+  const closeWorker = async (force: boolean) => {
+    await Promise.race([workerReady, delay(READY_WAIT_MS, undefined, { ref: false })]);
+    await worker?.close(force);
+    worker = null;
+  };
 
   const frame = (job: ImportJob) => ({ type: 'import.progress', importId: job.id, status: job.status, ...progressOf(job), created: job.createdCount, updated: job.updatedCount, unchanged: job.unchangedCount, rejected: job.rejectedCount });
   const publish = async (id: number) => {
@@ -115,15 +129,15 @@ export function createImportModule(deps: ImportModuleDeps) {
         ...(deps.stalledIntervalMs !== undefined && { stalledInterval: deps.stalledIntervalMs }),
       });
       worker.on('error', (err) => log.warn({ err }, 'import worker error'));
+      // Not awaited: the service starts with Redis down too; stop() waits for it, briefly.
+      workerReady = worker.waitUntilReady().then(() => {}, () => {});
     },
     /** `force`: drop the running job as a crash would (tests of the restart). */
     async stop(force = false) {
-      await worker?.close(force);
-      worker = null;
+      await closeWorker(force);
     },
     async close(force = false) {
-      await worker?.close(force);
-      worker = null;
+      await closeWorker(force);
       await queue.close();
       producer.disconnect();
     },
